@@ -1,0 +1,125 @@
+"""anyinit: neural-network weight initializers for every array library.
+
+One definition of Glorot, He, LeCun, orthogonal, truncated normal and the
+rest produces weights on the caller's own library (NumPy, PyTorch, CuPy or
+any Array API library), device and dtype.
+
+>>> import anyinit
+>>> w = anyinit.glorot_normal(seed=0)((256, 128))
+>>> w.shape, str(w.dtype)
+((256, 128), 'float32')
+"""
+
+from __future__ import annotations
+
+from . import backends
+from ._constant import Constant, Dirac, Identity, Ones, Zeros
+from ._fans import calculate_gain, compute_fans
+from ._initializer import Initializer
+from ._orthogonal import DeltaOrthogonal, Orthogonal
+from ._random import (
+    GlorotNormal,
+    GlorotUniform,
+    HeNormal,
+    HeUniform,
+    LecunNormal,
+    LecunUniform,
+    RandomInitializer,
+    RandomNormal,
+    RandomUniform,
+    TruncatedNormal,
+    VarianceScaling,
+)
+from ._seed import SeedGenerator
+from ._serialization import deserialize, get, serialize
+from ._sparse import Sparse
+from ._version import __version__
+from .backends import register_backend
+
+# Lower-case names are the classes themselves, as in Keras
+# (``anyinit.glorot_normal(seed=0)`` builds an initializer).
+constant = Constant
+delta_orthogonal = DeltaOrthogonal
+dirac = Dirac
+glorot_normal = GlorotNormal
+glorot_uniform = GlorotUniform
+he_normal = HeNormal
+he_uniform = HeUniform
+identity = Identity
+lecun_normal = LecunNormal
+lecun_uniform = LecunUniform
+ones = Ones
+orthogonal = Orthogonal
+random_normal = RandomNormal
+random_uniform = RandomUniform
+sparse = Sparse
+truncated_normal = TruncatedNormal
+variance_scaling = VarianceScaling
+zeros = Zeros
+# Keras's aliases and JAX's names for the same classes.
+normal = RandomNormal
+uniform = RandomUniform
+zero = Zeros
+one = Ones
+xavier_normal = GlorotNormal
+xavier_uniform = GlorotUniform
+kaiming_normal = HeNormal
+kaiming_uniform = HeUniform
+
+__all__ = [
+    "Constant",
+    "DeltaOrthogonal",
+    "Dirac",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "Identity",
+    "Initializer",
+    "LecunNormal",
+    "LecunUniform",
+    "Ones",
+    "Orthogonal",
+    "RandomInitializer",
+    "RandomNormal",
+    "RandomUniform",
+    "SeedGenerator",
+    "Sparse",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "Zeros",
+    "__version__",
+    "backends",
+    "calculate_gain",
+    "compute_fans",
+    "constant",
+    "delta_orthogonal",
+    "deserialize",
+    "dirac",
+    "get",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+    "identity",
+    "kaiming_normal",
+    "kaiming_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "normal",
+    "one",
+    "ones",
+    "orthogonal",
+    "random_normal",
+    "random_uniform",
+    "register_backend",
+    "serialize",
+    "sparse",
+    "truncated_normal",
+    "uniform",
+    "variance_scaling",
+    "xavier_normal",
+    "xavier_uniform",
+    "zero",
+    "zeros",
+]

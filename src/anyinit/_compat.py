@@ -1,0 +1,29 @@
+"""The one place that imports :mod:`array_api_compat`.
+
+Keeping every use behind this module makes vendoring array-api-compat a
+one-file change, as array-api-extra does.
+"""
+
+from __future__ import annotations
+
+from array_api_compat import (
+    array_namespace,
+    device,
+    is_array_api_obj,
+    is_array_api_strict_namespace,
+    is_cupy_namespace,
+    is_jax_namespace,
+    is_numpy_namespace,
+    is_torch_namespace,
+)
+
+__all__ = [
+    "array_namespace",
+    "device",
+    "is_array_api_obj",
+    "is_array_api_strict_namespace",
+    "is_cupy_namespace",
+    "is_jax_namespace",
+    "is_numpy_namespace",
+    "is_torch_namespace",
+]

@@ -1,0 +1,181 @@
+"""Deterministic initializers: zeros, ones, constants, identity and Dirac."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from ._initializer import Initializer
+from ._target import Target
+from ._typing import Array
+from ._validation import as_finite_float
+
+__all__ = ["Constant", "Dirac", "Identity", "Ones", "Zeros"]
+
+
+class Zeros(Initializer):
+    """Fills with zeros.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> anyinit.zeros()((2, 3)).tolist()
+    [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+
+    def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
+        return target.xp.zeros(shape, dtype=target.dtype, device=target.device)
+
+
+class Ones(Initializer):
+    """Fills with ones.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> anyinit.ones()((3,), "int32").tolist()
+    [1, 1, 1]
+    """
+
+    def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
+        return target.xp.ones(shape, dtype=target.dtype, device=target.device)
+
+
+class Constant(Initializer):
+    """Fills with a constant value.
+
+    Parameters
+    ----------
+    value : float, int or bool, default 0
+        The value; it must be finite, and integral for integer dtypes.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> anyinit.constant(0.5)((2,)).tolist()
+    [0.5, 0.5]
+    """
+
+    def __init__(self, value: float = 0) -> None:
+        if isinstance(value, bool):
+            self.value: float = value
+        else:
+            number = as_finite_float("value", value)
+            self.value = int(number) if isinstance(value, int) else number
+
+    def _check_target(self, shape: tuple[int, ...], target: Target) -> None:
+        super()._check_target(shape, target)
+        if target.kind == "integral" and not float(self.value).is_integer():
+            msg = (
+                f"`value`={self.value!r} cannot be stored exactly in dtype "
+                f"{target.dtype_name!r}; use an integral value or a floating dtype."
+            )
+            raise ValueError(msg)
+
+    def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
+        value = int(self.value) if target.kind == "integral" else self.value
+        return target.backend.full(shape, value, target.dtype, target.device)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"value": self.value}
+
+
+class Identity(Initializer):
+    """The identity matrix times `gain` (2-D; non-square pads with zeros).
+
+    Parameters
+    ----------
+    gain : float, default 1.0
+        Multiplicative factor.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> anyinit.identity(gain=2.0)((2, 3)).tolist()
+    [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
+    """
+
+    dtype_kinds: ClassVar[tuple[str, ...]] = ("integral", "real floating", "complex floating")
+
+    def __init__(self, gain: float = 1.0) -> None:
+        self.gain = as_finite_float("gain", gain)
+
+    def _check_target(self, shape: tuple[int, ...], target: Target) -> None:
+        super()._check_target(shape, target)
+        if len(shape) != 2:
+            msg = (
+                "Identity matrix initializer can only be used for 2D matrices. "
+                f"Received: shape={shape} of rank {len(shape)}."
+            )
+            raise ValueError(msg)
+        if target.kind == "integral" and not self.gain.is_integer():
+            msg = f"`gain`={self.gain!r} is not integral, so dtype {target.dtype_name!r} cannot hold it."
+            raise ValueError(msg)
+
+    def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
+        xp = target.xp
+        eye = xp.eye(shape[0], shape[1], dtype=target.dtype, device=target.device)
+        if self.gain == 1.0:
+            return eye
+        gain = int(self.gain) if target.kind == "integral" else self.gain
+        return eye * gain
+
+    def get_config(self) -> dict[str, Any]:
+        return {"gain": self.gain}
+
+
+class Dirac(Initializer):
+    """Dirac delta for convolution kernels: the convolution is the identity.
+
+    The kernel layout is anyinit's (and Keras's / JAX's): ``(*spatial, in,
+    out)``. Every output channel ``g·(out/groups) + d`` with
+    ``d < min(out/groups, in)`` takes input channel ``d`` of its group at the
+    centre tap ``k // 2`` (torch's centre); everything else is zero.
+
+    Parameters
+    ----------
+    groups : int, default 1
+        Number of groups; it must divide the number of output channels.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> w = anyinit.Dirac()((3, 2, 2))
+    >>> w[1].tolist(), float(w.sum())
+    ([[1.0, 0.0], [0.0, 1.0]], 2.0)
+    """
+
+    dtype_kinds: ClassVar[tuple[str, ...]] = ("integral", "real floating", "complex floating")
+
+    def __init__(self, groups: int = 1) -> None:
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+            msg = f"`groups` must be a positive int; received groups={groups!r}."
+            raise ValueError(msg)
+        self.groups = groups
+
+    def _check_target(self, shape: tuple[int, ...], target: Target) -> None:
+        super()._check_target(shape, target)
+        if len(shape) not in (3, 4, 5):
+            msg = f"Dirac needs a 3-, 4- or 5-D shape (*spatial, in, out); received shape={shape}."
+            raise ValueError(msg)
+        if shape[-1] % self.groups:
+            msg = (
+                f"The number of output channels (shape[-1]={shape[-1]}) must be divisible by "
+                f"`groups`={self.groups}."
+            )
+            raise ValueError(msg)
+
+    def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
+        xp = target.xp
+        *spatial, fan_in, fan_out = shape
+        per_group = fan_out // self.groups
+        kernel = xp.zeros(shape, dtype=target.dtype, device=target.device)
+        if math.prod(shape) == 0:
+            return kernel
+        block = xp.eye(fan_in, per_group, dtype=target.dtype, device=target.device)
+        centre = tuple(k // 2 for k in spatial)
+        kernel[(*centre, ...)] = xp.concat([block] * self.groups, axis=1)
+        return kernel
+
+    def get_config(self) -> dict[str, Any]:
+        return {"groups": self.groups}

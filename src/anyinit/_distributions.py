@@ -1,0 +1,303 @@
+"""The distributions initializers sample from, as plain parameter records.
+
+An initializer turns a shape into one of these records in Python floats
+(fans and scales are computed once, before any array exists); the record
+then draws from the target backend. The same records give the expected
+moments that ``anyinit sample`` prints and the tests check against.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ._target import Target
+from ._typing import Array
+from .backends._base import normal_cdf
+
+__all__ = [
+    "ComplexNormal",
+    "ComplexTruncatedNormal",
+    "ComplexUniformDisk",
+    "Distribution",
+    "Normal",
+    "TruncatedNormal",
+    "Uniform",
+]
+
+
+def _normal_pdf(x: float) -> float:
+    return math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+
+class Distribution:
+    """Base record: a distribution with known moments and a sampler."""
+
+    kind = "distribution"
+
+    def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
+        """Draw an array of `shape` on `target`."""
+        raise NotImplementedError
+
+    @property
+    def mean(self) -> float:
+        """The exact mean."""
+        raise NotImplementedError
+
+    @property
+    def std(self) -> float:
+        """The exact standard deviation (of the modulus's square root for complex ones)."""
+        raise NotImplementedError
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The support (``±inf`` when unbounded; moduli for complex records)."""
+        return -math.inf, math.inf
+
+    def cdf(self, x: float) -> float:
+        """The cumulative distribution function (of the modulus for complex records)."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """A one-line formula for ``anyinit sample``."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Uniform(Distribution):
+    """U[low, high)."""
+
+    low: float
+    high: float
+    kind = "uniform"
+
+    def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
+        return target.backend.uniform(rng, shape, self.low, self.high, target.dtype, target.device)
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    @property
+    def std(self) -> float:
+        return (self.high - self.low) / math.sqrt(12)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return self.low, self.high
+
+    def cdf(self, x: float) -> float:
+        if self.high == self.low:
+            return float(x >= self.low)
+        return min(1.0, max(0.0, (x - self.low) / (self.high - self.low)))
+
+    def describe(self) -> str:
+        return f"U[{self.low:.6g}, {self.high:.6g})"
+
+
+@dataclass(frozen=True)
+class Normal(Distribution):
+    """N(mean, std²)."""
+
+    loc: float
+    scale: float
+    kind = "normal"
+
+    def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
+        return target.backend.normal(rng, shape, self.loc, self.scale, target.dtype, target.device)
+
+    @property
+    def mean(self) -> float:
+        return self.loc
+
+    @property
+    def std(self) -> float:
+        return self.scale
+
+    def cdf(self, x: float) -> float:
+        if self.scale == 0:
+            return float(x >= self.loc)
+        return normal_cdf((x - self.loc) / self.scale)
+
+    def describe(self) -> str:
+        return f"N({self.loc:.6g}, {self.scale:.6g}²)"
+
+
+@dataclass(frozen=True)
+class TruncatedNormal(Distribution):
+    """N(loc, scale²) restricted to ``[loc + lower·scale, loc + upper·scale]``."""
+
+    loc: float
+    scale: float
+    lower: float = -2.0
+    upper: float = 2.0
+    kind = "truncated_normal"
+
+    def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
+        return target.backend.truncated_normal(
+            rng, shape, self.loc, self.scale, self.lower, self.upper, target.dtype, target.device
+        )
+
+    @property
+    def _mass(self) -> float:
+        return normal_cdf(self.upper) - normal_cdf(self.lower)
+
+    @property
+    def mean(self) -> float:
+        shift = (_normal_pdf(self.lower) - _normal_pdf(self.upper)) / self._mass
+        return self.loc + self.scale * shift
+
+    @property
+    def std(self) -> float:
+        a, b, z = self.lower, self.upper, self._mass
+        shift = (_normal_pdf(a) - _normal_pdf(b)) / z
+        variance = 1 + (a * _normal_pdf(a) - b * _normal_pdf(b)) / z - shift * shift
+        return self.scale * math.sqrt(variance)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return self.loc + self.lower * self.scale, self.loc + self.upper * self.scale
+
+    def cdf(self, x: float) -> float:
+        low, high = self.bounds
+        if x <= low:
+            return 0.0
+        if x >= high:
+            return 1.0
+        standard = (x - self.loc) / self.scale
+        return (normal_cdf(standard) - normal_cdf(self.lower)) / self._mass
+
+    def describe(self) -> str:
+        low, high = self.bounds
+        return f"N({self.loc:.6g}, {self.scale:.6g}²) truncated to [{low:.6g}, {high:.6g}]"
+
+
+# -- complex records (JAX's constructions, for complex dtypes) -------------------
+
+
+def _polar(target: Target, modulus: Array, angle: Array) -> Array:
+    xp = target.xp
+    real = modulus * xp.cos(angle)
+    imag = modulus * xp.sin(angle)
+    unit = xp.asarray(1j, dtype=target.dtype, device=target.device)
+    return xp.astype(real, target.dtype) + unit * xp.astype(imag, target.dtype)
+
+
+def _component_dtype(target: Target) -> Any:
+    from ._dtypes import component_name
+
+    return target.backend.dtype(component_name(target.dtype_name))
+
+
+@dataclass(frozen=True)
+class ComplexNormal(Distribution):
+    """Circular complex normal with ``E|z|² = scale²`` (real and imaginary parts N(0, scale²/2))."""
+
+    scale: float
+    kind = "complex_normal"
+
+    def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
+        part = _component_dtype(target)
+        std = self.scale / math.sqrt(2)
+        real = target.backend.normal(rng, shape, 0.0, std, part, target.device)
+        imag = target.backend.normal(rng, shape, 0.0, std, part, target.device)
+        unit = target.xp.asarray(1j, dtype=target.dtype, device=target.device)
+        return target.xp.astype(real, target.dtype) + unit * target.xp.astype(imag, target.dtype)
+
+    @property
+    def mean(self) -> float:
+        return 0.0
+
+    @property
+    def std(self) -> float:
+        return self.scale
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return 0.0, math.inf
+
+    def cdf(self, x: float) -> float:
+        # |z|² / scale² is Exp(1).
+        return 0.0 if x <= 0 else 1 - math.exp(-((x / self.scale) ** 2))
+
+    def describe(self) -> str:
+        return f"CN(0, {self.scale:.6g}²)"
+
+
+@dataclass(frozen=True)
+class ComplexUniformDisk(Distribution):
+    """Uniform on the disk of radius ``radius`` (``E|z|² = radius²/2``)."""
+
+    radius: float
+    kind = "complex_uniform"
+
+    def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
+        part = _component_dtype(target)
+        u = target.backend.uniform(rng, shape, 0.0, 1.0, part, target.device)
+        theta = target.backend.uniform(rng, shape, 0.0, 2 * math.pi, part, target.device)
+        return _polar(target, self.radius * target.xp.sqrt(u), theta)
+
+    @property
+    def mean(self) -> float:
+        return 0.0
+
+    @property
+    def std(self) -> float:
+        return self.radius / math.sqrt(2)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return 0.0, self.radius
+
+    def cdf(self, x: float) -> float:
+        return min(1.0, max(0.0, x / self.radius) ** 2)
+
+    def describe(self) -> str:
+        return f"uniform on the complex disk |z| <= {self.radius:.6g}"
+
+
+@dataclass(frozen=True)
+class ComplexTruncatedNormal(Distribution):
+    """Circular complex normal ``CN(0, scale²)`` with modulus truncated at ``upper·scale``."""
+
+    scale: float
+    upper: float = 2.0
+    kind = "complex_truncated_normal"
+
+    @property
+    def _tail(self) -> float:
+        return math.exp(-(self.upper**2))
+
+    def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
+        # Inverse CDF of the truncated Exp(1) law of |z|²/scale², as JAX does.
+        xp = target.xp
+        part = _component_dtype(target)
+        u = target.backend.uniform(rng, shape, 0.0, 1.0 - self._tail, part, target.device)
+        theta = target.backend.uniform(rng, shape, 0.0, 2 * math.pi, part, target.device)
+        modulus = self.scale * xp.sqrt(-xp.log1p(-u))
+        modulus = xp.clip(modulus, 0.0, self.scale * self.upper)
+        return _polar(target, modulus, theta)
+
+    @property
+    def mean(self) -> float:
+        return 0.0
+
+    @property
+    def std(self) -> float:
+        c = self.upper**2
+        return self.scale * math.sqrt((1 - (1 + c) * self._tail) / (1 - self._tail))
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return 0.0, self.scale * self.upper
+
+    def cdf(self, x: float) -> float:
+        if x <= 0:
+            return 0.0
+        if x >= self.scale * self.upper:
+            return 1.0
+        return (1 - math.exp(-((x / self.scale) ** 2))) / (1 - self._tail)
+
+    def describe(self) -> str:
+        return f"CN(0, {self.scale:.6g}²) with |z| <= {self.scale * self.upper:.6g}"

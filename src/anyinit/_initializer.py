@@ -1,0 +1,133 @@
+"""The :class:`Initializer` base class and its call protocol."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ._target import Target, resolve_target
+from ._typing import Array, ArrayNamespace, DType, Device, ShapeLike
+from ._validation import as_shape
+
+__all__ = ["Initializer"]
+
+_FLOATING = ("real floating",)
+_NUMERIC = ("bool", "integral", "real floating", "complex floating")
+
+
+class Initializer:
+    """Base class of every anyinit initializer.
+
+    An initializer is a callable object built once from its parameters and
+    called with a shape::
+
+        init(shape, dtype=None, *, like=None, xp=None, device=None) -> array
+
+    The result is made by the library of `like` (or the namespace `xp`, or
+    NumPy when neither is given), on `device` (or `like`'s device), in
+    `dtype` (or `like`'s floating dtype, or float32).
+
+    Subclasses implement :meth:`_generate` and :meth:`get_config`, and list
+    the dtype kinds they accept in ``dtype_kinds``.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> class Halves(anyinit.Initializer):
+    ...     def _generate(self, shape, target):
+    ...         return target.backend.full(shape, 0.5, target.dtype, target.device)
+    >>> Halves()((2,)).tolist()
+    [0.5, 0.5]
+    """
+
+    dtype_kinds: ClassVar[tuple[str, ...]] = _NUMERIC
+
+    def __call__(
+        self,
+        shape: ShapeLike,
+        dtype: DType | str | None = None,
+        *,
+        like: Array | None = None,
+        xp: ArrayNamespace | None = None,
+        device: Device | None = None,
+    ) -> Array:
+        """Return a new array of `shape` initialised by this initializer.
+
+        Parameters
+        ----------
+        shape : int or sequence of int
+            The shape of the result (Python or NumPy ints, ``torch.Size``).
+        dtype : dtype or str, optional
+            A dtype of the target library or a name (``"float32"``,
+            ``"bfloat16"``, …). Default: `like`'s floating dtype, else float32.
+        like : array, optional
+            An array whose library and device the result takes.
+        xp : module, optional
+            The array namespace to use when there is no `like`.
+        device : optional
+            The target library's device; overrides `like`'s.
+
+        Returns
+        -------
+        array
+            A new array of the target library.
+        """
+        dims = as_shape(shape)
+        target = resolve_target(like=like, xp=xp, device=device, dtype=dtype)
+        self._check_target(dims, target)
+        if not target.backend.materializes(target.device):
+            return target.backend.empty(dims, target.dtype, target.device)
+        return self._generate(dims, target)
+
+    def _check_target(self, shape: tuple[int, ...], target: Target) -> None:
+        """Reject dtypes (and shapes) this initializer cannot produce."""
+        if target.kind not in self.dtype_kinds:
+            allowed = " or ".join(self.dtype_kinds)
+            msg = (
+                f"`dtype`={target.dtype_name!r} is not supported by {type(self).__name__}; "
+                f"it needs a {allowed} dtype."
+            )
+            raise ValueError(msg)
+
+    def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
+        msg = "Initializer subclasses must implement `_generate(shape, target)`."
+        raise NotImplementedError(msg)
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the constructor arguments as a dictionary.
+
+        Returns
+        -------
+        dict
+            Arguments such that ``type(self)(**config)`` rebuilds the initializer.
+        """
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Initializer:
+        """Build an initializer from the output of :meth:`get_config`.
+
+        Parameters
+        ----------
+        config : dict
+            The constructor arguments.
+
+        Returns
+        -------
+        Initializer
+            A new instance.
+        """
+        return cls(**config)
+
+    def clone(self) -> Initializer:
+        """Return a copy built from this initializer's config."""
+        return self.from_config(self.get_config())
+
+    def __repr__(self) -> str:
+        arguments = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
+        return f"{type(self).__name__}({arguments})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.get_config() == other.get_config()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(type(self).__name__)

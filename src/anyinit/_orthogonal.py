@@ -1,0 +1,171 @@
+"""Orthogonal and delta-orthogonal initializers (QR of a Gaussian matrix)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from ._dtypes import compute_name
+from ._initializer import Initializer
+from ._random import RandomInitializer
+from ._target import Target
+from ._typing import Array
+from ._validation import as_axes, as_finite_float
+
+__all__ = ["DeltaOrthogonal", "Orthogonal", "orthogonal_matrix"]
+
+
+def orthogonal_matrix(target: Target, rng: Any, rows: int, cols: int) -> Array:
+    """A Haar-random ``(rows, cols)`` matrix with orthonormal rows or columns.
+
+    The QR runs in float32 for 16-bit dtypes (no library has a 16-bit QR)
+    and the result is rounded once. Only the smaller side is factorised.
+    """
+    xp, backend = target.xp, target.backend
+    work_name = compute_name(target.dtype_name)
+    work = backend.dtype(work_name)
+    tall, short = max(rows, cols), min(rows, cols)
+    if target.kind == "complex floating":
+        from ._distributions import ComplexNormal
+
+        sub = Target(target.xp, backend, target.device, work, work_name)
+        gaussian = ComplexNormal(1.0).sample(sub, rng, (tall, short))
+    else:
+        gaussian = backend.normal(rng, (tall, short), 0.0, 1.0, work, target.device)
+    q, r = backend.qr(gaussian)
+    diagonal = xp.linalg.diagonal(r)
+    # Multiplying by the phases of diag(R) makes Q Haar-distributed (Mezzadri 2007);
+    # an exact zero on the diagonal counts as phase 1 instead of zeroing a column.
+    magnitude = xp.abs(diagonal)
+    safe = xp.where(magnitude == 0, xp.ones_like(magnitude), magnitude)
+    phase = xp.where(magnitude == 0, xp.ones_like(diagonal), diagonal / xp.astype(safe, diagonal.dtype))
+    q = q * phase[None, :]
+    if rows < cols:
+        q = xp.matrix_transpose(q)
+    return q
+
+
+class Orthogonal(RandomInitializer):
+    """A (semi-)orthogonal matrix times `gain`, from the QR of a Gaussian matrix.
+
+    The weight is flattened to ``(prod(other axes), shape[column_axis])``;
+    the rows (or columns, whichever are fewer) are orthonormal. Works for
+    float16 and bfloat16 (the QR runs in float32) and for complex dtypes
+    (a unitary matrix).
+
+    Parameters
+    ----------
+    gain : float, default 1.0
+        Multiplicative factor.
+    seed : int, None, SeedGenerator or native generator, optional
+        See :class:`RandomInitializer`.
+    column_axis : int, default -1
+        The axis that becomes the columns (JAX's ``column_axis``).
+
+    Examples
+    --------
+    >>> import numpy as np, anyinit
+    >>> q = anyinit.orthogonal(gain=2.0, seed=0)((64, 32), dtype="float64")
+    >>> bool(np.allclose(q.T @ q, 4 * np.eye(32)))
+    True
+    """
+
+    dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating", "complex floating")
+
+    def __init__(self, gain: float = 1.0, seed: Any = None, *, column_axis: int = -1) -> None:
+        self.gain = as_finite_float("gain", gain)
+        axis = as_axes("column_axis", column_axis)
+        if not isinstance(axis, int):
+            msg = f"`column_axis` must be an int; received {column_axis!r}."
+            raise TypeError(msg)
+        self.column_axis = axis
+        super().__init__(seed)
+
+    def _check_target(self, shape: tuple[int, ...], target: Target) -> None:
+        super()._check_target(shape, target)
+        if len(shape) < 2:
+            msg = (
+                "The tensor to initialize must be at least two-dimensional. "
+                f"Received: shape={shape} of rank {len(shape)}."
+            )
+            raise ValueError(msg)
+        if not -len(shape) <= self.column_axis < len(shape):
+            msg = f"`column_axis`={self.column_axis} is out of range for shape={shape}."
+            raise ValueError(msg)
+
+    def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
+        xp = target.xp
+        if math.prod(shape) == 0:
+            return xp.zeros(shape, dtype=target.dtype, device=target.device)
+        axis = self.column_axis % len(shape)
+        cols = shape[axis]
+        rows = math.prod(shape) // cols
+        rng = target.backend.generator(self.seed, target.device)
+        q = orthogonal_matrix(target, rng, rows, cols)
+        other = tuple(d for i, d in enumerate(shape) if i != axis)
+        q = xp.moveaxis(xp.reshape(q, (*other, cols)), -1, axis)
+        if self.gain != 1.0:
+            q = q * self.gain
+        return q if q.dtype == target.dtype else xp.astype(q, target.dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"gain": self.gain, "seed": self.seed}
+        if self.column_axis != -1:
+            config["column_axis"] = self.column_axis
+        return config
+
+
+class DeltaOrthogonal(RandomInitializer):
+    """Delta-orthogonal convolution kernel (Xiao et al. 2018), as in JAX.
+
+    The kernel, laid out ``(*spatial, in, out)``, is zero except at the
+    centre tap ``(k - 1) // 2`` (JAX's centre), which holds an orthogonal
+    ``(in, out)`` matrix times `scale`. Requires ``in <= out``.
+
+    Parameters
+    ----------
+    scale : float, default 1.0
+        Multiplicative factor.
+    seed : int, None, SeedGenerator or native generator, optional
+        See :class:`RandomInitializer`.
+
+    Examples
+    --------
+    >>> import numpy as np, anyinit
+    >>> w = anyinit.DeltaOrthogonal(seed=0)((3, 3, 16, 32), dtype="float64")
+    >>> centre = w[1, 1]
+    >>> bool(np.allclose(centre @ centre.T, np.eye(16))), float(abs(w[0, 0]).max())
+    (True, 0.0)
+    """
+
+    dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating", "complex floating")
+
+    def __init__(self, scale: float = 1.0, seed: Any = None) -> None:
+        self.scale = as_finite_float("scale", scale)
+        super().__init__(seed)
+
+    def _check_target(self, shape: tuple[int, ...], target: Target) -> None:
+        Initializer._check_target(self, shape, target)
+        if len(shape) not in (3, 4, 5):
+            msg = f"Delta orthogonal initializer requires a 3D, 4D or 5D shape; received shape={shape}."
+            raise ValueError(msg)
+        if shape[-2] > shape[-1]:
+            msg = (
+                "`fan_in` must be less or equal than `fan_out`; received shape="
+                f"{shape} with in={shape[-2]} > out={shape[-1]}."
+            )
+            raise ValueError(msg)
+
+    def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
+        xp = target.xp
+        kernel = xp.zeros(shape, dtype=target.dtype, device=target.device)
+        if math.prod(shape) == 0:
+            return kernel
+        rng = target.backend.generator(self.seed, target.device)
+        centre_matrix = orthogonal_matrix(target, rng, shape[-2], shape[-1]) * self.scale
+        centre = tuple((k - 1) // 2 for k in shape[:-2])
+        kernel[(*centre, ...)] = xp.astype(centre_matrix, target.dtype)
+        return kernel
+
+    def get_config(self) -> dict[str, Any]:
+        return {"scale": self.scale, "seed": self.seed}

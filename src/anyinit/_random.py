@@ -1,0 +1,468 @@
+"""Random initializers: normal, uniform, truncated normal and variance scaling."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from ._distributions import (
+    ComplexNormal,
+    ComplexTruncatedNormal,
+    ComplexUniformDisk,
+    Distribution,
+    Normal,
+    TruncatedNormal as _TruncatedNormalLaw,
+    Uniform,
+)
+from ._fans import compute_fans
+from ._initializer import Initializer
+from ._seed import check_seed
+from ._target import Target
+from ._typing import Array, Axes
+from ._validation import as_axes, as_finite_float, check_choice
+
+__all__ = [
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "LecunNormal",
+    "LecunUniform",
+    "RandomInitializer",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "VarianceScaling",
+]
+
+#: Standard deviation of N(0, 1) truncated to [-2, 2] (scipy.stats.truncnorm.std(-2, 2)).
+TRUNCATED_STD = 0.87962566103423978
+#: sqrt(E|z|² | |z| < 2) for a circular complex normal with E|z|² = 1, i.e. the
+#: same correction for complex dtypes. JAX uses 0.95311164380491208 here, which
+#: leaves the realised standard deviation 0.9 % above the target.
+COMPLEX_TRUNCATED_STD = math.sqrt((1 - 5 * math.exp(-4.0)) / (1 - math.exp(-4.0)))
+
+
+class RandomInitializer(Initializer):
+    """Base class of initializers that draw random numbers.
+
+    Parameters
+    ----------
+    seed : int, None, SeedGenerator or native generator
+        ``int``: the same values on every call; ``None``: fresh values on
+        every call; :class:`anyinit.SeedGenerator`: a reproducible stream;
+        a ``numpy.random.Generator`` / ``torch.Generator`` /
+        ``cupy.random.Generator``: drawn from and advanced.
+    """
+
+    dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating",)
+
+    def __init__(self, seed: Any = None) -> None:
+        self.seed = check_seed(seed)
+
+    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+        """The distribution this initializer samples for `shape` and a dtype kind."""
+        raise NotImplementedError
+
+    def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
+        rng = target.backend.generator(self.seed, target.device)
+        return self.distribution(shape, target.kind).sample(target, rng, shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"seed": self.seed}
+
+
+class RandomNormal(RandomInitializer):
+    """Samples from a normal distribution N(mean, stddev²).
+
+    For complex dtypes, real and imaginary parts are independent with
+    variance ``stddev²/2`` each (JAX's convention), so ``E|w - mean|² = stddev²``.
+
+    Parameters
+    ----------
+    mean : float, default 0.0
+        The mean.
+    stddev : float, default 0.05
+        The standard deviation, ``>= 0``.
+    seed : int, None, SeedGenerator or native generator, optional
+        See :class:`RandomInitializer`.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> w = anyinit.RandomNormal(stddev=0.1, seed=0)((64, 32))
+    >>> w.shape, w.dtype
+    ((64, 32), dtype('float32'))
+    """
+
+    dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating", "complex floating")
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None) -> None:
+        self.mean = as_finite_float("mean", mean)
+        self.stddev = as_finite_float("stddev", stddev, minimum=0.0)
+        super().__init__(seed)
+
+    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+        if kind == "complex floating":
+            return ComplexNormal(self.stddev)
+        return Normal(self.mean, self.stddev)
+
+    def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
+        values = super()._generate(shape, target)
+        if target.kind == "complex floating" and self.mean != 0.0:
+            values = values + self.mean
+        return values
+
+    def get_config(self) -> dict[str, Any]:
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class RandomUniform(RandomInitializer):
+    """Samples from a uniform distribution U[minval, maxval).
+
+    Parameters
+    ----------
+    minval : float, default -0.05
+        The lower bound (inclusive).
+    maxval : float, default 0.05
+        The upper bound, ``>= minval``.
+    seed : int, None, SeedGenerator or native generator, optional
+        See :class:`RandomInitializer`.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> w = anyinit.RandomUniform(-1.0, 1.0, seed=0)((1000,))
+    >>> bool((w >= -1).all() and (w <= 1).all())
+    True
+    """
+
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: Any = None) -> None:
+        self.minval = as_finite_float("minval", minval)
+        self.maxval = as_finite_float("maxval", maxval)
+        if self.minval > self.maxval:
+            msg = f"`minval` must be <= `maxval`; received minval={minval!r}, maxval={maxval!r}."
+            raise ValueError(msg)
+        super().__init__(seed)
+
+    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+        return Uniform(self.minval, self.maxval)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+class TruncatedNormal(RandomInitializer):
+    """Samples from N(mean, stddev²) truncated to ``mean ± 2·stddev`` (Keras semantics).
+
+    `stddev` is the standard deviation *before* truncation (the realised one
+    is 0.8796·stddev). The truncation is exact: values outside the bounds
+    are redrawn, never clipped, on every backend.
+
+    Parameters
+    ----------
+    mean : float, default 0.0
+        The mean.
+    stddev : float, default 0.05
+        The standard deviation before truncation, ``>= 0``.
+    seed : int, None, SeedGenerator or native generator, optional
+        See :class:`RandomInitializer`.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> w = anyinit.TruncatedNormal(stddev=1.0, seed=0)((10000,))
+    >>> float(abs(w).max()) <= 2.0
+    True
+    """
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None) -> None:
+        self.mean = as_finite_float("mean", mean)
+        self.stddev = as_finite_float("stddev", stddev, minimum=0.0)
+        super().__init__(seed)
+
+    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+        return _TruncatedNormalLaw(self.mean, self.stddev)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+_MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+_DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
+
+
+class VarianceScaling(RandomInitializer):
+    """Samples with a standard deviation scaled to the weight's fans.
+
+    With ``n`` = fan_in, fan_out, their mean or their geometric mean
+    (`mode`), the variance of the samples is ``scale / n``:
+
+    * ``"truncated_normal"`` (alias ``"normal"``, as in Keras): N(0, σ²)
+      truncated to ±2σ with σ = sqrt(scale / n) / 0.87962566, so that the
+      realised variance is exactly ``scale / n``;
+    * ``"untruncated_normal"``: N(0, scale / n);
+    * ``"uniform"``: U[-l, l) with l = sqrt(3·scale / n).
+
+    Complex dtypes follow JAX: a circular normal, a uniform disk, or a normal
+    whose modulus is truncated at 2σ (with the exact correction constant).
+
+    Parameters
+    ----------
+    scale : float, default 1.0
+        Scaling factor, ``> 0``.
+    mode : {"fan_in", "fan_out", "fan_avg", "fan_geo_avg"}, default "fan_in"
+        Which fan sets the variance.
+    distribution : {"truncated_normal", "normal", "untruncated_normal", "uniform"}
+        The distribution, default ``"truncated_normal"``.
+    seed : int, None, SeedGenerator or native generator, optional
+        See :class:`RandomInitializer`.
+    in_axis, out_axis, batch_axis : int or sequence of int
+        The fan axes, as in JAX (default -2, -1 and none). PyTorch's
+        ``(out, in, *kernel)`` layout is ``in_axis=1, out_axis=0``.
+    input_axes, output_axes : sequence of int, optional
+        Keras 3's spelling: when both are given, fan_in and fan_out are the
+        products of exactly these axes (no receptive field), as in Keras.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> init = anyinit.VarianceScaling(scale=2.0, mode="fan_in", distribution="uniform", seed=0)
+    >>> w = init((3, 3, 64, 128))
+    >>> limit = (3 * 2.0 / (3 * 3 * 64)) ** 0.5
+    >>> bool(abs(w).max() <= limit)
+    True
+    """
+
+    dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating", "complex floating")
+
+    def __init__(
+        self,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        seed: Any = None,
+        *,
+        in_axis: Axes = -2,
+        out_axis: Axes = -1,
+        batch_axis: Axes = (),
+        input_axes: Axes | None = None,
+        output_axes: Axes | None = None,
+    ) -> None:
+        self.scale = as_finite_float("scale", scale, minimum=0.0, strict=True)
+        self.mode = check_choice("mode", mode, _MODES)
+        if isinstance(distribution, str):
+            distribution = distribution.lower()
+            if distribution == "normal":
+                distribution = "truncated_normal"
+        self.distribution_name = check_choice(
+            "distribution", distribution, (*_DISTRIBUTIONS, "normal")
+        )
+        self.in_axis = as_axes("in_axis", in_axis)
+        self.out_axis = as_axes("out_axis", out_axis)
+        self.batch_axis = as_axes("batch_axis", batch_axis)
+        self.input_axes = None if input_axes is None else as_axes("input_axes", input_axes)
+        self.output_axes = None if output_axes is None else as_axes("output_axes", output_axes)
+        super().__init__(seed)
+
+    def fans(self, shape: tuple[int, ...]) -> tuple[int | float, int | float]:
+        """``(fan_in, fan_out)`` of `shape` under this initializer's axes."""
+        if self.input_axes is not None and self.output_axes is not None:
+            # Keras: products of exactly these axes, when (and only when) both are given.
+            return compute_fans(shape, self.input_axes, self.output_axes, _rest(shape, self))
+        return compute_fans(shape, self.in_axis, self.out_axis, self.batch_axis)
+
+    def variance(self, shape: tuple[int, ...]) -> float:
+        """The target variance ``scale / max(1, n)`` for `shape`."""
+        fan_in, fan_out = self.fans(shape)
+        n = {
+            "fan_in": fan_in,
+            "fan_out": fan_out,
+            "fan_avg": (fan_in + fan_out) / 2,
+            "fan_geo_avg": math.sqrt(fan_in * fan_out),
+        }[self.mode]
+        # Keras clamps so that zero-sized weights never divide by zero.
+        return self.scale / max(1.0, n)
+
+    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+        variance = self.variance(shape)
+        complex_ = kind == "complex floating"
+        if self.distribution_name == "truncated_normal":
+            if complex_:
+                return ComplexTruncatedNormal(math.sqrt(variance) / COMPLEX_TRUNCATED_STD)
+            return _TruncatedNormalLaw(0.0, math.sqrt(variance) / TRUNCATED_STD)
+        if self.distribution_name == "untruncated_normal":
+            return ComplexNormal(math.sqrt(variance)) if complex_ else Normal(0.0, math.sqrt(variance))
+        if complex_:
+            return ComplexUniformDisk(math.sqrt(2 * variance))
+        limit = math.sqrt(3 * variance)
+        return Uniform(-limit, limit)
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution_name,
+            "seed": self.seed,
+        }
+        config.update(self._axes_config())
+        return config
+
+    def _axes_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "in_axis": _jsonable(self.in_axis),
+            "out_axis": _jsonable(self.out_axis),
+            "batch_axis": _jsonable(self.batch_axis),
+        }
+        if self.input_axes is not None or self.output_axes is not None:
+            config["input_axes"] = _jsonable(self.input_axes)
+            config["output_axes"] = _jsonable(self.output_axes)
+        return config
+
+
+def _jsonable(axes: Any) -> Any:
+    return list(axes) if isinstance(axes, tuple) else axes
+
+
+def _rest(shape: tuple[int, ...], init: VarianceScaling) -> tuple[int, ...]:
+    rank = len(shape)
+    named = set()
+    for axes in (init.input_axes, init.output_axes):
+        for axis in (axes,) if isinstance(axes, int) else tuple(axes or ()):
+            if not -rank <= axis < rank:
+                msg = f"Keras axes {axes!r} are out of range for a shape of rank {rank}."
+                raise ValueError(msg)
+            named.add(axis % rank)
+    return tuple(a for a in range(rank) if a not in named)
+
+
+class _Preset(VarianceScaling):
+    """A VarianceScaling whose scale, mode and distribution are fixed."""
+
+    _preset: ClassVar[tuple[float, str, str]]
+
+    def __init__(
+        self,
+        seed: Any = None,
+        *,
+        in_axis: Axes = -2,
+        out_axis: Axes = -1,
+        batch_axis: Axes = (),
+        input_axes: Axes | None = None,
+        output_axes: Axes | None = None,
+    ) -> None:
+        scale, mode, distribution = self._preset
+        super().__init__(
+            scale, mode, distribution, seed,
+            in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
+            input_axes=input_axes, output_axes=output_axes,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {"seed": self.seed, **self._axes_config()}
+
+
+_PRESET_PARAMETERS = """
+    Parameters
+    ----------
+    seed : int, None, SeedGenerator or native generator, optional
+        See :class:`RandomInitializer`.
+    in_axis, out_axis, batch_axis, input_axes, output_axes : optional
+        The fan axes; see :class:`VarianceScaling`.
+"""
+
+
+class GlorotNormal(_Preset):
+    __doc__ = f"""Glorot (Xavier) normal: truncated normal with variance 2 / (fan_in + fan_out).
+
+    ``VarianceScaling(scale=1.0, mode="fan_avg", distribution="truncated_normal")``.
+    {_PRESET_PARAMETERS}
+    Examples
+    --------
+    >>> import anyinit
+    >>> w = anyinit.glorot_normal(seed=0)((256, 128))
+    >>> w.shape, str(w.dtype)
+    ((256, 128), 'float32')
+    """
+
+    _preset = (1.0, "fan_avg", "truncated_normal")
+
+
+class GlorotUniform(_Preset):
+    __doc__ = f"""Glorot (Xavier) uniform: U[-l, l) with l = sqrt(6 / (fan_in + fan_out)).
+
+    ``VarianceScaling(scale=1.0, mode="fan_avg", distribution="uniform")``.
+    {_PRESET_PARAMETERS}
+    Examples
+    --------
+    >>> import anyinit
+    >>> w = anyinit.glorot_uniform(seed=0)((256, 128))
+    >>> bool(abs(w).max() <= (6 / (256 + 128)) ** 0.5)
+    True
+    """
+
+    _preset = (1.0, "fan_avg", "uniform")
+
+
+class HeNormal(_Preset):
+    __doc__ = f"""He (Kaiming) normal: truncated normal with variance 2 / fan_in.
+
+    ``VarianceScaling(scale=2.0, mode="fan_in", distribution="truncated_normal")``.
+    {_PRESET_PARAMETERS}
+    Examples
+    --------
+    >>> import anyinit
+    >>> w = anyinit.he_normal(seed=0)((3, 3, 64, 128))
+    >>> round(float(w.std()) * (3 * 3 * 64) ** 0.5 / 2 ** 0.5, 1)
+    1.0
+    """
+
+    _preset = (2.0, "fan_in", "truncated_normal")
+
+
+class HeUniform(_Preset):
+    __doc__ = f"""He (Kaiming) uniform: U[-l, l) with l = sqrt(6 / fan_in).
+
+    ``VarianceScaling(scale=2.0, mode="fan_in", distribution="uniform")``.
+    {_PRESET_PARAMETERS}
+    Examples
+    --------
+    >>> import anyinit
+    >>> w = anyinit.he_uniform(seed=1)((64, 32, 3, 3), in_axis=1, out_axis=0)
+    >>> bool(abs(w).max() <= (6 / (32 * 3 * 3)) ** 0.5)
+    True
+    """
+
+    _preset = (2.0, "fan_in", "uniform")
+
+
+class LecunNormal(_Preset):
+    __doc__ = f"""LeCun normal: truncated normal with variance 1 / fan_in.
+
+    ``VarianceScaling(scale=1.0, mode="fan_in", distribution="truncated_normal")``.
+    {_PRESET_PARAMETERS}
+    Examples
+    --------
+    >>> import anyinit
+    >>> w = anyinit.lecun_normal(seed=0)((512, 256))
+    >>> round(float(w.std()) * 512 ** 0.5, 1)
+    1.0
+    """
+
+    _preset = (1.0, "fan_in", "truncated_normal")
+
+
+class LecunUniform(_Preset):
+    __doc__ = f"""LeCun uniform: U[-l, l) with l = sqrt(3 / fan_in).
+
+    ``VarianceScaling(scale=1.0, mode="fan_in", distribution="uniform")``.
+    {_PRESET_PARAMETERS}
+    Examples
+    --------
+    >>> import anyinit
+    >>> w = anyinit.lecun_uniform(seed=0)((512, 256))
+    >>> bool(abs(w).max() <= (3 / 512) ** 0.5)
+    True
+    """
+
+    _preset = (1.0, "fan_in", "uniform")

@@ -1,0 +1,146 @@
+"""Seeds: what an initializer's ``seed`` argument may be and what it means.
+
+* an ``int``: the same values on every call with the same shape and dtype;
+* ``None``: fresh entropy on every call;
+* a :class:`SeedGenerator`: a reproducible stream, new values on every call;
+* a backend's native generator (``numpy.random.Generator``,
+  ``torch.Generator``, ``cupy.random.Generator``): used and advanced.
+"""
+
+from __future__ import annotations
+
+import operator
+import threading
+from typing import Any
+
+__all__ = ["SeedGenerator", "check_seed", "stream_key"]
+
+_MAX_SEED = 2**64
+
+
+def _check_int_seed(name: str, value: Any) -> int:
+    if isinstance(value, bool):
+        msg = f"`{name}` must be an int, None, a SeedGenerator or a native generator; received {value!r}."
+        raise TypeError(msg)
+    seed = operator.index(value)
+    if not 0 <= seed < _MAX_SEED:
+        msg = f"`{name}` must be an int in [0, 2**64); received {name}={seed}."
+        raise ValueError(msg)
+    return seed
+
+
+class SeedGenerator:
+    """A reproducible stream of seeds: each draw gives a new, repeatable key.
+
+    An initializer built with ``seed=SeedGenerator(s)`` returns new values on
+    every call, and the same sequence of values every time the program runs,
+    as Keras 3's ``keras.random.SeedGenerator`` does.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        The stream's seed, in ``[0, 2**64)``.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> gen = anyinit.SeedGenerator(7)
+    >>> init = anyinit.RandomNormal(seed=gen)
+    >>> a, b = init((2,)), init((2,))
+    >>> bool((a != b).any())
+    True
+    >>> gen2 = anyinit.SeedGenerator(7)
+    >>> bool((anyinit.RandomNormal(seed=gen2)((2,)) == a).all())
+    True
+    """
+
+    __slots__ = ("_counter", "_lock", "seed")
+
+    def __init__(self, seed: int = 0) -> None:
+        if isinstance(seed, SeedGenerator) or not _is_int(seed):
+            msg = f"`seed` of a SeedGenerator must be an int; received {seed!r}."
+            raise TypeError(msg)
+        self.seed = _check_int_seed("seed", seed)
+        self._counter = 0
+        self._lock = threading.Lock()
+
+    def next_key(self) -> tuple[int, int]:
+        """Return the next ``(seed, counter)`` key and advance the stream."""
+        with self._lock:
+            counter = self._counter
+            self._counter += 1
+        return self.seed, counter
+
+    @property
+    def counter(self) -> int:
+        """How many keys have been drawn so far."""
+        return self._counter
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the constructor arguments (the stream restarts when rebuilt)."""
+        return {"seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> SeedGenerator:
+        """Build a SeedGenerator from :meth:`get_config`'s output."""
+        return cls(seed=config.get("seed", 0))
+
+    def __repr__(self) -> str:
+        return f"SeedGenerator(seed={self.seed})"
+
+
+def _is_int(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
+
+
+def check_seed(seed: Any) -> Any:
+    """Validate a ``seed`` argument at construction time and return it.
+
+    Native generators cannot be recognised without importing their library,
+    so anything with a library-specific generator type is accepted here and
+    checked against the target backend when the initializer is called.
+    """
+    if seed is None or isinstance(seed, SeedGenerator):
+        return seed
+    if _is_int(seed):
+        return _check_int_seed("seed", seed)
+    if _looks_like_native_generator(seed):
+        return seed
+    msg = (
+        "`seed` must be an int, None, an anyinit.SeedGenerator or a native generator "
+        f"(numpy.random.Generator, torch.Generator, cupy.random.Generator); received {seed!r} "
+        f"of type {type(seed).__name__}."
+    )
+    raise TypeError(msg)
+
+
+_NATIVE_GENERATOR_TYPES = frozenset(
+    {
+        ("numpy.random._generator", "Generator"),
+        ("torch", "Generator"),
+        ("torch._C", "Generator"),
+        ("cupy.random._generator_api", "Generator"),
+        ("cupy.random._generator", "RandomState"),
+    }
+)
+
+
+def _looks_like_native_generator(seed: Any) -> bool:
+    return any(
+        (cls.__module__, cls.__name__) in _NATIVE_GENERATOR_TYPES for cls in type(seed).__mro__
+    )
+
+
+def stream_key(seed: Any) -> tuple[int, ...] | None:
+    """Return the key for one call: ``(seed,)``, the next SeedGenerator key, or None."""
+    if seed is None:
+        return None
+    if isinstance(seed, SeedGenerator):
+        return seed.next_key()
+    return (seed,)

@@ -1,0 +1,228 @@
+"""Names, aliases, and ``get`` / ``serialize`` / ``deserialize`` (Keras's format).
+
+Only names in the registry below and in ``custom_objects`` are ever
+resolved: deserialization never imports a module named in its input.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._constant import Constant, Dirac, Identity, Ones, Zeros
+from ._initializer import Initializer
+from ._orthogonal import DeltaOrthogonal, Orthogonal
+from ._random import (
+    GlorotNormal,
+    GlorotUniform,
+    HeNormal,
+    HeUniform,
+    LecunNormal,
+    LecunUniform,
+    RandomNormal,
+    RandomUniform,
+    TruncatedNormal,
+    VarianceScaling,
+)
+from ._seed import SeedGenerator
+from ._sparse import Sparse
+
+__all__ = ["ALL_INITIALIZERS", "ALIASES", "deserialize", "get", "serialize"]
+
+ALL_INITIALIZERS: tuple[type[Initializer], ...] = (
+    Constant,
+    DeltaOrthogonal,
+    Dirac,
+    GlorotNormal,
+    GlorotUniform,
+    HeNormal,
+    HeUniform,
+    Identity,
+    LecunNormal,
+    LecunUniform,
+    Ones,
+    Orthogonal,
+    RandomNormal,
+    RandomUniform,
+    Sparse,
+    TruncatedNormal,
+    VarianceScaling,
+    Zeros,
+)
+
+
+def _snake_case(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+#: Extra names: Keras's aliases, its deprecated spellings, and JAX's / torch's names.
+ALIASES: dict[str, type[Initializer]] = {
+    "normal": RandomNormal,
+    "uniform": RandomUniform,
+    "zero": Zeros,
+    "one": Ones,
+    "IdentityInitializer": Identity,
+    "OrthogonalInitializer": Orthogonal,
+    "xavier_normal": GlorotNormal,
+    "xavier_uniform": GlorotUniform,
+    "kaiming_normal": HeNormal,
+    "kaiming_uniform": HeUniform,
+}
+
+_BY_NAME: dict[str, type[Initializer]] = {
+    **{cls.__name__: cls for cls in ALL_INITIALIZERS},
+    **{_snake_case(cls.__name__): cls for cls in ALL_INITIALIZERS},
+    **ALIASES,
+}
+
+_MODULE = "anyinit"
+
+
+def _seed_to_json(seed: Any) -> Any:
+    if seed is None or isinstance(seed, int):
+        return seed
+    if isinstance(seed, SeedGenerator):
+        return {"module": _MODULE, "class_name": "SeedGenerator", "config": seed.get_config()}
+    msg = (
+        f"cannot serialize `seed`={seed!r}: a native generator has no portable config; "
+        "use an int or an anyinit.SeedGenerator."
+    )
+    raise TypeError(msg)
+
+
+def _seed_from_json(seed: Any) -> Any:
+    if isinstance(seed, Mapping):
+        if seed.get("class_name") != "SeedGenerator":
+            msg = f"Could not interpret seed config: {dict(seed)!r}"
+            raise ValueError(msg)
+        # Keras writes {"seed": s, "name": ...}; anyinit writes {"seed": s}.
+        return SeedGenerator(seed.get("config", {}).get("seed", 0))
+    return seed
+
+
+def serialize(initializer: Initializer) -> dict[str, Any]:
+    """Return a JSON-compatible dict describing `initializer` (Keras's format).
+
+    Parameters
+    ----------
+    initializer : Initializer
+        The initializer to describe.
+
+    Returns
+    -------
+    dict
+        ``{"module": "anyinit", "class_name": ..., "config": {...},
+        "registered_name": None}``.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> anyinit.serialize(anyinit.HeNormal(seed=3))["config"]["seed"]
+    3
+    """
+    if not isinstance(initializer, Initializer):
+        msg = f"`initializer` must be an anyinit.Initializer; received {initializer!r}."
+        raise TypeError(msg)
+    config = dict(initializer.get_config())
+    if "seed" in config:
+        config["seed"] = _seed_to_json(config["seed"])
+    name = type(initializer).__name__
+    result = {
+        "module": _MODULE,
+        "class_name": name,
+        "config": config,
+        "registered_name": None if _BY_NAME.get(name) is type(initializer) else name,
+    }
+    json.dumps(result)  # fail here, not in the caller's json.dump, on unserializable values
+    return result
+
+
+def deserialize(
+    config: Mapping[str, Any], custom_objects: Mapping[str, Any] | None = None
+) -> Initializer:
+    """Build an initializer from :func:`serialize`'s output or a Keras 3 config dict.
+
+    Parameters
+    ----------
+    config : dict
+        ``{"class_name": ..., "config": {...}}`` (other keys are ignored; a
+        ``"module"`` key is never imported).
+    custom_objects : dict, optional
+        Extra ``name -> class`` entries, searched first.
+
+    Returns
+    -------
+    Initializer
+        The rebuilt initializer.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> init = anyinit.deserialize({"class_name": "VarianceScaling",
+    ...                             "config": {"scale": 2.0, "mode": "fan_out"}})
+    >>> init.scale, init.mode
+    (2.0, 'fan_out')
+    """
+    if not isinstance(config, Mapping) or "class_name" not in config:
+        msg = f"`config` must be a dict with a 'class_name' key; received {config!r}."
+        raise ValueError(msg)
+    class_name = config["class_name"]
+    registered = config.get("registered_name") or class_name
+    cls = None
+    if custom_objects:
+        cls = custom_objects.get(registered, custom_objects.get(class_name))
+    if cls is None:
+        cls = _BY_NAME.get(class_name)
+    if cls is None:
+        msg = f"Could not interpret initializer identifier: {class_name}"
+        raise ValueError(msg)
+    arguments = dict(config.get("config") or {})
+    if "seed" in arguments:
+        arguments["seed"] = _seed_from_json(arguments["seed"])
+    if "dtype" in arguments:  # Keras's Constant/Identity configs may carry one
+        arguments.pop("dtype")
+    if isinstance(cls, type) and issubclass(cls, Initializer):
+        return cls.from_config(arguments)
+    return cls(**arguments)  # type: ignore[no-any-return]
+
+
+def get(identifier: Any) -> Initializer | Callable[..., Any] | None:
+    """Return an initializer from a name, a config dict, a class or a callable.
+
+    Parameters
+    ----------
+    identifier : None, str, dict, Initializer, type or callable
+        A name (``"glorot_uniform"``, ``"GlorotUniform"``, an alias such as
+        ``"normal"`` or ``"kaiming_uniform"``), a config dict (anyinit's or
+        Keras 3's), an instance (returned as is), an Initializer subclass
+        (instantiated with defaults) or any callable (returned as is).
+
+    Returns
+    -------
+    Initializer, callable or None
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> anyinit.get("he_normal")
+    HeNormal(seed=None, in_axis=-2, out_axis=-1, batch_axis=[])
+    >>> anyinit.get({"class_name": "Constant", "config": {"value": 2}})
+    Constant(value=2)
+    """
+    if identifier is None or isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier)
+        if cls is None:
+            msg = f"Could not interpret initializer identifier: {identifier}"
+            raise ValueError(msg)
+        return cls()  # type: ignore[call-arg]
+    if isinstance(identifier, Mapping):
+        return deserialize(identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if callable(identifier):
+        return identifier  # type: ignore[no-any-return]
+    msg = f"Could not interpret initializer identifier: {identifier!r}"
+    raise ValueError(msg)

@@ -1,0 +1,131 @@
+"""Resolve ``like`` / ``xp`` / ``device`` / ``dtype`` into one target.
+
+Lookups are cached by array type and namespace name, so the per-call cost
+is a few dictionary hits rather than an ``array_namespace`` call.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from . import _compat
+from ._dtypes import DTYPE_NAMES, kind_of
+from ._typing import Array, ArrayNamespace, DType, Device
+from .backends import Backend, backend_for_namespace
+
+__all__ = ["Target", "resolve_target"]
+
+_DEFAULT_DTYPE = "float32"
+_WRAPPED = frozenset({"numpy", "torch", "cupy", "dask.array"})
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where and how an initializer's result is made."""
+
+    xp: ArrayNamespace
+    backend: Backend
+    device: Device
+    dtype: DType
+    dtype_name: str
+
+    @property
+    def kind(self) -> str:
+        """The Array API kind of the result's dtype."""
+        return kind_of(self.dtype_name)
+
+
+_BY_TYPE: dict[type, tuple[ArrayNamespace, Backend]] = {}
+_BY_MODULE: dict[str, tuple[ArrayNamespace, Backend]] = {}
+
+
+def _for_array(like: Any) -> tuple[ArrayNamespace, Backend]:
+    cls = type(like)
+    found = _BY_TYPE.get(cls)
+    if found is None:
+        if not _compat.is_array_api_obj(like):
+            msg = f"`like` must be an array (NumPy, torch, CuPy, …); received an object of type {cls.__name__}."
+            raise TypeError(msg)
+        xp = _compat.array_namespace(like)
+        found = (xp, backend_for_namespace(xp))
+        _BY_TYPE[cls] = found
+    return found
+
+
+def _for_module(xp: Any) -> tuple[ArrayNamespace, Backend]:
+    if not isinstance(xp, ModuleType):
+        msg = (
+            "`xp` must be an array namespace module (numpy, torch, cupy, jax.numpy, "
+            f"array_api_strict, or an array_api_compat namespace); received {xp!r}."
+        )
+        raise TypeError(msg)
+    name = xp.__name__
+    found = _BY_MODULE.get(name)
+    if found is None:
+        if name in _WRAPPED:
+            namespace: ArrayNamespace = importlib.import_module(f"array_api_compat.{name}")
+        elif name.startswith("array_api_compat.") or hasattr(xp, "__array_namespace_info__"):
+            namespace = xp
+        elif hasattr(xp, "asarray"):
+            namespace = _compat.array_namespace(xp.asarray(0.0))
+        else:
+            msg = f"`xp`={name!r} is not an array namespace: it has no `asarray`."
+            raise TypeError(msg)
+        found = (namespace, backend_for_namespace(namespace))
+        _BY_MODULE[name] = found
+    return found
+
+
+def _dtype_for(backend: Backend, dtype: Any) -> tuple[DType, str]:
+    if isinstance(dtype, str):
+        resolved = backend.dtype(dtype)
+        if resolved is None:
+            if dtype in DTYPE_NAMES:
+                msg = f"`dtype`={dtype!r} is not available in {backend.name}."
+            else:
+                msg = f"Unknown `dtype` name {dtype!r}; expected one of {list(DTYPE_NAMES)}."
+            raise ValueError(msg)
+        return resolved, dtype
+    name = backend.dtype_name(dtype)
+    if name is None:
+        msg = (
+            f"`dtype`={dtype!r} is not a dtype of {backend.name}; pass one of its dtype "
+            f"objects or a name such as 'float32'."
+        )
+        raise TypeError(msg)
+    return backend.dtype(name), name
+
+
+def resolve_target(
+    *,
+    like: Array | None = None,
+    xp: ArrayNamespace | None = None,
+    device: Device | None = None,
+    dtype: DType | str | None = None,
+) -> Target:
+    """Combine the call's keywords into a :class:`Target` or raise."""
+    if like is not None:
+        namespace, backend = _for_array(like)
+        if xp is not None and _for_module(xp)[1] is not backend:
+            msg = f"`xp`={xp.__name__!r} does not match `like`, which is a {backend.name} array."
+            raise ValueError(msg)
+        if device is None:
+            device = _compat.device(like)
+        else:
+            device = backend.check_device(device)
+        if dtype is None:
+            like_name = backend.dtype_of(like)
+            if like_name is not None and kind_of(like_name) in ("real floating", "complex floating"):
+                return Target(namespace, backend, device, like.dtype, like_name)
+    else:
+        if xp is None:
+            import numpy
+
+            xp = numpy
+        namespace, backend = _for_module(xp)
+        device = backend.default_device() if device is None else backend.check_device(device)
+    resolved, name = _dtype_for(backend, _DEFAULT_DTYPE if dtype is None else dtype)
+    return Target(namespace, backend, device, resolved, name)

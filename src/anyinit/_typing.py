@@ -1,0 +1,20 @@
+"""Type aliases used in signatures.
+
+The Array API has no runtime array type to check against, so these are
+documentation for readers and type checkers, as in array-api-extra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any, TypeAlias
+
+Array: TypeAlias = Any
+ArrayNamespace: TypeAlias = ModuleType
+DType: TypeAlias = Any
+Device: TypeAlias = Any
+ShapeLike: TypeAlias = int | Sequence[int]
+Axes: TypeAlias = int | Sequence[int]
+
+__all__ = ["Array", "ArrayNamespace", "Axes", "DType", "Device", "ShapeLike"]

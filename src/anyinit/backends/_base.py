@@ -1,0 +1,264 @@
+"""The backend adapter contract and the algorithms shared by all adapters.
+
+A backend supplies what the Array API standard lacks (random numbers, a
+fast QR, device checks). Everything else an initializer does goes through
+the standard namespace ``xp``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from .._dtypes import DTYPE_NAMES, compute_name, kind_of
+from .._seed import SeedGenerator, stream_key
+from .._typing import Array, ArrayNamespace, DType, Device
+
+__all__ = ["MAX_REJECTION_ROUNDS", "Backend", "normal_cdf"]
+
+MAX_REJECTION_ROUNDS = 1000
+
+
+def normal_cdf(x: float) -> float:
+    """Standard normal cumulative distribution function."""
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+class Backend:
+    """Base adapter: the generic implementation of every operation.
+
+    Subclasses override the random primitives (:meth:`new_generator`,
+    :meth:`is_generator`, :meth:`uniform`, :meth:`normal`) and may override
+    any other method with a faster native version.
+
+    Parameters
+    ----------
+    xp : module
+        The Array API namespace (an ``array_api_compat`` wrapper where the
+        library needs one).
+    """
+
+    name: str = "generic"
+    generator_types: ClassVar[str] = "numpy.random.Generator"
+
+    def __init__(self, xp: ArrayNamespace) -> None:
+        self.xp = xp
+        if self.name == "generic":
+            self.name = xp.__name__
+        self._dtypes: dict[str, DType] = {}
+        for dtype_name in DTYPE_NAMES:
+            dtype = self._lookup_dtype(dtype_name)
+            if dtype is not None:
+                self._dtypes[dtype_name] = dtype
+
+    # -- dtypes -----------------------------------------------------------------
+
+    def _lookup_dtype(self, name: str) -> DType | None:
+        return getattr(self.xp, name, None)
+
+    def dtype(self, name: str) -> DType | None:
+        """Return the library's dtype for a canonical name, or None."""
+        return self._dtypes.get(name)
+
+    def dtype_name(self, dtype: Any) -> str | None:
+        """Return the canonical name of one of the library's dtypes, or None."""
+        for name, candidate in self._dtypes.items():
+            try:
+                if candidate == dtype:
+                    return name
+            except TypeError:
+                continue
+        return None
+
+    def dtype_of(self, array: Array) -> str | None:
+        """Return the canonical dtype name of an array of this library."""
+        return self.dtype_name(array.dtype)
+
+    # -- devices ----------------------------------------------------------------
+
+    def default_device(self) -> Device:
+        """The device arrays are created on when none is given."""
+        info = getattr(self.xp, "__array_namespace_info__", None)
+        return info().default_device() if info is not None else None
+
+    def check_device(self, device: Device) -> Device:
+        """Return `device` if the library has it, else raise ValueError."""
+        info = getattr(self.xp, "__array_namespace_info__", None)
+        if info is None:
+            return device
+        devices = info().devices()
+        if device not in devices:
+            msg = f"`device`={device!r} is not a device of {self.name}; available: {list(devices)}."
+            raise ValueError(msg)
+        return device
+
+    def materializes(self, device: Device) -> bool:
+        """False for devices that hold no data (torch's ``meta``)."""
+        return True
+
+    # -- creation -----------------------------------------------------------------
+
+    def empty(self, shape: tuple[int, ...], dtype: DType, device: Device) -> Array:
+        """An uninitialised array (used for devices that hold no data)."""
+        return self.xp.empty(shape, dtype=dtype, device=device)
+
+    def full(self, shape: tuple[int, ...], value: Any, dtype: DType, device: Device) -> Array:
+        """An array filled with `value`."""
+        return self.xp.full(shape, value, dtype=dtype, device=device)
+
+    # -- random -------------------------------------------------------------------
+
+    def is_generator(self, obj: Any) -> bool:
+        """Whether `obj` is a native generator this backend can draw from."""
+        import numpy as np
+
+        return isinstance(obj, np.random.Generator)
+
+    def new_generator(self, key: tuple[int, ...] | None, device: Device) -> Any:
+        """A fresh native generator, seeded from `key` (None: OS entropy)."""
+        import numpy as np
+
+        return np.random.default_rng(key)
+
+    def generator(self, seed: Any, device: Device) -> Any:
+        """Turn an initializer's `seed` into a native generator for one call."""
+        if seed is None or isinstance(seed, (int, SeedGenerator)):
+            return self.new_generator(stream_key(seed), device)
+        if self.is_generator(seed):
+            return seed
+        msg = (
+            f"`seed` is a {type(seed).__module__}.{type(seed).__name__}, which cannot draw "
+            f"{self.name} arrays; pass an int, None, an anyinit.SeedGenerator or a "
+            f"{self.generator_types}."
+        )
+        raise TypeError(msg)
+
+    def _host_draw(self, values: Any, dtype: DType, device: Device) -> Array:
+        xp = self.xp
+        out = xp.asarray(values, device=device)
+        return out if out.dtype == dtype else xp.astype(out, dtype)
+
+    def uniform(
+        self, rng: Any, shape: tuple[int, ...], low: float, high: float,
+        dtype: DType, device: Device,
+    ) -> Array:
+        """Samples of U[low, high) in `dtype` (a real floating dtype)."""
+        import numpy as np
+
+        name = compute_name(self._name_of(dtype))
+        values = rng.random(shape, dtype=np.dtype(name))
+        values *= high - low
+        values += low
+        return self._host_draw(values, dtype, device)
+
+    def normal(
+        self, rng: Any, shape: tuple[int, ...], mean: float, std: float,
+        dtype: DType, device: Device,
+    ) -> Array:
+        """Samples of N(mean, std²) in `dtype` (a real floating dtype)."""
+        import numpy as np
+
+        name = compute_name(self._name_of(dtype))
+        values = rng.standard_normal(shape, dtype=np.dtype(name))
+        values *= std
+        values += mean
+        return self._host_draw(values, dtype, device)
+
+    def truncated_normal(
+        self, rng: Any, shape: tuple[int, ...], mean: float, std: float,
+        lower: float, upper: float, dtype: DType, device: Device,
+    ) -> Array:
+        """N(mean, std²) restricted to ``[mean + lower·std, mean + upper·std]``.
+
+        Exact rejection sampling: out-of-range draws are redrawn until none is
+        left, so no value lies outside the bounds. When the interval holds
+        less than 30 % of the normal's mass, proposals come from a uniform on
+        the interval instead of the normal (as torch 2.13 does).
+        """
+        xp = self.xp
+        name = self._name_of(dtype)
+        work = self.dtype(compute_name(name))
+        size = math.prod(shape)
+        flat = self._truncated_standard(rng, size, lower, upper, work, device)
+        values = xp.reshape(flat, shape)
+        values = values * std + mean if (std != 1.0 or mean != 0.0) else values
+        # Clip to the bounds as representable in the output dtype (rounded inwards),
+        # so that neither the scaling nor the final rounding can cross them.
+        low, high = self._inward_bounds(mean + lower * std, mean + upper * std, dtype, device)
+        values = xp.clip(values, xp.astype(low, work), xp.astype(high, work))
+        return values if work == dtype else xp.astype(values, dtype)
+
+    def _truncated_standard(
+        self, rng: Any, size: int, lower: float, upper: float, work: DType, device: Device,
+    ) -> Array:
+        xp = self.xp
+        mass = normal_cdf(upper) - normal_cdf(lower)
+        use_normal = mass >= 0.3
+        # The uniform proposal accepts x with probability exp((m² - x²) / 2),
+        # m being the point of the interval nearest to 0.
+        nearest = 0.0 if lower <= 0.0 <= upper else min(abs(lower), abs(upper))
+
+        def propose(count: int) -> tuple[Array, Array]:
+            if use_normal:
+                candidates = self.normal(rng, (count,), 0.0, 1.0, work, device)
+                rejected = (candidates < lower) | (candidates > upper)
+            else:
+                candidates = self.uniform(rng, (count,), lower, upper, work, device)
+                test = self.uniform(rng, (count,), 0.0, 1.0, work, device)
+                rejected = (candidates < lower) | (candidates > upper)
+                rejected |= test > xp.exp((nearest * nearest - candidates * candidates) / 2)
+            return candidates, rejected
+
+        values, rejected = propose(size)
+        for _ in range(MAX_REJECTION_ROUNDS):
+            count = int(xp.count_nonzero(rejected))
+            if count == 0:
+                return values
+            replacement, still = propose(count)
+            values[rejected] = replacement
+            remaining = xp.zeros_like(rejected)
+            remaining[rejected] = still
+            rejected = remaining
+        msg = (
+            f"truncated normal sampling on [{lower}, {upper}] standard deviations did not "
+            f"converge after {MAX_REJECTION_ROUNDS} rounds"
+        )
+        raise RuntimeError(msg)
+
+    def _inward_bounds(
+        self, low: float, high: float, dtype: DType, device: Device,
+    ) -> tuple[Array, Array]:
+        """The bounds as `dtype` values, rounded towards the inside of the interval."""
+        xp = self.xp
+        bounds = []
+        for value, direction in ((low, math.inf), (high, -math.inf)):
+            bound = xp.asarray(value, dtype=dtype, device=device)
+            outside = float(bound) < value if direction > 0 else float(bound) > value
+            if outside:
+                bound = xp.nextafter(bound, xp.asarray(direction, dtype=dtype, device=device))
+            bounds.append(bound)
+        return bounds[0], bounds[1]
+
+    def _name_of(self, dtype: DType) -> str:
+        name = self.dtype_name(dtype)
+        if name is None:  # pragma: no cover - targets are resolved before sampling
+            msg = f"{dtype!r} is not a dtype of {self.name}"
+            raise TypeError(msg)
+        return name
+
+    # -- linear algebra ---------------------------------------------------------------
+
+    def qr(self, matrix: Array) -> tuple[Array, Array]:
+        """Reduced QR factorisation of a 2-D floating array."""
+        q, r = self.xp.linalg.qr(matrix, mode="reduced")
+        return q, r
+
+    def describe_devices(self) -> list[str]:
+        """Human-readable list of devices, for ``anyinit info``."""
+        info = getattr(self.xp, "__array_namespace_info__", None)
+        return [str(d) for d in info().devices()] if info is not None else []
+
+    def kind(self, dtype: DType) -> str | None:
+        """The Array API kind of one of the library's dtypes."""
+        name = self.dtype_name(dtype)
+        return kind_of(name) if name is not None else None

@@ -1,0 +1,111 @@
+"""CuPy adapter: ``cupy.random.Generator`` (XORWOW) on the array's GPU, ``cupy.linalg.qr``."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import cupy
+import numpy as np
+
+from .._dtypes import compute_name
+from .._typing import Array, DType, Device
+from ._base import Backend
+
+__all__ = ["CupyBackend"]
+
+
+class CupyBackend(Backend):
+    """Adapter for CuPy arrays on any CUDA device."""
+
+    name = "cupy"
+    generator_types: ClassVar[str] = "cupy.random.Generator"
+
+    def _lookup_dtype(self, name: str) -> DType | None:
+        if name == "bfloat16":
+            return None
+        return np.dtype(name)
+
+    def dtype_name(self, dtype: Any) -> str | None:
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            return None
+        return name if name in self._dtypes else None
+
+    def default_device(self) -> Device:
+        return cupy.cuda.Device()
+
+    def check_device(self, device: Device) -> Device:
+        count = cupy.cuda.runtime.getDeviceCount()
+        if isinstance(device, cupy.cuda.Device):
+            index = device.id
+        elif isinstance(device, int) and not isinstance(device, bool):
+            index = device
+        elif isinstance(device, str) and device.startswith("cuda"):
+            index = int(device.partition(":")[2] or 0)
+        else:
+            msg = f"`device`={device!r} is not a CuPy device; pass a cupy.cuda.Device or an index."
+            raise ValueError(msg)
+        if not 0 <= index < count:
+            msg = f"`device`={device!r} is not available: this machine has {count} CUDA device(s)."
+            raise ValueError(msg)
+        return cupy.cuda.Device(index)
+
+    def empty(self, shape: tuple[int, ...], dtype: DType, device: Device) -> Array:
+        with device:
+            return cupy.empty(shape, dtype=dtype)
+
+    def full(self, shape: tuple[int, ...], value: Any, dtype: DType, device: Device) -> Array:
+        with device:
+            return cupy.full(shape, value, dtype=dtype)
+
+    def is_generator(self, obj: Any) -> bool:
+        return isinstance(obj, (cupy.random.Generator, cupy.random.RandomState))
+
+    def new_generator(self, key: tuple[int, ...] | None, device: Device) -> Any:
+        seed = None if key is None else np.random.SeedSequence(list(key))
+        with device:
+            return cupy.random.default_rng(
+                None if seed is None else int(seed.generate_state(1, dtype=np.uint64)[0])
+            )
+
+    def uniform(
+        self, rng: Any, shape: tuple[int, ...], low: float, high: float,
+        dtype: DType, device: Device,
+    ) -> Array:
+        work = np.dtype(compute_name(self._name_of(dtype)))
+        with device:
+            values = rng.random(shape, dtype=work)
+            values *= high - low
+            values += low
+            return values if values.dtype == dtype else values.astype(dtype)
+
+    def normal(
+        self, rng: Any, shape: tuple[int, ...], mean: float, std: float,
+        dtype: DType, device: Device,
+    ) -> Array:
+        work = np.dtype(compute_name(self._name_of(dtype)))
+        with device:
+            values = rng.standard_normal(shape, dtype=work)
+            values *= std
+            values += mean
+            return values if values.dtype == dtype else values.astype(dtype)
+
+    def truncated_normal(
+        self, rng: Any, shape: tuple[int, ...], mean: float, std: float,
+        lower: float, upper: float, dtype: DType, device: Device,
+    ) -> Array:
+        with device:
+            return super().truncated_normal(rng, shape, mean, std, lower, upper, dtype, device)
+
+    def qr(self, matrix: Array) -> tuple[Array, Array]:
+        with matrix.device:
+            q, r = cupy.linalg.qr(matrix, mode="reduced")
+        return q, r
+
+    def describe_devices(self) -> list[str]:
+        count = cupy.cuda.runtime.getDeviceCount()
+        return [
+            f"cuda:{i} ({cupy.cuda.runtime.getDeviceProperties(i)['name'].decode()})"
+            for i in range(count)
+        ]
