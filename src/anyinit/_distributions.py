@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ._dtypes import inward_bounds
 from ._target import Target
 from ._typing import Array
 from .backends._base import normal_cdf
@@ -73,7 +74,9 @@ class Uniform(Distribution):
     kind = "uniform"
 
     def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
-        return target.backend.uniform(rng, shape, self.low, self.high, target.dtype, target.device)
+        # Bounds representable in the dtype keep every rounded draw inside [low, high].
+        low, high = inward_bounds(self.low, self.high, target.dtype_name)
+        return target.backend.uniform(rng, shape, low, high, target.dtype, target.device)
 
     @property
     def mean(self) -> float:

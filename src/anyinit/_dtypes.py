@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import struct
+from functools import lru_cache
+
+import numpy as np
+
 __all__ = [
     "COMPLEX",
     "DTYPE_NAMES",
@@ -9,6 +15,7 @@ __all__ = [
     "REAL_FLOATING",
     "component_name",
     "compute_name",
+    "inward_bounds",
     "kind_of",
 ]
 
@@ -42,3 +49,51 @@ def compute_name(name: str) -> str:
 def component_name(name: str) -> str:
     """Return the real dtype of a complex dtype's components."""
     return {"complex64": "float32", "complex128": "float64"}.get(name, name)
+
+
+def _bfloat16_neighbours(value: float) -> list[float]:
+    # bfloat16 is the top half of a float32: enumerate the patterns around value.
+    bits = struct.unpack("<I", struct.pack("<f", value))[0] >> 16
+    found = [0.0]
+    for pattern in (bits - 1, bits, bits + 1):
+        if 0 <= pattern <= 0xFFFF:
+            candidate = struct.unpack("<f", struct.pack("<I", pattern << 16))[0]
+            if math.isfinite(candidate):
+                found.append(candidate)
+    return found
+
+
+def _round_inward(value: float, name: str, upward: bool) -> float:
+    if name in ("float64", "complex128"):
+        return value
+    if name == "bfloat16":
+        wide = _round_inward(value, "float32", upward)
+        candidates = _bfloat16_neighbours(wide)
+        if upward:
+            return min(c for c in candidates if c >= value)
+        return max(c for c in candidates if c <= value)
+    scalar = {"float16": np.float16, "float32": np.float32, "complex64": np.float32}[name]
+    rounded = scalar(value)
+    if upward and float(rounded) < value:
+        rounded = np.nextafter(rounded, scalar(np.inf))
+    elif not upward and float(rounded) > value:
+        rounded = np.nextafter(rounded, scalar(-np.inf))
+    return float(rounded)
+
+
+@lru_cache(maxsize=512)
+def inward_bounds(low: float, high: float, name: str) -> tuple[float, float]:
+    """``[low, high]`` shrunk to the nearest values representable in dtype `name`.
+
+    A result drawn between these bounds and rounded to the dtype can never
+    land outside ``[low, high]``.
+    """
+    inner_low = _round_inward(low, name, upward=True)
+    inner_high = _round_inward(high, name, upward=False)
+    if inner_low > inner_high:
+        msg = (
+            f"no {name} value lies in [{low!r}, {high!r}]; the interval is narrower than the "
+            f"dtype's resolution there (use a wider dtype or a larger stddev / range)."
+        )
+        raise ValueError(msg)
+    return inner_low, inner_high

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from .._dtypes import DTYPE_NAMES, compute_name, kind_of
+from .._dtypes import DTYPE_NAMES, compute_name, inward_bounds, kind_of
 from .._seed import SeedGenerator, stream_key
 from .._typing import Array, ArrayNamespace, DType, Device
 
@@ -184,8 +184,8 @@ class Backend:
         values = values * std + mean if (std != 1.0 or mean != 0.0) else values
         # Clip to the bounds as representable in the output dtype (rounded inwards),
         # so that neither the scaling nor the final rounding can cross them.
-        low, high = self._inward_bounds(mean + lower * std, mean + upper * std, dtype, device)
-        values = xp.clip(values, xp.astype(low, work), xp.astype(high, work))
+        low, high = inward_bounds(mean + lower * std, mean + upper * std, name)
+        values = xp.clip(values, low, high)
         return values if work == dtype else xp.astype(values, dtype)
 
     def _truncated_standard(
@@ -224,20 +224,6 @@ class Backend:
             f"converge after {MAX_REJECTION_ROUNDS} rounds"
         )
         raise RuntimeError(msg)
-
-    def _inward_bounds(
-        self, low: float, high: float, dtype: DType, device: Device,
-    ) -> tuple[Array, Array]:
-        """The bounds as `dtype` values, rounded towards the inside of the interval."""
-        xp = self.xp
-        bounds = []
-        for value, direction in ((low, math.inf), (high, -math.inf)):
-            bound = xp.asarray(value, dtype=dtype, device=device)
-            outside = float(bound) < value if direction > 0 else float(bound) > value
-            if outside:
-                bound = xp.nextafter(bound, xp.asarray(direction, dtype=dtype, device=device))
-            bounds.append(bound)
-        return bounds[0], bounds[1]
 
     def _name_of(self, dtype: DType) -> str:
         name = self.dtype_name(dtype)

@@ -6,7 +6,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._dtypes import compute_name
 from .._typing import Array, DType, Device
 from ._base import Backend
 
@@ -63,23 +62,6 @@ class NumpyBackend(Backend):
         # SciPy's LAPACK call keeps float32 (NumPy's is about 2x slower here).
         q, r = scipy_qr(matrix, mode="economic", overwrite_a=True, check_finite=False)
         return q, r
-
-    def _inward_bounds(
-        self, low: float, high: float, dtype: DType, device: Device,
-    ) -> tuple[Array, Array]:
-        if compute_name(self._name_of(dtype)) == self._name_of(dtype):
-            return super()._inward_bounds(low, high, dtype, device)
-        # ml_dtypes' bfloat16 has no nextafter: step by one bfloat16 ulp, which is
-        # the float32 spacing times 2**16 (bfloat16 keeps float32's top 16 bits).
-        bounds = []
-        for value, direction in ((low, 1.0), (high, -1.0)):
-            bound = np.asarray(value, dtype=dtype)
-            wide = np.float32(bound)
-            if (wide < value) if direction > 0 else (wide > value):
-                ulp = np.spacing(np.abs(wide)) * np.float32(2**16)
-                bound = np.asarray(wide + np.float32(direction) * ulp).astype(dtype)
-            bounds.append(bound)
-        return bounds[0], bounds[1]
 
     def describe_devices(self) -> list[str]:
         return ["cpu"]

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from .._dtypes import compute_name
+from .._dtypes import compute_name, inward_bounds
 from .._typing import Array, DType, Device
 from ._base import Backend
 
@@ -110,13 +110,14 @@ class TorchBackend(Backend):
         self, rng: Any, shape: tuple[int, ...], mean: float, std: float,
         lower: float, upper: float, dtype: DType, device: Device,
     ) -> Array:
-        work = self.dtype(compute_name(self._name_of(dtype)))
+        name = self._name_of(dtype)
+        work = self.dtype(compute_name(name))
         flat = self._truncated_standard(rng, math.prod(shape), lower, upper, work, device)
         values = flat.reshape(shape)
         if std != 1.0 or mean != 0.0:
             values.mul_(std).add_(mean)
-        low, high = self._inward_bounds(mean + lower * std, mean + upper * std, dtype, device)
-        return values.clamp_(low.to(work), high.to(work)).to(dtype)
+        low, high = inward_bounds(mean + lower * std, mean + upper * std, name)
+        return values.clamp_(low, high).to(dtype)
 
     def qr(self, matrix: Array) -> tuple[Array, Array]:
         q, r = torch.linalg.qr(matrix, mode="reduced")
