@@ -7,6 +7,7 @@ is allowed, so that a bad call can be fixed from the message alone.
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from collections.abc import Iterable
 from typing import Any
@@ -61,7 +62,8 @@ def as_shape(shape: Any) -> tuple[int, ...]:
 def as_finite_float(name: str, value: Any, *, minimum: float | None = None,
                     strict: bool = False) -> float:
     """Return `value` as a finite float, optionally bounded below, or raise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not _is_real_scalar(value):
+    # numbers.Real covers Python and NumPy reals; bools and strings are refused.
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         msg = f"`{name}` must be a real number; received {value!r} of type {type(value).__name__}."
         raise TypeError(msg)
     number = float(value)
@@ -73,17 +75,6 @@ def as_finite_float(name: str, value: Any, *, minimum: float | None = None,
         msg = f"`{name}` must be {relation} {minimum:g}; received {name}={value!r}."
         raise ValueError(msg)
     return number
-
-
-def _is_real_scalar(value: Any) -> bool:
-    # NumPy scalars and 0-d arrays of a real kind; never complex.
-    if isinstance(value, complex):
-        return False
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return not hasattr(value, "shape") or tuple(value.shape) == ()
 
 
 def check_choice(name: str, value: Any, allowed: Iterable[str]) -> str:

@@ -63,11 +63,9 @@ class Backend:
     def dtype_name(self, dtype: Any) -> str | None:
         """Return the canonical name of one of the library's dtypes, or None."""
         for name, candidate in self._dtypes.items():
-            try:
-                if candidate == dtype:
-                    return name
-            except TypeError:
-                continue
+            # Comparing dtypes of different libraries may warn or raise: check the type first.
+            if type(candidate) is type(dtype) and candidate == dtype:
+                return name
         return None
 
     def dtype_of(self, array: Array) -> str | None:
