@@ -53,6 +53,16 @@ class RandomInitializer(Initializer):
         every call; :class:`anyinit.SeedGenerator`: a reproducible stream;
         a ``numpy.random.Generator`` / ``torch.Generator`` /
         ``cupy.random.Generator``: drawn from and advanced.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> init = anyinit.RandomUniform(seed=3)
+    >>> bool((init((4,)) == init((4,))).all())
+    True
+    >>> fresh = anyinit.RandomUniform(seed=None)
+    >>> bool((fresh((4,)) == fresh((4,))).all())
+    False
     """
 
     dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating",)
@@ -428,7 +438,7 @@ class HeUniform(_Preset):
     Examples
     --------
     >>> import anyinit
-    >>> w = anyinit.he_uniform(seed=1)((64, 32, 3, 3), in_axis=1, out_axis=0)
+    >>> w = anyinit.he_uniform(seed=1, in_axis=1, out_axis=0)((64, 32, 3, 3))
     >>> bool(abs(w).max() <= (6 / (32 * 3 * 3)) ** 0.5)
     True
     """

@@ -1,0 +1,123 @@
+"""The public surface: names, docstrings, doctests, lazy imports, the CLI."""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import importlib
+import inspect
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+import anyinit
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_all_is_sorted_and_complete():
+    assert anyinit.__all__ == sorted(anyinit.__all__)
+    public = {name for name in vars(anyinit) if not name.startswith("_")}
+    assert public - {"annotations"} == set(anyinit.__all__) - {"__version__"}
+
+
+@pytest.mark.parametrize("name", [n for n in anyinit.__all__ if n not in ("__version__", "backends")])
+def test_every_public_name_has_a_numpydoc_docstring_with_an_example(name):
+    obj = getattr(anyinit, name)
+    doc = inspect.getdoc(obj)
+    assert doc, name
+    assert "Examples\n--------" in doc, name
+
+
+MODULES = [
+    "anyinit",
+    "anyinit._constant",
+    "anyinit._fans",
+    "anyinit._initializer",
+    "anyinit._orthogonal",
+    "anyinit._random",
+    "anyinit._seed",
+    "anyinit._serialization",
+    "anyinit._sparse",
+    "anyinit._cli",
+    "anyinit.backends",
+]
+
+
+@pytest.mark.parametrize("module_name", MODULES)
+def test_doctests(module_name):
+    module = importlib.import_module(module_name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, module_name
+    assert result.failed == 0, module_name
+
+
+def test_import_anyinit_imports_no_optional_library():
+    code = (
+        "import sys, anyinit\n"
+        "anyinit.glorot_normal(seed=0)((4, 4))\n"
+        "loaded = [m for m in ('torch', 'cupy', 'jax', 'dask', 'scipy', 'keras') if m in sys.modules]\n"
+        "print(','.join(loaded))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_noxfile_and_conftest_agree_on_backends():
+    from conftest import KNOWN_BACKENDS
+
+    tree = ast.parse((ROOT / "noxfile.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "BACKENDS" for t in node.targets):
+            nox_backends = ast.literal_eval(node.value)
+            break
+    else:
+        pytest.fail("noxfile.py defines no BACKENDS")
+    assert set(nox_backends) == set(KNOWN_BACKENDS)
+    for name in KNOWN_BACKENDS:
+        assert (ROOT / "backends" / f"{name}.txt").is_file(), name
+
+
+def test_register_backend_rejects_duplicates():
+    with pytest.raises(ValueError, match="already registered"):
+        anyinit.register_backend("numpy", "anyinit.backends.numpy:NumpyBackend")
+
+
+class TestCommandLine:
+    def run(self, *args):
+        return subprocess.run(
+            [sys.executable, "-m", "anyinit", *args], capture_output=True, text=True, check=False
+        )
+
+    def test_info(self):
+        out = self.run("info")
+        assert out.returncode == 0
+        assert f"anyinit {anyinit.__version__}" in out.stdout
+        assert "numpy" in out.stdout
+
+    def test_list_names_every_initializer(self):
+        out = self.run("list")
+        assert out.returncode == 0
+        for cls in ("GlorotNormal", "Orthogonal", "VarianceScaling", "Sparse"):
+            assert cls in out.stdout
+        assert "xavier_normal" in out.stdout
+
+    def test_sample_prints_expected_and_measured(self, backend):
+        out = self.run("sample", "glorot_normal", "--shape", "256", "128", "--seed", "0",
+                       "--backend", backend.name)
+        assert out.returncode == 0, out.stderr
+        assert "fan_in=256, fan_out=128" in out.stdout
+        lines = {line.split()[0]: line.split()[1:] for line in out.stdout.splitlines() if line.split()}
+        expected, measured = map(float, lines["std"][:2])
+        assert expected == pytest.approx((2 / 384) ** 0.5)
+        assert measured == pytest.approx(expected, rel=0.02)
+
+    def test_sample_reports_bad_input(self):
+        out = self.run("sample", "no_such_init", "--shape", "3")
+        assert out.returncode == 2
+        assert "Could not interpret initializer identifier: no_such_init" in out.stderr
+        out = self.run("sample", "orthogonal", "--shape", "3")
+        assert out.returncode == 2
+        assert "at least two-dimensional" in out.stderr
