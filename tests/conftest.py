@@ -43,7 +43,8 @@ def _selected_backend(config: pytest.Config) -> str:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"anyinit backend: {_selected_backend(config)}, device: {config.getoption('--device') or 'cpu'}"
+    device = config.getoption("--device") or "cpu"
+    return f"anyinit backend: {_selected_backend(config)}, device: {device}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -62,6 +63,10 @@ class Backend:
     device: Any  # the device arrays are made on in this run
 
     def dtype(self, name: str) -> Any:
+        if name == "bfloat16" and self.name == "numpy":
+            import ml_dtypes
+
+            return np.dtype(ml_dtypes.bfloat16)
         if self.name in ("numpy", "cupy"):
             return np.dtype(name)
         return getattr(self.xp, name)
@@ -71,7 +76,9 @@ class Backend:
         """Real floating dtypes this backend has (16-bit ones where it has them)."""
         if self.name == "array_api_strict":
             return ("float32", "float64")
-        if self.name == "torch":
+        if self.name == "torch" or (
+            self.name == "numpy" and importlib.util.find_spec("ml_dtypes") is not None
+        ):
             return ("float16", "bfloat16", "float32", "float64")
         return ("float16", "float32", "float64")
 
@@ -99,7 +106,7 @@ class Backend:
             xp = self.xp
             cpu = array.to_device(xp.Device("CPU_DEVICE"))
             return np.from_dlpack(cpu)
-        return np.asarray(array)
+        return np.asarray(array).astype(np.complex128 if np.iscomplexobj(array) else np.float64)
 
     def dtype_name(self, array: Any) -> str:
         if self.name == "torch":
@@ -126,7 +133,9 @@ def _device_for(name: str, module: Any, requested: str | None) -> Any:
 
         device = torch.device(requested or "cpu")
         if device.type == "cuda" and not torch.cuda.is_available():
-            pytest.fail(f"--device {requested} was requested but torch sees no CUDA device", pytrace=False)
+            pytest.fail(
+                f"--device {requested} was requested but torch sees no CUDA device", pytrace=False
+            )
         return device
     if name == "cupy":
         index = int((requested or "cuda:0").partition(":")[2] or 0)
@@ -146,12 +155,16 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     try:
         module = importlib.import_module(name)
     except ImportError as error:
-        pytest.fail(f"backend {name!r} was requested but cannot be imported: {error}", pytrace=False)
+        pytest.fail(
+            f"backend {name!r} was requested but cannot be imported: {error}", pytrace=False
+        )
     if name == "cupy":
         try:
             count = module.cuda.runtime.getDeviceCount()
-        except Exception as error:  # noqa: BLE001 - any CUDA failure means no GPU
-            pytest.fail(f"backend 'cupy' was requested but no CUDA device is usable: {error}", pytrace=False)
+        except Exception as error:
+            pytest.fail(
+                f"backend 'cupy' was requested but no CUDA device is usable: {error}", pytrace=False
+            )
         if count == 0:
             pytest.fail("backend 'cupy' was requested but no CUDA device is present", pytrace=False)
     return Backend(name, module, _device_for(name, module, request.config.getoption("--device")))
@@ -168,7 +181,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         for marker in item.iter_markers("skip_backend"):
             if marker.args[0] not in KNOWN_BACKENDS:
-                msg = f"skip_backend: unknown backend {marker.args[0]!r}; expected one of {KNOWN_BACKENDS}"
+                msg = f"skip_backend: unknown backend {marker.args[0]!r}; expected {KNOWN_BACKENDS}"
                 raise pytest.UsageError(msg)
             if marker.args[0] == name:
                 item.add_marker(pytest.mark.skip(reason=marker.kwargs.get("reason", "")))

@@ -17,8 +17,15 @@ def _only_on_torch(backend):
 
 @pytest.mark.parametrize(
     "init",
-    [anyinit.Orthogonal(), anyinit.GlorotNormal(), anyinit.TruncatedNormal(), anyinit.Sparse(0.5),
-     anyinit.Identity(), anyinit.Dirac(), anyinit.Zeros()],
+    [
+        anyinit.Orthogonal(),
+        anyinit.GlorotNormal(),
+        anyinit.TruncatedNormal(),
+        anyinit.Sparse(0.5),
+        anyinit.Identity(),
+        anyinit.Dirac(),
+        anyinit.Zeros(),
+    ],
     ids=lambda i: type(i).__name__,
 )
 def test_meta_tensors_stay_on_meta(init):

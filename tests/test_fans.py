@@ -66,7 +66,8 @@ def test_bad_axes(kwargs, error, match):
 
 
 @pytest.mark.parametrize(
-    ("shape", "error"), [((-1, 3), ValueError), ((2.0, 3), TypeError), ((True, 3), TypeError), ("ab", TypeError)]
+    ("shape", "error"),
+    [((-1, 3), ValueError), ((2.0, 3), TypeError), ((True, 3), TypeError), ("ab", TypeError)],
 )
 def test_bad_shapes(shape, error):
     with pytest.raises(error, match="`shape`"):

@@ -23,7 +23,9 @@ def test_all_is_sorted_and_complete():
     assert public - {"annotations"} == set(anyinit.__all__) - {"__version__"}
 
 
-@pytest.mark.parametrize("name", [n for n in anyinit.__all__ if n not in ("__version__", "backends")])
+@pytest.mark.parametrize(
+    "name", [n for n in anyinit.__all__ if n not in ("__version__", "backends")]
+)
 def test_every_public_name_has_a_numpydoc_docstring_with_an_example(name):
     obj = getattr(anyinit, name)
     doc = inspect.getdoc(obj)
@@ -58,7 +60,8 @@ def test_import_anyinit_imports_no_optional_library():
     code = (
         "import sys, anyinit\n"
         "anyinit.glorot_normal(seed=0)((4, 4))\n"
-        "loaded = [m for m in ('torch', 'cupy', 'jax', 'dask', 'scipy', 'keras') if m in sys.modules]\n"
+        "optional = ('torch', 'cupy', 'jax', 'dask', 'scipy', 'keras')\n"
+        "loaded = [m for m in optional if m in sys.modules]\n"
         "print(','.join(loaded))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -70,7 +73,9 @@ def test_noxfile_and_conftest_agree_on_backends():
 
     tree = ast.parse((ROOT / "noxfile.py").read_text())
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "BACKENDS" for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            getattr(t, "id", "") == "BACKENDS" for t in node.targets
+        ):
             nox_backends = ast.literal_eval(node.value)
             break
     else:
@@ -105,11 +110,22 @@ class TestCommandLine:
         assert "xavier_normal" in out.stdout
 
     def test_sample_prints_expected_and_measured(self, backend):
-        out = self.run("sample", "glorot_normal", "--shape", "256", "128", "--seed", "0",
-                       "--backend", backend.name)
+        out = self.run(
+            "sample",
+            "glorot_normal",
+            "--shape",
+            "256",
+            "128",
+            "--seed",
+            "0",
+            "--backend",
+            backend.name,
+        )
         assert out.returncode == 0, out.stderr
         assert "fan_in=256, fan_out=128" in out.stdout
-        lines = {line.split()[0]: line.split()[1:] for line in out.stdout.splitlines() if line.split()}
+        lines = {
+            line.split()[0]: line.split()[1:] for line in out.stdout.splitlines() if line.split()
+        }
         expected, measured = map(float, lines["std"][:2])
         assert expected == pytest.approx((2 / 384) ** 0.5)
         assert measured == pytest.approx(expected, rel=0.02)

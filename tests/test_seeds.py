@@ -20,12 +20,14 @@ RANDOM = [
 SHAPE = (3, 3, 6, 8)
 
 
-
 @pytest.mark.parametrize("factory", RANDOM)
 def test_int_seed_is_deterministic(backend, like, factory):
     shape = (6, 8) if factory(0).__class__.__name__ == "Sparse" else SHAPE
     init = factory(seed=5)
-    first, second = backend.to_numpy(init(shape, like=like)), backend.to_numpy(init(shape, like=like))
+    first, second = (
+        backend.to_numpy(init(shape, like=like)),
+        backend.to_numpy(init(shape, like=like)),
+    )
     np.testing.assert_array_equal(first, second)
     np.testing.assert_array_equal(first, backend.to_numpy(factory(seed=5)(shape, like=like)))
     assert not np.array_equal(first, backend.to_numpy(factory(seed=6)(shape, like=like)))
@@ -35,7 +37,9 @@ def test_int_seed_is_deterministic(backend, like, factory):
 def test_none_seed_draws_fresh_values_every_call(backend, like, factory):
     shape = (6, 8) if factory(0).__class__.__name__ == "Sparse" else SHAPE
     init = factory(seed=None)
-    assert not np.array_equal(backend.to_numpy(init(shape, like=like)), backend.to_numpy(init(shape, like=like)))
+    assert not np.array_equal(
+        backend.to_numpy(init(shape, like=like)), backend.to_numpy(init(shape, like=like))
+    )
 
 
 def test_seed_generator_is_a_reproducible_stream(backend, like):
@@ -71,9 +75,13 @@ def _native_generator(backend, seed):
 def test_native_generator_is_used_and_advanced(backend, like):
     gen_a, gen_b = _native_generator(backend, 9), _native_generator(backend, 9)
     first = backend.to_numpy(anyinit.RandomNormal(seed=gen_a)((10,), like=like))
-    np.testing.assert_array_equal(first, backend.to_numpy(anyinit.RandomNormal(seed=gen_b)((10,), like=like)))
+    np.testing.assert_array_equal(
+        first, backend.to_numpy(anyinit.RandomNormal(seed=gen_b)((10,), like=like))
+    )
     # The generator advanced: the next call differs from the first.
-    assert not np.array_equal(first, backend.to_numpy(anyinit.RandomNormal(seed=gen_a)((10,), like=like)))
+    assert not np.array_equal(
+        first, backend.to_numpy(anyinit.RandomNormal(seed=gen_a)((10,), like=like))
+    )
 
 
 def test_foreign_native_generator_is_rejected(backend, like):
@@ -100,4 +108,6 @@ def test_bad_seeds(seed, error, match):
 
 def test_numpy_integer_seed_is_accepted(backend, like):
     a = backend.to_numpy(anyinit.RandomUniform(seed=np.int64(4))((5,), like=like))
-    np.testing.assert_array_equal(a, backend.to_numpy(anyinit.RandomUniform(seed=4)((5,), like=like)))
+    np.testing.assert_array_equal(
+        a, backend.to_numpy(anyinit.RandomUniform(seed=4)((5,), like=like))
+    )

@@ -28,7 +28,9 @@ def test_orthogonal_gram_is_gain_squared_identity(backend, shape, gain):
         assert backend.same_device(values)
         matrix = backend.to_numpy(values).reshape(-1, shape[-1])
         tolerance = ORTHO_TOL[dtype] * gain**2
-        assert _gram_error(matrix, gain) < tolerance * max(1, math.sqrt(min(matrix.shape)) / 4), dtype
+        assert _gram_error(matrix, gain) < tolerance * max(1, math.sqrt(min(matrix.shape)) / 4), (
+            dtype
+        )
 
 
 def test_orthogonal_column_axis(backend, like):
@@ -92,7 +94,9 @@ def test_identity_needs_rank_two(backend, like):
         anyinit.Identity()((2, 2, 2), like=like)
 
 
-@pytest.mark.parametrize(("shape", "groups"), [((3, 4, 4), 1), ((3, 3, 2, 6), 2), ((3, 3, 3, 5, 5), 1), ((1, 6, 3), 1)])
+@pytest.mark.parametrize(
+    ("shape", "groups"), [((3, 4, 4), 1), ((3, 3, 2, 6), 2), ((3, 3, 3, 5, 5), 1), ((1, 6, 3), 1)]
+)
 def test_dirac_is_the_identity_convolution(backend, like, shape, groups):
     values = backend.to_numpy(anyinit.Dirac(groups=groups)(shape, like=like))
     *spatial, fan_in, fan_out = shape
@@ -113,7 +117,9 @@ def test_dirac_errors(backend, like):
 
 
 def test_sparse(backend, like):
-    values = backend.to_numpy(anyinit.Sparse(sparsity=0.3, stddev=0.5, seed=0)((50, 400), like=like))
+    values = backend.to_numpy(
+        anyinit.Sparse(sparsity=0.3, stddev=0.5, seed=0)((50, 400), like=like)
+    )
     zeros_per_column = (values == 0).sum(axis=0)
     assert (zeros_per_column == math.ceil(0.3 * 50)).all()
     nonzero = values[values != 0]

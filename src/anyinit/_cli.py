@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ._initializer import Initializer
 from ._serialization import ALIASES, ALL_INITIALIZERS, get
 from ._version import __version__
 
@@ -22,12 +23,14 @@ def _info(_: argparse.Namespace) -> int:
     from .backends import backend_for_namespace, known_backends
 
     print(f"anyinit {__version__} (Python {sys.version.split()[0]})")
-    print(f"registered adapters: {', '.join(known_backends())} (others: generic Array API fallback)")
+    print(
+        f"registered adapters: {', '.join(known_backends())} (others: generic Array API fallback)"
+    )
     print("installed backends:")
     for module_name in _BACKEND_MODULES:
         try:
             module = importlib.import_module(module_name)
-        except Exception as error:  # noqa: BLE001 - a broken install is reported, not raised
+        except Exception as error:
             reason = "not installed" if isinstance(error, ImportError) else f"unusable: {error}"
             print(f"  {module_name:<17} {reason}")
             continue
@@ -41,7 +44,7 @@ def _info(_: argparse.Namespace) -> int:
             devices = ", ".join(backend.describe_devices()) or "default"
             adapter = type(backend_for_namespace(namespace)).__name__
             adapter = "generic" if adapter == "Backend" else adapter
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             print(f"  {module_name:<17} {version}  (unusable: {error})")
             continue
         print(f"  {module_name:<17} {version:<12} adapter {adapter:<15} devices: {devices}")
@@ -83,7 +86,9 @@ def _to_host(array: Any) -> Any:
         return np.from_dlpack(array)
 
 
-def _expected(init: Any, shape: tuple[int, ...], kind: str) -> tuple[str, float, float, float, float]:
+def _expected(
+    init: Any, shape: tuple[int, ...], kind: str
+) -> tuple[str, float, float, float, float]:
     from ._orthogonal import Orthogonal
     from ._random import RandomInitializer
 
@@ -110,16 +115,22 @@ def _sample(args: argparse.Namespace) -> int:
     try:
         xp = importlib.import_module(args.backend)
     except ImportError as error:
-        print(f"anyinit sample: backend {args.backend!r} is not installed ({error})", file=sys.stderr)
+        print(
+            f"anyinit sample: backend {args.backend!r} is not installed ({error})", file=sys.stderr
+        )
         return 2
     try:
         factory = get(args.name)
     except (TypeError, ValueError) as error:
         print(f"anyinit sample: {error}; see `anyinit list`", file=sys.stderr)
         return 2
-    kwargs = {} if args.seed is None else {"seed": args.seed}
+    if not isinstance(factory, Initializer):  # pragma: no cover - get() of a str is one
+        return 2
     try:
-        init = type(factory)(**kwargs) if kwargs and "seed" in factory.get_config() else factory
+        config = factory.get_config()
+        init = factory
+        if args.seed is not None and "seed" in config:
+            init = type(factory).from_config({**config, "seed": args.seed})
         shape = tuple(args.shape)
         values = init(shape, args.dtype, xp=xp, device=args.device)
     except (TypeError, ValueError) as error:
@@ -136,13 +147,19 @@ def _sample(args: argparse.Namespace) -> int:
         print(f"distribution: {law}")
     if np.iscomplexobj(host):
         data = np.abs(host).ravel()
-        measured = (float(np.mean(host).real), float(np.sqrt(np.mean(data**2))), float(data.min()), float(data.max()))
+        measured = (
+            float(np.mean(host).real),
+            float(np.sqrt(np.mean(data**2))),
+            float(data.min()),
+            float(data.max()),
+        )
         labels = ("mean (real part)", "rms |w|", "min |w|", "max |w|")
     else:
         data = host.astype(np.float64).ravel()
         measured = (
             (float(data.mean()), float(data.std()), float(data.min()), float(data.max()))
-            if data.size else (math.nan,) * 4
+            if data.size
+            else (math.nan,) * 4
         )
         labels = ("mean", "std", "min", "max")
     print(f"{'':<17}{'expected':>14}{'measured':>14}")
@@ -161,16 +178,24 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("info", help="version, installed backends and their devices").set_defaults(
         run=_info
     )
-    commands.add_parser("list", help="initializers, their names and formulas").set_defaults(run=_list)
+    commands.add_parser("list", help="initializers, their names and formulas").set_defaults(
+        run=_list
+    )
     sample = commands.add_parser(
         "sample", help="draw one array and compare its statistics with the exact distribution"
     )
     sample.add_argument("name", help="initializer name, e.g. glorot_normal (see `anyinit list`)")
     sample.add_argument("--shape", type=int, nargs="+", required=True, help="e.g. --shape 256 128")
-    sample.add_argument("--backend", default="numpy", help="numpy (default), torch, cupy, array_api_strict, …")
-    sample.add_argument("--seed", type=int, default=None, help="integer seed (default: fresh entropy)")
+    sample.add_argument(
+        "--backend", default="numpy", help="numpy (default), torch, cupy, array_api_strict, …"
+    )
+    sample.add_argument(
+        "--seed", type=int, default=None, help="integer seed (default: fresh entropy)"
+    )
     sample.add_argument("--dtype", default="float32", help="dtype name (default float32)")
-    sample.add_argument("--device", default=None, help="device of the backend (default: its default)")
+    sample.add_argument(
+        "--device", default=None, help="device of the backend (default: its default)"
+    )
     sample.set_defaults(run=_sample)
     return parser
 

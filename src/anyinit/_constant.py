@@ -109,7 +109,10 @@ class Identity(Initializer):
             )
             raise ValueError(msg)
         if target.kind == "integral" and not self.gain.is_integer():
-            msg = f"`gain`={self.gain!r} is not integral, so dtype {target.dtype_name!r} cannot hold it."
+            msg = (
+                f"`gain`={self.gain!r} is not integral, so dtype "
+                f"{target.dtype_name!r} cannot hold it."
+            )
             raise ValueError(msg)
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:

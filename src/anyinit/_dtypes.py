@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import struct
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ def _round_inward(value: float, name: str, upward: bool) -> float:
         if upward:
             return min(c for c in candidates if c >= value)
         return max(c for c in candidates if c <= value)
-    scalar = {"float16": np.float16, "float32": np.float32, "complex64": np.float32}[name]
+    scalar: Any = {"float16": np.float16, "float32": np.float32, "complex64": np.float32}[name]
     rounded = scalar(value)
     if upward and float(rounded) < value:
         rounded = np.nextafter(rounded, scalar(np.inf))

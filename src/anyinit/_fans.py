@@ -169,4 +169,3 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return 3.0 / 4
     msg = f"Unsupported nonlinearity {nonlinearity}"
     raise ValueError(msg)
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ._target import Target, resolve_target
-from ._typing import Array, ArrayNamespace, DType, Device, ShapeLike
+from ._typing import Array, ArrayNamespace, Device, DType, ShapeLike
 from ._validation import as_shape
 
 __all__ = ["Initializer"]
@@ -127,7 +127,7 @@ class Initializer:
         return f"{type(self).__name__}({arguments})"
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.get_config() == other.get_config()  # type: ignore[attr-defined]
+        return type(self) is type(other) and self.get_config() == other.get_config()
 
     def __hash__(self) -> int:
         return hash(type(self).__name__)

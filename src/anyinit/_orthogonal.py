@@ -38,7 +38,9 @@ def orthogonal_matrix(target: Target, rng: Any, rows: int, cols: int) -> Array:
     # an exact zero on the diagonal counts as phase 1 instead of zeroing a column.
     magnitude = xp.abs(diagonal)
     safe = xp.where(magnitude == 0, xp.ones_like(magnitude), magnitude)
-    phase = xp.where(magnitude == 0, xp.ones_like(diagonal), diagonal / xp.astype(safe, diagonal.dtype))
+    phase = xp.where(
+        magnitude == 0, xp.ones_like(diagonal), diagonal / xp.astype(safe, diagonal.dtype)
+    )
     q = q * phase[None, :]
     if rows < cols:
         q = xp.matrix_transpose(q)
@@ -147,7 +149,10 @@ class DeltaOrthogonal(RandomInitializer):
     def _check_target(self, shape: tuple[int, ...], target: Target) -> None:
         Initializer._check_target(self, shape, target)
         if len(shape) not in (3, 4, 5):
-            msg = f"Delta orthogonal initializer requires a 3D, 4D or 5D shape; received shape={shape}."
+            msg = (
+                "Delta orthogonal initializer requires a 3D, 4D or 5D shape; "
+                f"received shape={shape}."
+            )
             raise ValueError(msg)
         if shape[-2] > shape[-1]:
             msg = (

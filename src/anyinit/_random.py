@@ -11,8 +11,10 @@ from ._distributions import (
     ComplexUniformDisk,
     Distribution,
     Normal,
-    TruncatedNormal as _TruncatedNormalLaw,
     Uniform,
+)
+from ._distributions import (
+    TruncatedNormal as _TruncatedNormalLaw,
 )
 from ._fans import compute_fans
 from ._initializer import Initializer
@@ -302,7 +304,9 @@ class VarianceScaling(RandomInitializer):
                 return ComplexTruncatedNormal(math.sqrt(variance) / COMPLEX_TRUNCATED_STD)
             return _TruncatedNormalLaw(0.0, math.sqrt(variance) / TRUNCATED_STD)
         if self.distribution_name == "untruncated_normal":
-            return ComplexNormal(math.sqrt(variance)) if complex_ else Normal(0.0, math.sqrt(variance))
+            return (
+                ComplexNormal(math.sqrt(variance)) if complex_ else Normal(0.0, math.sqrt(variance))
+            )
         if complex_:
             return ComplexUniformDisk(math.sqrt(2 * variance))
         limit = math.sqrt(3 * variance)
@@ -363,9 +367,15 @@ class _Preset(VarianceScaling):
     ) -> None:
         scale, mode, distribution = self._preset
         super().__init__(
-            scale, mode, distribution, seed,
-            in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis,
-            input_axes=input_axes, output_axes=output_axes,
+            scale,
+            mode,
+            distribution,
+            seed,
+            in_axis=in_axis,
+            out_axis=out_axis,
+            batch_axis=batch_axis,
+            input_axes=input_axes,
+            output_axes=output_axes,
         )
 
     def get_config(self) -> dict[str, Any]:

@@ -20,7 +20,10 @@ _MAX_SEED = 2**64
 
 def _check_int_seed(name: str, value: Any) -> int:
     if isinstance(value, bool):
-        msg = f"`{name}` must be an int, None, a SeedGenerator or a native generator; received {value!r}."
+        msg = (
+            f"`{name}` must be an int, None, a SeedGenerator or a native generator; "
+            f"received {value!r}."
+        )
         raise TypeError(msg)
     seed = operator.index(value)
     if not 0 <= seed < _MAX_SEED:

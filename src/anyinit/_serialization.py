@@ -28,7 +28,7 @@ from ._random import (
 from ._seed import SeedGenerator
 from ._sparse import Sparse
 
-__all__ = ["ALL_INITIALIZERS", "ALIASES", "deserialize", "get", "serialize"]
+__all__ = ["ALIASES", "ALL_INITIALIZERS", "deserialize", "get", "serialize"]
 
 ALL_INITIALIZERS: tuple[type[Initializer], ...] = (
     Constant,
@@ -217,7 +217,7 @@ def get(identifier: Any) -> Initializer | Callable[..., Any] | None:
         if cls is None:
             msg = f"Could not interpret initializer identifier: {identifier}"
             raise ValueError(msg)
-        return cls()  # type: ignore[call-arg]
+        return cls()
     if isinstance(identifier, Mapping):
         return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Initializer):

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import _compat
 from ._dtypes import DTYPE_NAMES, kind_of
-from ._typing import Array, ArrayNamespace, DType, Device
+from ._typing import Array, ArrayNamespace, Device, DType
 from .backends import Backend, backend_for_namespace
 
 __all__ = ["Target", "resolve_target"]
@@ -47,7 +47,10 @@ def _for_array(like: Any) -> tuple[ArrayNamespace, Backend]:
     found = _BY_TYPE.get(cls)
     if found is None:
         if not _compat.is_array_api_obj(like):
-            msg = f"`like` must be an array (NumPy, torch, CuPy, …); received an object of type {cls.__name__}."
+            msg = (
+                "`like` must be an array (NumPy, torch, CuPy, …); "
+                f"received an object of type {cls.__name__}."
+            )
             raise TypeError(msg)
         xp = _compat.array_namespace(like)
         found = (xp, backend_for_namespace(xp))
@@ -112,13 +115,13 @@ def resolve_target(
         if xp is not None and _for_module(xp)[1] is not backend:
             msg = f"`xp`={xp.__name__!r} does not match `like`, which is a {backend.name} array."
             raise ValueError(msg)
-        if device is None:
-            device = _compat.device(like)
-        else:
-            device = backend.check_device(device)
+        device = _compat.device(like) if device is None else backend.check_device(device)
         if dtype is None:
             like_name = backend.dtype_of(like)
-            if like_name is not None and kind_of(like_name) in ("real floating", "complex floating"):
+            if like_name is not None and kind_of(like_name) in (
+                "real floating",
+                "complex floating",
+            ):
                 return Target(namespace, backend, device, like.dtype, like_name)
     else:
         if xp is None:

@@ -59,8 +59,9 @@ def as_shape(shape: Any) -> tuple[int, ...]:
     return tuple(result)
 
 
-def as_finite_float(name: str, value: Any, *, minimum: float | None = None,
-                    strict: bool = False) -> float:
+def as_finite_float(
+    name: str, value: Any, *, minimum: float | None = None, strict: bool = False
+) -> float:
     """Return `value` as a finite float, optionally bounded below, or raise."""
     # numbers.Real covers Python and NumPy reals; bools and strings are refused.
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -71,7 +71,9 @@ def register_backend(
         raise TypeError(msg)
     with _LOCK:
         if namespace in _REGISTRY and not replace:
-            msg = f"a backend for {namespace!r} is already registered; pass replace=True to override."
+            msg = (
+                f"a backend for {namespace!r} is already registered; pass replace=True to override."
+            )
             raise ValueError(msg)
         _REGISTRY[namespace] = adapter
         _CACHE.pop(namespace, None)

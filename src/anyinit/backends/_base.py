@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from .._dtypes import DTYPE_NAMES, compute_name, inward_bounds, kind_of
 from .._seed import SeedGenerator, stream_key
-from .._typing import Array, ArrayNamespace, DType, Device
+from .._typing import Array, ArrayNamespace, Device, DType
 
 __all__ = ["MAX_REJECTION_ROUNDS", "Backend", "normal_cdf"]
 
@@ -137,8 +137,13 @@ class Backend:
         return out if out.dtype == dtype else xp.astype(out, dtype)
 
     def uniform(
-        self, rng: Any, shape: tuple[int, ...], low: float, high: float,
-        dtype: DType, device: Device,
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        low: float,
+        high: float,
+        dtype: DType,
+        device: Device,
     ) -> Array:
         """Samples of U[low, high) in `dtype` (a real floating dtype)."""
         import numpy as np
@@ -150,8 +155,13 @@ class Backend:
         return self._host_draw(values, dtype, device)
 
     def normal(
-        self, rng: Any, shape: tuple[int, ...], mean: float, std: float,
-        dtype: DType, device: Device,
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        dtype: DType,
+        device: Device,
     ) -> Array:
         """Samples of N(mean, std²) in `dtype` (a real floating dtype)."""
         import numpy as np
@@ -163,8 +173,15 @@ class Backend:
         return self._host_draw(values, dtype, device)
 
     def truncated_normal(
-        self, rng: Any, shape: tuple[int, ...], mean: float, std: float,
-        lower: float, upper: float, dtype: DType, device: Device,
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        lower: float,
+        upper: float,
+        dtype: DType,
+        device: Device,
     ) -> Array:
         """N(mean, std²) restricted to ``[mean + lower·std, mean + upper·std]``.
 
@@ -187,7 +204,13 @@ class Backend:
         return values if work == dtype else xp.astype(values, dtype)
 
     def _truncated_standard(
-        self, rng: Any, size: int, lower: float, upper: float, work: DType, device: Device,
+        self,
+        rng: Any,
+        size: int,
+        lower: float,
+        upper: float,
+        work: DType,
+        device: Device,
     ) -> Array:
         xp = self.xp
         mass = normal_cdf(upper) - normal_cdf(lower)

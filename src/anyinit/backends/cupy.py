@@ -8,7 +8,7 @@ import cupy
 import numpy as np
 
 from .._dtypes import compute_name
-from .._typing import Array, DType, Device
+from .._typing import Array, Device, DType
 from ._base import Backend
 
 __all__ = ["CupyBackend"]
@@ -70,8 +70,13 @@ class CupyBackend(Backend):
             )
 
     def uniform(
-        self, rng: Any, shape: tuple[int, ...], low: float, high: float,
-        dtype: DType, device: Device,
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        low: float,
+        high: float,
+        dtype: DType,
+        device: Device,
     ) -> Array:
         work = np.dtype(compute_name(self._name_of(dtype)))
         with device:
@@ -81,8 +86,13 @@ class CupyBackend(Backend):
             return values if values.dtype == dtype else values.astype(dtype)
 
     def normal(
-        self, rng: Any, shape: tuple[int, ...], mean: float, std: float,
-        dtype: DType, device: Device,
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        dtype: DType,
+        device: Device,
     ) -> Array:
         work = np.dtype(compute_name(self._name_of(dtype)))
         with device:
@@ -92,8 +102,15 @@ class CupyBackend(Backend):
             return values if values.dtype == dtype else values.astype(dtype)
 
     def truncated_normal(
-        self, rng: Any, shape: tuple[int, ...], mean: float, std: float,
-        lower: float, upper: float, dtype: DType, device: Device,
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        lower: float,
+        upper: float,
+        dtype: DType,
+        device: Device,
     ) -> Array:
         with device:
             return super().truncated_normal(rng, shape, mean, std, lower, upper, dtype, device)

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._typing import Array, DType, Device
+from .._typing import Array, Device, DType
 from ._base import Backend
 
 __all__ = ["NumpyBackend"]

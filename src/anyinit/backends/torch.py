@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .._dtypes import compute_name, inward_bounds
-from .._typing import Array, DType, Device
+from .._typing import Array, Device, DType
 from ._base import Backend
 
 __all__ = ["TorchBackend"]
@@ -54,9 +54,18 @@ class TorchBackend(Backend):
         kind = resolved.type
         if kind == "cuda":
             count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-            index = resolved.index if resolved.index is not None else torch.cuda.current_device() if count else 0
+            index = (
+                resolved.index
+                if resolved.index is not None
+                else torch.cuda.current_device()
+                if count
+                else 0
+            )
             if index >= count:
-                msg = f"`device`={device!r} is not available: this machine has {count} CUDA device(s)."
+                msg = (
+                    f"`device`={device!r} is not available: "
+                    f"this machine has {count} CUDA device(s)."
+                )
                 raise ValueError(msg)
         elif kind == "mps" and not torch.backends.mps.is_available():
             msg = f"`device`={device!r} is not available: MPS is not available on this machine."
@@ -95,20 +104,37 @@ class TorchBackend(Backend):
         return rng
 
     def uniform(
-        self, rng: Any, shape: tuple[int, ...], low: float, high: float,
-        dtype: DType, device: Device,
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        low: float,
+        high: float,
+        dtype: DType,
+        device: Device,
     ) -> Array:
         return torch.empty(shape, dtype=dtype, device=device).uniform_(low, high, generator=rng)
 
     def normal(
-        self, rng: Any, shape: tuple[int, ...], mean: float, std: float,
-        dtype: DType, device: Device,
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        dtype: DType,
+        device: Device,
     ) -> Array:
         return torch.empty(shape, dtype=dtype, device=device).normal_(mean, std, generator=rng)
 
     def truncated_normal(
-        self, rng: Any, shape: tuple[int, ...], mean: float, std: float,
-        lower: float, upper: float, dtype: DType, device: Device,
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        lower: float,
+        upper: float,
+        dtype: DType,
+        device: Device,
     ) -> Array:
         name = self._name_of(dtype)
         work = self.dtype(compute_name(name))
@@ -126,7 +152,10 @@ class TorchBackend(Backend):
     def describe_devices(self) -> list[str]:
         devices = ["cpu"]
         if torch.cuda.is_available():
-            devices += [f"cuda:{i} ({torch.cuda.get_device_name(i)})" for i in range(torch.cuda.device_count())]
+            devices += [
+                f"cuda:{i} ({torch.cuda.get_device_name(i)})"
+                for i in range(torch.cuda.device_count())
+            ]
         if torch.backends.mps.is_available():
             devices.append("mps")
         devices.append("meta")

@@ -1,0 +1,62 @@
+"""Nox sessions for anyinit: ``nox -l`` lists them, ``nox`` runs the CPU ones.
+
+``tests-<backend>`` installs ``backends/<backend>.txt`` and runs the one
+conformance suite with ``--backend <backend>``; arguments after ``--`` go to
+pytest (``nox -s tests-torch -- --device cuda``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import nox
+
+nox.needs_version = ">=2024.10.9"
+# uv ignores the local CPU wheel of torch and would download a CUDA build.
+nox.options.default_venv_backend = "virtualenv"
+nox.options.error_on_missing_interpreters = True
+
+PROJECT = nox.project.load_toml("pyproject.toml")
+BACKENDS = ("numpy", "torch", "array_api_strict", "cupy")
+NEEDS_GPU = frozenset({"cupy"})
+
+
+def _cuda_device_present() -> bool:
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return False
+    listing = subprocess.run([smi, "-L"], capture_output=True, text=True, check=False)
+    return listing.returncode == 0 and "GPU" in listing.stdout
+
+
+def _register_tests(backend: str) -> None:
+    def tests(session: nox.Session) -> None:
+        if backend in NEEDS_GPU and not _cuda_device_present():
+            session.skip(
+                f"tests-{backend} needs a CUDA GPU and this machine has none "
+                "(nvidia-smi -L found no "
+                "device): nothing was tested. Run it on a GPU machine."
+            )
+        session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "test"))
+        session.install("-r", f"backends/{backend}.txt")
+        session.run("pytest", f"--backend={backend}", *session.posargs)
+
+    tests.__doc__ = f"Run the conformance suite on the {backend} backend."
+    gpu = backend in NEEDS_GPU
+    nox.session(name=f"tests-{backend}", default=not gpu, tags=["tests", "gpu" if gpu else "cpu"])(
+        tests
+    )
+
+
+for _backend in BACKENDS:
+    _register_tests(_backend)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff on src and tests, mypy (strict) on src."""
+    session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "lint"))
+    session.run("ruff", "check", "src", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
+    session.run("mypy", "src")
