@@ -73,7 +73,7 @@ class TorchBackend(Backend):
         return resolved
 
     def materializes(self, device: Device) -> bool:
-        return torch.device(device).type != "meta"
+        return bool(torch.device(device).type != "meta")
 
     def empty(self, shape: tuple[int, ...], dtype: DType, device: Device) -> Array:
         return torch.empty(shape, dtype=dtype, device=device)
