@@ -74,7 +74,7 @@ class Initializer:
         dims = as_shape(shape)
         target = resolve_target(like=like, xp=xp, device=device, dtype=dtype)
         self._check_target(dims, target)
-        if not target.backend.materializes(target.device):
+        if not target.materializes:
             return target.backend.empty(dims, target.dtype, target.device)
         return self._generate(dims, target)
 

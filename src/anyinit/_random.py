@@ -71,6 +71,7 @@ class RandomInitializer(Initializer):
 
     def __init__(self, seed: Any = None) -> None:
         self.seed = check_seed(seed)
+        self._laws: dict[tuple[tuple[int, ...], str], Distribution] = {}
 
     def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
         """The distribution this initializer samples for `shape` and a dtype kind."""
@@ -78,7 +79,13 @@ class RandomInitializer(Initializer):
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
         rng = target.backend.generator(self.seed, target.device)
-        return self.distribution(shape, target.kind).sample(target, rng, shape)
+        # Parameters depend only on the shape and the dtype kind: compute them once.
+        law = self._laws.get((shape, target.kind))
+        if law is None:
+            law = self.distribution(shape, target.kind)
+            if len(self._laws) < 64:
+                self._laws[shape, target.kind] = law
+        return law.sample(target, rng, shape)
 
     def get_config(self) -> dict[str, Any]:
         return {"seed": self.seed}

@@ -31,11 +31,12 @@ class Target:
     device: Device
     dtype: DType
     dtype_name: str
+    kind: str = ""  # the Array API kind of the dtype; derived from dtype_name
+    materializes: bool = True  # False on devices that hold no data (torch's meta)
 
-    @property
-    def kind(self) -> str:
-        """The Array API kind of the result's dtype."""
-        return kind_of(self.dtype_name)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", kind_of(self.dtype_name))
+        object.__setattr__(self, "materializes", self.backend.materializes(self.device))
 
 
 _BY_TYPE: dict[type, tuple[ArrayNamespace, Backend]] = {}
@@ -102,6 +103,10 @@ def _dtype_for(backend: Backend, dtype: Any) -> tuple[DType, str]:
     return backend.dtype(name), name
 
 
+_RESOLVED: dict[tuple[Any, ...], Target] = {}
+_RESOLVED_LIMIT = 256
+
+
 def resolve_target(
     *,
     like: Array | None = None,
@@ -109,7 +114,34 @@ def resolve_target(
     device: Device | None = None,
     dtype: DType | str | None = None,
 ) -> Target:
-    """Combine the call's keywords into a :class:`Target` or raise."""
+    """Combine the call's keywords into a :class:`Target` or raise.
+
+    Results are memoised by what determines them (the array type, its dtype
+    and device, and the keywords), so a repeated call costs a dict lookup.
+    """
+    try:
+        if like is not None:
+            key: tuple[Any, ...] = (type(like), like.dtype, like.device, xp, device, dtype)
+        else:
+            key = (None, xp, device, dtype)
+        found = _RESOLVED.get(key)
+    except (AttributeError, TypeError):  # unhashable devices / dtypes, arrays without .device
+        key, found = (), None
+    if found is not None:
+        return found
+    target = _resolve(like=like, xp=xp, device=device, dtype=dtype)
+    if key and len(_RESOLVED) < _RESOLVED_LIMIT:
+        _RESOLVED[key] = target
+    return target
+
+
+def _resolve(
+    *,
+    like: Array | None,
+    xp: ArrayNamespace | None,
+    device: Device | None,
+    dtype: DType | str | None,
+) -> Target:
     if like is not None:
         namespace, backend = _for_array(like)
         if xp is not None and _for_module(xp)[1] is not backend:

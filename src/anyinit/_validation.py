@@ -33,6 +33,8 @@ def _is_integer(value: Any) -> bool:
 
 def as_shape(shape: Any) -> tuple[int, ...]:
     """Return `shape` as a tuple of non-negative Python ints or raise."""
+    if type(shape) is tuple and all(type(d) is int and d >= 0 for d in shape):
+        return shape  # the common case, without the generic checks below
     if _is_integer(shape):
         dims: Iterable[Any] = (shape,)
     elif isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):

@@ -10,9 +10,12 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+import numpy as np
+
 from .._dtypes import DTYPE_NAMES, compute_name, inward_bounds, kind_of
 from .._seed import SeedGenerator, stream_key
 from .._typing import Array, ArrayNamespace, Device, DType
+from ._host import host_generator
 
 __all__ = ["MAX_REJECTION_ROUNDS", "Backend", "normal_cdf"]
 
@@ -50,6 +53,9 @@ class Backend:
             dtype = self._lookup_dtype(dtype_name)
             if dtype is not None:
                 self._dtypes[dtype_name] = dtype
+        # Reverse map for the hot path; keyed by (type, dtype) so that dtypes of
+        # different libraries that compare equal never alias.
+        self._names = {(type(d), d): n for n, d in self._dtypes.items()}
 
     # -- dtypes -----------------------------------------------------------------
 
@@ -108,15 +114,11 @@ class Backend:
 
     def is_generator(self, obj: Any) -> bool:
         """Whether `obj` is a native generator this backend can draw from."""
-        import numpy as np
-
         return isinstance(obj, np.random.Generator)
 
     def new_generator(self, key: tuple[int, ...] | None, device: Device) -> Any:
-        """A fresh native generator, seeded from `key` (None: OS entropy)."""
-        import numpy as np
-
-        return np.random.default_rng(key)
+        """A native generator seeded from `key`; None: an entropy-seeded stream."""
+        return host_generator(key)
 
     def generator(self, seed: Any, device: Device) -> Any:
         """Turn an initializer's `seed` into a native generator for one call."""
@@ -146,12 +148,11 @@ class Backend:
         device: Device,
     ) -> Array:
         """Samples of U[low, high) in `dtype` (a real floating dtype)."""
-        import numpy as np
-
         name = compute_name(self._name_of(dtype))
         values = rng.random(shape, dtype=np.dtype(name))
-        values *= high - low
-        values += low
+        if (low, high) != (0.0, 1.0):
+            values *= high - low
+            values += low
         return self._host_draw(values, dtype, device)
 
     def normal(
@@ -164,12 +165,12 @@ class Backend:
         device: Device,
     ) -> Array:
         """Samples of N(mean, std²) in `dtype` (a real floating dtype)."""
-        import numpy as np
-
         name = compute_name(self._name_of(dtype))
         values = rng.standard_normal(shape, dtype=np.dtype(name))
-        values *= std
-        values += mean
+        if std != 1.0:
+            values *= std
+        if mean != 0.0:
+            values += mean
         return self._host_draw(values, dtype, device)
 
     def truncated_normal(
@@ -247,6 +248,10 @@ class Backend:
         raise RuntimeError(msg)
 
     def _name_of(self, dtype: DType) -> str:
+        try:
+            return self._names[type(dtype), dtype]
+        except (KeyError, TypeError):
+            pass
         name = self.dtype_name(dtype)
         if name is None:  # pragma: no cover - targets are resolved before sampling
             msg = f"{dtype!r} is not a dtype of {self.name}"

@@ -85,17 +85,16 @@ class TorchBackend(Backend):
         return isinstance(obj, torch.Generator)
 
     def new_generator(self, key: tuple[int, ...] | None, device: Device) -> Any:
-        generator = torch.Generator(device=device)
         if key is None:
-            generator.seed()
-        else:
-            generator.manual_seed(_derive_seed(key))
-        return generator
+            # torch's default generator for the device: fresh values each call, and
+            # torch.manual_seed makes them reproducible, as with torch.nn.init.
+            return None
+        return torch.Generator(device=device).manual_seed(_derive_seed(key))
 
     def generator(self, seed: Any, device: Device) -> Any:
         rng = super().generator(seed, device)
-        wanted = torch.device(device).type
-        if rng.device.type != wanted:
+        wanted = device.type if isinstance(device, torch.device) else torch.device(device).type
+        if rng is not None and rng.device.type != wanted:
             msg = (
                 f"`seed` is a torch.Generator on {rng.device.type!r} but the target tensor is on "
                 f"{wanted!r}; use a generator on the same device type."
