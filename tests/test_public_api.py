@@ -43,6 +43,7 @@ MODULES = [
     "anyinit._seed",
     "anyinit._serialization",
     "anyinit._sparse",
+    "anyinit._torch_style",
     "anyinit._cli",
     "anyinit.backends",
 ]

@@ -18,6 +18,7 @@ from ._typing import Array
 from .backends._base import normal_cdf
 
 __all__ = [
+    "BoundedNormal",
     "ComplexNormal",
     "ComplexTruncatedNormal",
     "ComplexUniformDisk",
@@ -174,6 +175,42 @@ class TruncatedNormal(Distribution):
     def describe(self) -> str:
         low, high = self.bounds
         return f"N({self.loc:.6g}, {self.scale:.6g}²) truncated to [{low:.6g}, {high:.6g}]"
+
+
+@dataclass(frozen=True)
+class BoundedNormal(TruncatedNormal):
+    """N(loc, scale²) restricted to the absolute interval ``[a, b]`` (torch's ``trunc_normal_``)."""
+
+    a: float = -2.0
+    b: float = 2.0
+    kind = "bounded_normal"
+
+    def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
+        # lower/upper were derived from a and b in floating point: the backend
+        # clips to the user's own a and b instead, so that neither is crossed.
+        return target.backend.truncated_normal(
+            rng,
+            shape,
+            self.loc,
+            self.scale,
+            self.lower,
+            self.upper,
+            target.dtype,
+            target.device,
+            bounds=(self.a, self.b),
+        )
+
+    @classmethod
+    def between(cls, mean: float, std: float, a: float, b: float) -> BoundedNormal:
+        """The record for ``trunc_normal_(mean, std, a, b)``."""
+        return cls(mean, std, (a - mean) / std, (b - mean) / std, a, b)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return self.a, self.b
+
+    def describe(self) -> str:
+        return f"N({self.loc:.6g}, {self.scale:.6g}²) truncated to [{self.a:.6g}, {self.b:.6g}]"
 
 
 # -- complex records (JAX's constructions, for complex dtypes) -------------------

@@ -15,11 +15,15 @@ from ._validation import as_axes, as_finite_float
 __all__ = ["DeltaOrthogonal", "Orthogonal", "orthogonal_matrix"]
 
 
-def orthogonal_matrix(target: Target, rng: Any, rows: int, cols: int) -> Array:
+def orthogonal_matrix(
+    target: Target, rng: Any, rows: int, cols: int, *, draw_as_torch: bool = False
+) -> Array:
     """A Haar-random ``(rows, cols)`` matrix with orthonormal rows or columns.
 
     The QR runs in float32 for 16-bit dtypes (no library has a 16-bit QR)
     and the result is rounded once. Only the smaller side is factorised.
+    With `draw_as_torch`, the Gaussian matrix is drawn ``(rows, cols)`` and
+    transposed, in the order ``torch.nn.init.orthogonal_`` draws it.
     """
     xp, backend = target.xp, target.backend
     work_name = compute_name(target.dtype_name)
@@ -30,6 +34,10 @@ def orthogonal_matrix(target: Target, rng: Any, rows: int, cols: int) -> Array:
 
         sub = Target(target.xp, backend, target.device, work, work_name)
         gaussian = ComplexNormal(1.0).sample(sub, rng, (tall, short))
+    elif draw_as_torch:
+        gaussian = backend.normal(rng, (rows, cols), 0.0, 1.0, work, target.device)
+        if rows < cols:
+            gaussian = xp.matrix_transpose(gaussian)
     else:
         gaussian = backend.normal(rng, (tall, short), 0.0, 1.0, work, target.device)
     q, r = backend.qr(gaussian)

@@ -183,8 +183,13 @@ class Backend:
         upper: float,
         dtype: DType,
         device: Device,
+        bounds: tuple[float, float] | None = None,
     ) -> Array:
         """N(mean, std²) restricted to ``[mean + lower·std, mean + upper·std]``.
+
+        `bounds`, when given, are the same interval as exact values (the
+        caller's own ``[a, b]``), used for the final clip instead of the
+        recomputed ``mean + lower·std``, which may differ in the last bit.
 
         Exact rejection sampling: out-of-range draws are redrawn until none is
         left, so no value lies outside the bounds. When the interval holds
@@ -200,7 +205,7 @@ class Backend:
         values = values * std + mean if (std != 1.0 or mean != 0.0) else values
         # Clip to the bounds as representable in the output dtype (rounded inwards),
         # so that neither the scaling nor the final rounding can cross them.
-        low, high = inward_bounds(mean + lower * std, mean + upper * std, name)
+        low, high = inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), name)
         values = xp.clip(values, low, high)
         return values if work == dtype else xp.astype(values, dtype)
 
@@ -257,6 +262,25 @@ class Backend:
             msg = f"{dtype!r} is not a dtype of {self.name}"
             raise TypeError(msg)
         return name
+
+    # -- in-place writes (the torch.nn.init-style functions) --------------------------
+
+    def is_mutable(self, array: Array) -> bool:
+        """Whether `array` can be written in place."""
+        flags = getattr(array, "flags", None)
+        return bool(getattr(flags, "writeable", True))
+
+    def write(self, array: Array, values: Array) -> None:
+        """Copy `values` (same shape) into `array`, which may be a strided view."""
+        array[...] = values
+
+    def fill(self, array: Array, value: Any) -> None:
+        """Set every element of `array` to `value`."""
+        array[...] = value
+
+    def sample_into(self, array: Array, law: Any, rng: Any, target: Any) -> None:
+        """Fill `array` with draws from the distribution record `law`."""
+        self.write(array, law.sample(target, rng, tuple(array.shape)))
 
     # -- linear algebra ---------------------------------------------------------------
 

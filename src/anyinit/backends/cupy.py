@@ -111,9 +111,12 @@ class CupyBackend(Backend):
         upper: float,
         dtype: DType,
         device: Device,
+        bounds: tuple[float, float] | None = None,
     ) -> Array:
         with device:
-            return super().truncated_normal(rng, shape, mean, std, lower, upper, dtype, device)
+            return super().truncated_normal(
+                rng, shape, mean, std, lower, upper, dtype, device, bounds
+            )
 
     def qr(self, matrix: Array) -> tuple[Array, Array]:
         with matrix.device:

@@ -134,6 +134,7 @@ class TorchBackend(Backend):
         upper: float,
         dtype: DType,
         device: Device,
+        bounds: tuple[float, float] | None = None,
     ) -> Array:
         name = self._name_of(dtype)
         work = self.dtype(compute_name(name))
@@ -141,7 +142,7 @@ class TorchBackend(Backend):
         values = flat.reshape(shape)
         if std != 1.0 or mean != 0.0:
             values.mul_(std).add_(mean)
-        low, high = inward_bounds(mean + lower * std, mean + upper * std, name)
+        low, high = inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), name)
         return values.clamp_(low, high).to(dtype)
 
     def qr(self, matrix: Array) -> tuple[Array, Array]:
@@ -159,3 +160,76 @@ class TorchBackend(Backend):
             devices.append("mps")
         devices.append("meta")
         return devices
+
+    # -- in-place writes: the same tensor operations as torch.nn.init ----------
+
+    def write(self, array: Array, values: Array) -> None:
+        with torch.no_grad():
+            array.copy_(values)
+
+    def fill(self, array: Array, value: Any) -> None:
+        with torch.no_grad():
+            array.fill_(value)
+
+    def sample_into(self, array: Array, law: Any, rng: Any, target: Any) -> None:
+        from .._distributions import BoundedNormal, Normal, Uniform
+
+        with torch.no_grad():
+            if type(law) is Uniform:
+                array.uniform_(law.low, law.high, generator=rng)
+            elif type(law) is Normal:
+                array.normal_(law.loc, law.scale, generator=rng)
+            elif type(law) is BoundedNormal:
+                _trunc_normal_like_torch(array, law.loc, law.scale, law.a, law.b, rng)
+                low, high = inward_bounds(law.a, law.b, self._name_of(array.dtype))
+                # torch rejects against the bounds cast to the dtype, which can lie
+                # outside [a, b]; clamping changes nothing whenever torch is inside.
+                array.clamp_(low, high)
+            else:
+                super().sample_into(array, law, rng, target)
+
+
+def _trunc_normal_like_torch(
+    tensor: Any, mean: float, std: float, a: float, b: float, generator: Any
+) -> None:
+    """torch 2.13's ``_no_grad_trunc_normal_``, step for step, for bit-identical draws."""
+
+    def norm_cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+    if p > 0.3:
+        lo = tensor.new_tensor(a, device="cpu").item()
+        hi = tensor.new_tensor(b, device="cpu").item()
+        result = tensor.normal_(mean, std, generator=generator)
+        while True:
+            mask = (result < lo) | (result > hi)
+            if not mask.any():
+                break
+            result = torch.where(
+                mask, torch.empty_like(result).normal_(mean, std, generator=generator), result
+            )
+        if tensor is not result:
+            tensor.copy_(result)
+        return
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+    candidates = torch.empty_like(tensor)
+    accept_buf = torch.empty_like(tensor)
+    tensor.uniform_(a, b, generator=generator)
+    candidates.copy_(tensor)
+    candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+    pending = accept_buf.uniform_(generator=generator).log_().gt(candidates)
+    if not pending.any():
+        return
+    result = tensor
+    while True:
+        candidates.uniform_(a, b, generator=generator)
+        result = torch.where(pending, candidates, result)
+        candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+        pending = torch.where(
+            pending, accept_buf.uniform_(generator=generator).log_().gt(candidates), pending
+        )
+        if not pending.any():
+            break
+    tensor.copy_(result)
