@@ -35,8 +35,7 @@ def _register_tests(backend: str) -> None:
         if backend in NEEDS_GPU and not _cuda_device_present():
             session.skip(
                 f"tests-{backend} needs a CUDA GPU and this machine has none "
-                "(nvidia-smi -L found no "
-                "device): nothing was tested. Run it on a GPU machine."
+                "(nvidia-smi -L found no device): nothing was tested; run it on a GPU machine"
             )
         session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "test"))
         session.install("-r", f"backends/{backend}.txt")
