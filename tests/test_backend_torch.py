@@ -49,8 +49,8 @@ def test_orthogonal_works_where_torch_raises():
     assert torch.allclose(gram, torch.eye(8), atol=5e-2)
 
 
-def test_int_seed_matches_a_manually_seeded_generator():
-    # An int seed is torch.Generator().manual_seed(seed): the familiar torch stream.
-    values = anyinit.RandomNormal(0.0, 1.0, seed=42)((5,), xp=torch)
+def test_native_generator_gives_torch_own_stream():
+    # A torch.Generator is torch's own stream: the familiar torch.manual_seed values.
+    values = anyinit.RandomNormal(0.0, 1.0, seed=torch.Generator().manual_seed(42))((5,), xp=torch)
     expected = torch.empty(5).normal_(0.0, 1.0, generator=torch.Generator().manual_seed(42))
     assert torch.equal(values, expected)

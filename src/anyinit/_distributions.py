@@ -14,6 +14,7 @@ from typing import Any
 
 from ._dtypes import inward_bounds
 from ._target import Target
+from ._threefry import independent_streams
 from ._typing import Array
 from .backends._base import normal_cdf
 
@@ -240,8 +241,9 @@ class ComplexNormal(Distribution):
     def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
         part = _component_dtype(target)
         std = self.scale / math.sqrt(2)
-        real = target.backend.normal(rng, shape, 0.0, std, part, target.device)
-        imag = target.backend.normal(rng, shape, 0.0, std, part, target.device)
+        real_rng, imag_rng = independent_streams(rng, 2)  # JAX: key_re, key_im = split(key)
+        real = target.backend.normal(real_rng, shape, 0.0, std, part, target.device)
+        imag = target.backend.normal(imag_rng, shape, 0.0, std, part, target.device)
         unit = target.xp.asarray(1j, dtype=target.dtype, device=target.device)
         return target.xp.astype(real, target.dtype) + unit * target.xp.astype(imag, target.dtype)
 
@@ -274,8 +276,9 @@ class ComplexUniformDisk(Distribution):
 
     def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
         part = _component_dtype(target)
-        u = target.backend.uniform(rng, shape, 0.0, 1.0, part, target.device)
-        theta = target.backend.uniform(rng, shape, 0.0, 2 * math.pi, part, target.device)
+        modulus_rng, angle_rng = independent_streams(rng, 2)  # JAX: key_r, key_theta
+        u = target.backend.uniform(modulus_rng, shape, 0.0, 1.0, part, target.device)
+        theta = target.backend.uniform(angle_rng, shape, 0.0, 2 * math.pi, part, target.device)
         return _polar(target, self.radius * target.xp.sqrt(u), theta)
 
     @property
@@ -313,8 +316,9 @@ class ComplexTruncatedNormal(Distribution):
         # Inverse CDF of the truncated Exp(1) law of |z|²/scale², as JAX does.
         xp = target.xp
         part = _component_dtype(target)
-        u = target.backend.uniform(rng, shape, 0.0, 1.0 - self._tail, part, target.device)
-        theta = target.backend.uniform(rng, shape, 0.0, 2 * math.pi, part, target.device)
+        modulus_rng, angle_rng = independent_streams(rng, 2)  # JAX: key_r, key_theta
+        u = target.backend.uniform(modulus_rng, shape, 0.0, 1.0 - self._tail, part, target.device)
+        theta = target.backend.uniform(angle_rng, shape, 0.0, 2 * math.pi, part, target.device)
         modulus = self.scale * xp.sqrt(-xp.log1p(-u))
         modulus = xp.clip(modulus, 0.0, self.scale * self.upper)
         return _polar(target, modulus, theta)

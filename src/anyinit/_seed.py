@@ -13,7 +13,7 @@ import operator
 import threading
 from typing import Any
 
-__all__ = ["SeedGenerator", "check_seed", "stream_key"]
+__all__ = ["SeedGenerator", "check_seed"]
 
 _MAX_SEED = 2**64
 
@@ -138,12 +138,3 @@ def _looks_like_native_generator(seed: Any) -> bool:
     return any(
         (cls.__module__, cls.__name__) in _NATIVE_GENERATOR_TYPES for cls in type(seed).__mro__
     )
-
-
-def stream_key(seed: Any) -> tuple[int, ...] | None:
-    """Return the key for one call: ``(seed,)``, the next SeedGenerator key, or None."""
-    if seed is None:
-        return None
-    if isinstance(seed, SeedGenerator):
-        return seed.next_key()
-    return (seed,)

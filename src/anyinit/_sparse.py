@@ -7,6 +7,7 @@ from typing import Any
 
 from ._random import RandomInitializer
 from ._target import Target
+from ._threefry import independent_streams
 from ._typing import Array
 from ._validation import as_finite_float
 
@@ -55,14 +56,14 @@ class Sparse(RandomInitializer):
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
         xp, backend = target.xp, target.backend
         rows, _ = shape
-        rng = backend.generator(self.seed, target.device)
-        values = backend.normal(rng, shape, 0.0, self.stddev, target.dtype, target.device)
+        value_rng, mask_rng = independent_streams(backend.generator(self.seed, target.device), 2)
+        values = backend.normal(value_rng, shape, 0.0, self.stddev, target.dtype, target.device)
         zeros_per_column = math.ceil(self.sparsity * rows)
         if zeros_per_column == 0 or math.prod(shape) == 0:
             return values
         # A random permutation of each column's rows: rank of i.i.d. uniform keys.
         work = backend.dtype("float32")
-        keys = backend.uniform(rng, shape, 0.0, 1.0, work, target.device)
+        keys = backend.uniform(mask_rng, shape, 0.0, 1.0, work, target.device)
         ranks = xp.argsort(xp.argsort(keys, axis=0), axis=0)
         return xp.where(ranks < zeros_per_column, xp.zeros_like(values), values)
 

@@ -20,6 +20,7 @@ from ._fans import calculate_gain, compute_fans
 from ._orthogonal import orthogonal_matrix
 from ._seed import check_seed
 from ._target import Target, _for_array, resolve_target
+from ._threefry import independent_streams
 from ._typing import Array
 from ._validation import as_finite_float
 
@@ -679,16 +680,16 @@ def sparse_(
         msg = f"`sparsity` must be in [0, 1]; received sparsity={sparsity!r}."
         raise ValueError(msg)
     as_finite_float("std", std, minimum=0.0)
-    rng = _rng(target, generator, seed)
+    value_rng, mask_rng = independent_streams(_rng(target, generator, seed), 2)
     if not target.materializes or math.prod(tensor.shape) == 0:
         return tensor
     xp, backend = target.xp, target.backend
     rows, _ = tensor.shape
-    backend.sample_into(tensor, Normal(0.0, std), rng, target)
+    backend.sample_into(tensor, Normal(0.0, std), value_rng, target)
     zeros = math.ceil(fraction * rows)
     if zeros:
         keys = backend.uniform(
-            rng, tuple(tensor.shape), 0.0, 1.0, backend.dtype("float32"), target.device
+            mask_rng, tuple(tensor.shape), 0.0, 1.0, backend.dtype("float32"), target.device
         )
         ranks = xp.argsort(xp.argsort(keys, axis=0), axis=0)
         backend.write(tensor, xp.where(ranks < zeros, xp.zeros_like(tensor), tensor))

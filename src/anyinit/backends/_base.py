@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._dtypes import DTYPE_NAMES, compute_name, inward_bounds, kind_of
-from .._seed import SeedGenerator, stream_key
+from .. import _portable
+from .._seed import SeedGenerator
+from .._threefry import StreamKey, key_from_seed
 from .._typing import Array, ArrayNamespace, Device, DType
 from ._host import host_generator
 
@@ -30,9 +32,10 @@ def normal_cdf(x: float) -> float:
 class Backend:
     """Base adapter: the generic implementation of every operation.
 
-    Subclasses override the random primitives (:meth:`new_generator`,
-    :meth:`is_generator`, :meth:`uniform`, :meth:`normal`) and may override
-    any other method with a faster native version.
+    Subclasses override the native random primitives (:meth:`default_generator`,
+    :meth:`is_generator`, :meth:`_native_uniform`, :meth:`_native_normal`), may
+    supply a faster kernel of the portable stream (:meth:`portable_uniform01`)
+    and may override any other method with a faster native version.
 
     Parameters
     ----------
@@ -116,14 +119,19 @@ class Backend:
         """Whether `obj` is a native generator this backend can draw from."""
         return isinstance(obj, np.random.Generator)
 
-    def new_generator(self, key: tuple[int, ...] | None, device: Device) -> Any:
-        """A native generator seeded from `key`; None: an entropy-seeded stream."""
-        return host_generator(key)
+    def default_generator(self, device: Device) -> Any:
+        """The native generator for ``seed=None``: fresh entropy, advanced by every call."""
+        return host_generator()
 
     def generator(self, seed: Any, device: Device) -> Any:
         """Turn an initializer's `seed` into a native generator for one call."""
-        if seed is None or isinstance(seed, (int, SeedGenerator)):
-            return self.new_generator(stream_key(seed), device)
+        if seed is None:
+            return self.default_generator(device)
+        if isinstance(seed, int):
+            return key_from_seed(seed)
+        if isinstance(seed, SeedGenerator):
+            base, counter = seed.next_key()
+            return key_from_seed(base).fold_in(counter)
         if self.is_generator(seed):
             return seed
         msg = (
@@ -133,12 +141,83 @@ class Backend:
         )
         raise TypeError(msg)
 
+    # -- sampling: the portable stream for StreamKeys, the native RNG otherwise ----
+
+    def uniform(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        low: float,
+        high: float,
+        dtype: DType,
+        device: Device,
+    ) -> Array:
+        """Samples of U[low, high) in `dtype` (a real floating dtype)."""
+        if isinstance(rng, StreamKey):
+            return self._rounded(_portable.uniform(self, rng, shape, low, high, device), dtype)
+        return self._native_uniform(rng, shape, low, high, dtype, device)
+
+    def normal(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        dtype: DType,
+        device: Device,
+    ) -> Array:
+        """Samples of N(mean, std²) in `dtype` (a real floating dtype)."""
+        if isinstance(rng, StreamKey):
+            values = _portable.normal(self, rng, shape, device)
+            return self._rounded(self._affine(values, std, mean), dtype)
+        return self._native_normal(rng, shape, mean, std, dtype, device)
+
+    def truncated_normal(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        lower: float,
+        upper: float,
+        dtype: DType,
+        device: Device,
+        bounds: tuple[float, float] | None = None,
+    ) -> Array:
+        """N(mean, std²) restricted to ``[mean + lower·std, mean + upper·std]``.
+
+        Never returns a value outside the bounds: native draws are rejection
+        sampled, portable ones follow JAX's inverse CDF; both are clipped to
+        the bounds as representable in `dtype`. `bounds`, when given, are the
+        same interval as exact values (the caller's own ``[a, b]``).
+        """
+        if not isinstance(rng, StreamKey):
+            return self._native_truncated_normal(
+                rng, shape, mean, std, lower, upper, dtype, device, bounds
+            )
+        name = self._name_of(dtype)
+        values = _portable.truncated_normal(self, rng, shape, lower, upper, device)
+        values = self._affine(values, std, mean)
+        low, high = inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), name)
+        return self._rounded(self.xp.clip(values, low, high), dtype)
+
+    def _affine(self, values: Array, scale: float, shift: float) -> Array:
+        """``values·scale + shift`` on float32, rounded once as XLA's fused multiply-add."""
+        if shift == 0.0:
+            return values * scale if scale != 1.0 else values
+        xp = self.xp
+        wide = xp.astype(values, self.dtype("float64")) * scale + shift
+        return xp.astype(wide, values.dtype)
+
+    def _rounded(self, values: Array, dtype: DType) -> Array:
+        return values if values.dtype == dtype else self.xp.astype(values, dtype)
+
     def _host_draw(self, values: Any, dtype: DType, device: Device) -> Array:
         xp = self.xp
         out = xp.asarray(values, device=device)
         return out if out.dtype == dtype else xp.astype(out, dtype)
 
-    def uniform(
+    def _native_uniform(
         self,
         rng: Any,
         shape: tuple[int, ...],
@@ -155,7 +234,7 @@ class Backend:
             values += low
         return self._host_draw(values, dtype, device)
 
-    def normal(
+    def _native_normal(
         self,
         rng: Any,
         shape: tuple[int, ...],
@@ -173,7 +252,7 @@ class Backend:
             values += mean
         return self._host_draw(values, dtype, device)
 
-    def truncated_normal(
+    def _native_truncated_normal(
         self,
         rng: Any,
         shape: tuple[int, ...],
@@ -227,11 +306,11 @@ class Backend:
 
         def propose(count: int) -> tuple[Array, Array]:
             if use_normal:
-                candidates = self.normal(rng, (count,), 0.0, 1.0, work, device)
+                candidates = self._native_normal(rng, (count,), 0.0, 1.0, work, device)
                 rejected = (candidates < lower) | (candidates > upper)
             else:
-                candidates = self.uniform(rng, (count,), lower, upper, work, device)
-                test = self.uniform(rng, (count,), 0.0, 1.0, work, device)
+                candidates = self._native_uniform(rng, (count,), lower, upper, work, device)
+                test = self._native_uniform(rng, (count,), 0.0, 1.0, work, device)
                 rejected = (candidates < lower) | (candidates > upper)
                 rejected |= test > xp.exp((nearest * nearest - candidates * candidates) / 2)
             return candidates, rejected
@@ -262,6 +341,21 @@ class Backend:
             msg = f"{dtype!r} is not a dtype of {self.name}"
             raise TypeError(msg)
         return name
+
+    # -- the portable stream -------------------------------------------------------
+
+    def portable_uniform01(
+        self, key: Any, shape: tuple[int, ...], region: tuple[slice, ...] | None, device: Device
+    ) -> Array:
+        """float32 in [0, 1) from the Threefry stream of `key` (JAX's bits, exactly).
+
+        The generic version runs the Array API code of :mod:`anyinit._threefry`;
+        backends override it with a faster kernel of the same arithmetic.
+        """
+        from .._threefry import random_bits, uniform01_from_bits
+
+        bits = random_bits(self.xp, key, shape, region, device)
+        return uniform01_from_bits(self.xp, bits, device)
 
     # -- in-place writes (the torch.nn.init-style functions) --------------------------
 

@@ -20,6 +20,10 @@ class CupyBackend(Backend):
     name = "cupy"
     generator_types: ClassVar[str] = "cupy.random.Generator"
 
+    def __init__(self, xp: Any) -> None:
+        super().__init__(xp)
+        self._defaults: dict[int, Any] = {}
+
     def _lookup_dtype(self, name: str) -> DType | None:
         if name == "bfloat16":
             return None
@@ -62,14 +66,15 @@ class CupyBackend(Backend):
     def is_generator(self, obj: Any) -> bool:
         return isinstance(obj, (cupy.random.Generator, cupy.random.RandomState))
 
-    def new_generator(self, key: tuple[int, ...] | None, device: Device) -> Any:
-        seed = None if key is None else np.random.SeedSequence(list(key))
-        with device:
-            return cupy.random.default_rng(
-                None if seed is None else int(seed.generate_state(1, dtype=np.uint64)[0])
-            )
+    def default_generator(self, device: Device) -> Any:
+        # One entropy-seeded generator per device, advanced by every call.
+        generator = self._defaults.get(device.id)
+        if generator is None:
+            with device:
+                generator = self._defaults[device.id] = cupy.random.default_rng()
+        return generator
 
-    def uniform(
+    def _native_uniform(
         self,
         rng: Any,
         shape: tuple[int, ...],
@@ -85,7 +90,7 @@ class CupyBackend(Backend):
             values += low
             return values if values.dtype == dtype else values.astype(dtype)
 
-    def normal(
+    def _native_normal(
         self,
         rng: Any,
         shape: tuple[int, ...],
@@ -101,7 +106,7 @@ class CupyBackend(Backend):
             values += mean
             return values if values.dtype == dtype else values.astype(dtype)
 
-    def truncated_normal(
+    def _native_truncated_normal(
         self,
         rng: Any,
         shape: tuple[int, ...],
@@ -114,7 +119,7 @@ class CupyBackend(Backend):
         bounds: tuple[float, float] | None = None,
     ) -> Array:
         with device:
-            return super().truncated_normal(
+            return super()._native_truncated_normal(
                 rng, shape, mean, std, lower, upper, dtype, device, bounds
             )
 

@@ -18,14 +18,6 @@ from ._base import Backend
 __all__ = ["TorchBackend"]
 
 
-def _derive_seed(key: tuple[int, ...]) -> int:
-    # torch seeds are 64-bit; mix a multi-part key with NumPy's SeedSequence
-    # so that (seed, counter) pairs give independent streams.
-    if len(key) == 1:
-        return key[0]
-    return int(np.random.SeedSequence(list(key)).generate_state(1, dtype=np.uint64)[0])
-
-
 class TorchBackend(Backend):
     """Adapter for ``torch.Tensor`` on any device."""
 
@@ -84,17 +76,15 @@ class TorchBackend(Backend):
     def is_generator(self, obj: Any) -> bool:
         return isinstance(obj, torch.Generator)
 
-    def new_generator(self, key: tuple[int, ...] | None, device: Device) -> Any:
-        if key is None:
-            # torch's default generator for the device: fresh values each call, and
-            # torch.manual_seed makes them reproducible, as with torch.nn.init.
-            return None
-        return torch.Generator(device=device).manual_seed(_derive_seed(key))
+    def default_generator(self, device: Device) -> Any:
+        # torch's default generator for the device: fresh values each call, and
+        # torch.manual_seed makes them reproducible, as with torch.nn.init.
+        return None
 
     def generator(self, seed: Any, device: Device) -> Any:
         rng = super().generator(seed, device)
         wanted = device.type if isinstance(device, torch.device) else torch.device(device).type
-        if rng is not None and rng.device.type != wanted:
+        if isinstance(rng, torch.Generator) and rng.device.type != wanted:
             msg = (
                 f"`seed` is a torch.Generator on {rng.device.type!r} but the target tensor is on "
                 f"{wanted!r}; use a generator on the same device type."
@@ -102,7 +92,7 @@ class TorchBackend(Backend):
             raise ValueError(msg)
         return rng
 
-    def uniform(
+    def _native_uniform(
         self,
         rng: Any,
         shape: tuple[int, ...],
@@ -113,7 +103,7 @@ class TorchBackend(Backend):
     ) -> Array:
         return torch.empty(shape, dtype=dtype, device=device).uniform_(low, high, generator=rng)
 
-    def normal(
+    def _native_normal(
         self,
         rng: Any,
         shape: tuple[int, ...],
@@ -124,7 +114,7 @@ class TorchBackend(Backend):
     ) -> Array:
         return torch.empty(shape, dtype=dtype, device=device).normal_(mean, std, generator=rng)
 
-    def truncated_normal(
+    def _native_truncated_normal(
         self,
         rng: Any,
         shape: tuple[int, ...],
@@ -161,6 +151,28 @@ class TorchBackend(Backend):
         devices.append("meta")
         return devices
 
+    # -- the portable stream in int32 arithmetic (torch lacks uint32 add and shifts) --
+
+    def portable_uniform01(
+        self, key: Any, shape: tuple[int, ...], region: tuple[slice, ...] | None, device: Device
+    ) -> Array:
+        region = region or tuple(slice(0, n) for n in shape)
+        block = tuple(s.stop - s.start for s in region)
+        index = torch.zeros(block, dtype=torch.int64, device=device)
+        stride = 1
+        for axis in range(len(shape) - 1, -1, -1):
+            view = [1] * len(shape)
+            view[axis] = block[axis]
+            positions = torch.arange(region[axis].start, region[axis].stop, device=device)
+            index += positions.reshape(view) * stride
+            stride *= shape[axis]
+        # Two's-complement int32 wraps like uint32 for +, ^, <<; >> needs a mask.
+        high = (index >> 32).to(torch.int32)
+        low = (index & 0xFFFFFFFF).to(torch.int32)
+        y0, y1 = _threefry_int32(key, high, low)
+        mantissa = ((y0 ^ y1) >> 9) & 0x7FFFFF
+        return mantissa.to(torch.float32) * 2.0**-23
+
     # -- in-place writes: the same tensor operations as torch.nn.init ----------
 
     def write(self, array: Array, values: Array) -> None:
@@ -174,6 +186,9 @@ class TorchBackend(Backend):
     def sample_into(self, array: Array, law: Any, rng: Any, target: Any) -> None:
         from .._distributions import BoundedNormal, Normal, Uniform
 
+        if not (rng is None or isinstance(rng, torch.Generator)):  # the portable stream
+            super().sample_into(array, law, rng, target)
+            return
         with torch.no_grad():
             if type(law) is Uniform:
                 array.uniform_(law.low, law.high, generator=rng)
@@ -233,3 +248,24 @@ def _trunc_normal_like_torch(
         if not pending.any():
             break
     tensor.copy_(result)
+
+
+def _as_int32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - 2**32 if value >= 2**31 else value
+
+
+def _threefry_int32(key: Any, x0: Any, x1: Any) -> tuple[Any, Any]:
+    """Threefry-2x32 (as :func:`anyinit._threefry.threefry2x32`) on int32 tensors."""
+    from .._threefry import _PARITY, _ROTATIONS
+
+    keys = (key.k0, key.k1, key.k0 ^ key.k1 ^ _PARITY)
+    x0 = x0 + _as_int32(keys[0])
+    x1 = x1 + _as_int32(keys[1])
+    for step in range(5):
+        for distance in _ROTATIONS[step % 2]:
+            x0 += x1
+            x1 = ((x1 << distance) | ((x1 >> (32 - distance)) & ((1 << distance) - 1))) ^ x0
+        x0 += _as_int32(keys[(step + 1) % 3])
+        x1 += _as_int32(keys[(step + 2) % 3] + step + 1)
+    return x0, x1
