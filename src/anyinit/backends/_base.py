@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._dtypes import DTYPE_NAMES, compute_name, inward_bounds, kind_of
 from .. import _portable
+from .._dtypes import DTYPE_NAMES, compute_name, inward_bounds, kind_of
 from .._seed import SeedGenerator
 from .._threefry import StreamKey, key_from_seed
 from .._typing import Array, ArrayNamespace, Device, DType

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-import numpy as np
 import torch
 
 from .._dtypes import compute_name, inward_bounds
