@@ -22,6 +22,7 @@ from ._host import host_generator
 __all__ = ["MAX_REJECTION_ROUNDS", "Backend", "normal_cdf"]
 
 MAX_REJECTION_ROUNDS = 1000
+Region = tuple[slice, ...] | None
 
 
 def normal_cdf(x: float) -> float:
@@ -151,10 +152,16 @@ class Backend:
         high: float,
         dtype: DType,
         device: Device,
+        region: Region = None,
     ) -> Array:
-        """Samples of U[low, high) in `dtype` (a real floating dtype)."""
+        """Samples of U[low, high) in `dtype` (a real floating dtype).
+
+        With a portable key, `region` (one slice per axis) selects a block of
+        the whole array's values; native generators always draw all of `shape`.
+        """
         if isinstance(rng, StreamKey):
-            return self._rounded(_portable.uniform(self, rng, shape, low, high, device), dtype)
+            values = _portable.uniform(self, rng, shape, low, high, device, region)
+            return self._rounded(values, dtype)
         return self._native_uniform(rng, shape, low, high, dtype, device)
 
     def normal(
@@ -165,10 +172,11 @@ class Backend:
         std: float,
         dtype: DType,
         device: Device,
+        region: Region = None,
     ) -> Array:
-        """Samples of N(mean, std²) in `dtype` (a real floating dtype)."""
+        """Samples of N(mean, std²) in `dtype`; `region` as in :meth:`uniform`."""
         if isinstance(rng, StreamKey):
-            values = _portable.normal(self, rng, shape, device)
+            values = _portable.normal(self, rng, shape, device, region)
             return self._rounded(self._affine(values, std, mean), dtype)
         return self._native_normal(rng, shape, mean, std, dtype, device)
 
@@ -183,20 +191,22 @@ class Backend:
         dtype: DType,
         device: Device,
         bounds: tuple[float, float] | None = None,
+        region: Region = None,
     ) -> Array:
         """N(mean, std²) restricted to ``[mean + lower·std, mean + upper·std]``.
 
         Never returns a value outside the bounds: native draws are rejection
         sampled, portable ones follow JAX's inverse CDF; both are clipped to
         the bounds as representable in `dtype`. `bounds`, when given, are the
-        same interval as exact values (the caller's own ``[a, b]``).
+        same interval as exact values (the caller's own ``[a, b]``); `region`
+        as in :meth:`uniform`.
         """
         if not isinstance(rng, StreamKey):
             return self._native_truncated_normal(
                 rng, shape, mean, std, lower, upper, dtype, device, bounds
             )
         name = self._name_of(dtype)
-        values = _portable.truncated_normal(self, rng, shape, lower, upper, device)
+        values = _portable.truncated_normal(self, rng, shape, lower, upper, device, region)
         values = self._affine(values, std, mean)
         low, high = inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), name)
         return self._rounded(self.xp.clip(values, low, high), dtype)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 
+from .._threefry import StreamKey
 from .._typing import Array, Device, DType
-from ._base import Backend
+from ._base import Backend, Region
+from ._threefry_numpy import blocks_needed, fill_blocks, uniform01_block
 
 __all__ = ["NumpyBackend"]
 
@@ -62,6 +66,92 @@ class NumpyBackend(Backend):
         # SciPy's LAPACK call keeps float32 (NumPy's is about 2x slower here).
         q, r = scipy_qr(matrix, mode="economic", overwrite_a=True, check_finite=False)
         return q, r
+
+    # -- the portable stream: blocked and threaded ---------------------------------
+
+    def portable_uniform01(
+        self, key: Any, shape: tuple[int, ...], region: Region, device: Device
+    ) -> Array:
+        flat = len(shape) == 1 and (region is None or region[0].step in (None, 1))
+        start, stop = (region[0].start, region[0].stop) if region else (0, shape[0] if shape else 1)
+        if flat and stop <= 2**32:
+            return uniform01_block(key, start, stop)
+        return super().portable_uniform01(key, shape, region, device)
+
+    def uniform(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        low: float,
+        high: float,
+        dtype: DType,
+        device: Device,
+        region: Region = None,
+    ) -> Array:
+        if isinstance(rng, StreamKey) and region is None and blocks_needed(shape):
+            return self._blockwise(
+                shape,
+                dtype,
+                lambda size, block: super(NumpyBackend, self).uniform(
+                    rng, size, low, high, dtype, device, block
+                ),
+            )
+        return super().uniform(rng, shape, low, high, dtype, device, region)
+
+    def normal(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        dtype: DType,
+        device: Device,
+        region: Region = None,
+    ) -> Array:
+        if isinstance(rng, StreamKey) and region is None and blocks_needed(shape):
+            return self._blockwise(
+                shape,
+                dtype,
+                lambda size, block: super(NumpyBackend, self).normal(
+                    rng, size, mean, std, dtype, device, block
+                ),
+            )
+        return super().normal(rng, shape, mean, std, dtype, device, region)
+
+    def truncated_normal(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        lower: float,
+        upper: float,
+        dtype: DType,
+        device: Device,
+        bounds: tuple[float, float] | None = None,
+        region: Region = None,
+    ) -> Array:
+        if isinstance(rng, StreamKey) and region is None and blocks_needed(shape):
+            return self._blockwise(
+                shape,
+                dtype,
+                lambda size, block: super(NumpyBackend, self).truncated_normal(
+                    rng, size, mean, std, lower, upper, dtype, device, bounds, block
+                ),
+            )
+        return super().truncated_normal(
+            rng, shape, mean, std, lower, upper, dtype, device, bounds, region
+        )
+
+    def _blockwise(
+        self, shape: tuple[int, ...], dtype: DType, draw: Callable[[tuple[int, ...], Region], Array]
+    ) -> Array:
+        # Counters are flat indices, so the array is drawn as 1-D blocks of the
+        # flattened shape and reshaped: no block ever holds the whole array.
+        size = math.prod(shape)
+        out = np.empty(size, dtype=dtype)
+        fill_blocks(out, lambda start, stop: draw((size,), (slice(start, stop),)))
+        return out.reshape(shape)
 
     def describe_devices(self) -> list[str]:
         return ["cpu"]
