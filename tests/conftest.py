@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-KNOWN_BACKENDS = ("numpy", "torch", "array_api_strict", "cupy")
+KNOWN_BACKENDS = ("numpy", "torch", "array_api_strict", "jax", "cupy")
+_MODULES = {"jax": "jax.numpy"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,6 +53,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # Its numpy backend needs jax, so prefer torch where it is installed.
     has_torch = importlib.util.find_spec("torch") is not None
     os.environ.setdefault("KERAS_BACKEND", "torch" if has_torch else "numpy")
+    # The suite uses float64; JAX only has it with x64 on (set before jax is imported).
+    os.environ.setdefault("JAX_ENABLE_X64", "1")
 
 
 @dataclass
@@ -63,11 +66,11 @@ class Backend:
     device: Any  # the device arrays are made on in this run
 
     def dtype(self, name: str) -> Any:
-        if name == "bfloat16" and self.name == "numpy":
+        if name == "bfloat16" and self.name in ("numpy", "jax"):
             import ml_dtypes
 
             return np.dtype(ml_dtypes.bfloat16)
-        if self.name in ("numpy", "cupy"):
+        if self.name in ("numpy", "cupy", "jax"):
             return np.dtype(name)
         return getattr(self.xp, name)
 
@@ -76,7 +79,7 @@ class Backend:
         """Real floating dtypes this backend has (16-bit ones where it has them)."""
         if self.name == "array_api_strict":
             return ("float32", "float64")
-        if self.name == "torch" or (
+        if self.name in ("torch", "jax") or (
             self.name == "numpy" and importlib.util.find_spec("ml_dtypes") is not None
         ):
             return ("float16", "bfloat16", "float32", "float64")
@@ -91,6 +94,8 @@ class Backend:
         if self.name == "cupy":
             with self.device:
                 return self.xp.empty((0,), dtype=self.dtype(dtype))
+        if self.name == "jax":
+            return self.xp.zeros((0,), dtype=self.dtype(dtype), device=self.device)
         return self.xp.empty((0,), dtype=self.dtype(dtype), device=self.device)
 
     def to_numpy(self, array: Any) -> np.ndarray:
@@ -124,6 +129,8 @@ class Backend:
             return array.device.id == self.device.id
         if self.name == "array_api_strict":
             return array.device == self.device
+        if self.name == "jax":
+            return array.devices() == {self.device}
         return True
 
 
@@ -143,6 +150,10 @@ def _device_for(name: str, module: Any, requested: str | None) -> Any:
     if name == "array_api_strict":
         # A non-default device catches code paths that ignore `device=`.
         return module.Device(requested or "device1")
+    if name == "jax":
+        import jax
+
+        return jax.devices(requested or "cpu")[0]
     if requested not in (None, "cpu"):
         pytest.fail(f"--device {requested} is not available for numpy", pytrace=False)
     return "cpu"
@@ -153,7 +164,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     """The backend under test."""
     name = _selected_backend(request.config)
     try:
-        module = importlib.import_module(name)
+        module = importlib.import_module(_MODULES.get(name, name))
     except ImportError as error:
         pytest.fail(
             f"backend {name!r} was requested but cannot be imported: {error}", pytrace=False

@@ -16,6 +16,7 @@ from ._version import __version__
 
 __all__ = ["main"]
 
+_ALIASES = {"jax": "jax.numpy", "dask": "dask.array"}
 _BACKEND_MODULES = ("numpy", "torch", "cupy", "array_api_strict", "jax.numpy", "dask.array")
 
 
@@ -113,7 +114,7 @@ def _sample(args: argparse.Namespace) -> int:
     from ._random import VarianceScaling
 
     try:
-        xp = importlib.import_module(args.backend)
+        xp = importlib.import_module(_ALIASES.get(args.backend, args.backend))
     except ImportError as error:
         print(
             f"anyinit sample: backend {args.backend!r} is not installed ({error})", file=sys.stderr

@@ -10,7 +10,27 @@ from ._target import Target
 from ._typing import Array
 from ._validation import as_finite_float
 
-__all__ = ["Constant", "Dirac", "Identity", "Ones", "Zeros"]
+__all__ = ["Constant", "Dirac", "Identity", "Ones", "Zeros", "at_centre"]
+
+
+def at_centre(
+    target: Target, spatial: tuple[int, ...], centre: tuple[int, ...], matrix: Array
+) -> Array:
+    """A ``(*spatial, *matrix.shape)`` kernel: `matrix` at the `centre` tap, zeros elsewhere.
+
+    Built with ``where`` rather than an indexed write, so that immutable
+    arrays (JAX) work too.
+    """
+    xp = target.xp
+    tap = xp.ones((1,) * len(spatial), dtype=xp.bool, device=target.device)
+    for axis, (size, index) in enumerate(zip(spatial, centre, strict=True)):
+        shape = [1] * len(spatial)
+        shape[axis] = size
+        hit = xp.reshape(xp.arange(size, device=target.device) == index, tuple(shape))
+        tap = tap & hit
+    tap = xp.reshape(tap, (*spatial, 1, 1))
+    zero = xp.zeros((), dtype=target.dtype, device=target.device)
+    return xp.where(tap, xp.astype(matrix, target.dtype), zero)
 
 
 class Zeros(Initializer):
@@ -172,13 +192,11 @@ class Dirac(Initializer):
         xp = target.xp
         *spatial, fan_in, fan_out = shape
         per_group = fan_out // self.groups
-        kernel = xp.zeros(shape, dtype=target.dtype, device=target.device)
         if math.prod(shape) == 0:
-            return kernel
+            return xp.zeros(shape, dtype=target.dtype, device=target.device)
         block = xp.eye(fan_in, per_group, dtype=target.dtype, device=target.device)
-        centre = tuple(k // 2 for k in spatial)
-        kernel[(*centre, ...)] = xp.concat([block] * self.groups, axis=1)
-        return kernel
+        matrix = xp.concat([block] * self.groups, axis=1)
+        return at_centre(target, tuple(spatial), tuple(k // 2 for k in spatial), matrix)
 
     def get_config(self) -> dict[str, Any]:
         return {"groups": self.groups}

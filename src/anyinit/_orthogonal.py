@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+from ._constant import at_centre
 from ._dtypes import compute_name
 from ._initializer import Initializer
 from ._random import RandomInitializer
@@ -170,15 +171,12 @@ class DeltaOrthogonal(RandomInitializer):
             raise ValueError(msg)
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
-        xp = target.xp
-        kernel = xp.zeros(shape, dtype=target.dtype, device=target.device)
         if math.prod(shape) == 0:
-            return kernel
+            return target.xp.zeros(shape, dtype=target.dtype, device=target.device)
         rng = target.backend.generator(self.seed, target.device)
         centre_matrix = orthogonal_matrix(target, rng, shape[-2], shape[-1]) * self.scale
-        centre = tuple((k - 1) // 2 for k in shape[:-2])
-        kernel[(*centre, ...)] = xp.astype(centre_matrix, target.dtype)
-        return kernel
+        spatial = shape[:-2]
+        return at_centre(target, spatial, tuple((k - 1) // 2 for k in spatial), centre_matrix)
 
     def get_config(self) -> dict[str, Any]:
         return {"scale": self.scale, "seed": self.seed}

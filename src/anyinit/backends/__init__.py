@@ -24,6 +24,7 @@ _BUILTIN: dict[str, str] = {
     "numpy": "anyinit.backends.numpy:NumpyBackend",
     "torch": "anyinit.backends.torch:TorchBackend",
     "cupy": "anyinit.backends.cupy:CupyBackend",
+    "jax.numpy": "anyinit.backends.jax:JaxBackend",
 }
 _REGISTRY: dict[str, str | Callable[[ArrayNamespace], Backend]] = dict(_BUILTIN)
 _CACHE: dict[str, Backend] = {}

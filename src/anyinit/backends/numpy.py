@@ -96,7 +96,7 @@ class NumpyBackend(Backend):
                     rng, size, low, high, dtype, device, block
                 ),
             )
-        return super().uniform(rng, shape, low, high, dtype, device, region)
+        return np.asarray(super().uniform(rng, shape, low, high, dtype, device, region))
 
     def normal(
         self,
@@ -116,7 +116,7 @@ class NumpyBackend(Backend):
                     rng, size, mean, std, dtype, device, block
                 ),
             )
-        return super().normal(rng, shape, mean, std, dtype, device, region)
+        return np.asarray(super().normal(rng, shape, mean, std, dtype, device, region))
 
     def truncated_normal(
         self,
@@ -139,8 +139,10 @@ class NumpyBackend(Backend):
                     rng, size, mean, std, lower, upper, dtype, device, bounds, block
                 ),
             )
-        return super().truncated_normal(
-            rng, shape, mean, std, lower, upper, dtype, device, bounds, region
+        return np.asarray(
+            super().truncated_normal(
+                rng, shape, mean, std, lower, upper, dtype, device, bounds, region
+            )
         )
 
     def _blockwise(

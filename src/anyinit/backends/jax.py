@@ -1,0 +1,164 @@
+"""JAX adapter: ``jax.random`` for the portable stream, host NumPy for native draws.
+
+JAX arrays are immutable, so nothing here writes in place; the in-place
+``*_`` functions raise and name the out-of-place form instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._dtypes import inward_bounds
+from .._threefry import StreamKey
+from .._typing import Array, Device, DType
+from ._base import Backend, Region
+
+__all__ = ["JaxBackend"]
+
+_WIDE = frozenset({"float64", "complex128", "int64", "uint64"})
+
+
+def _jax_key(key: StreamKey) -> Any:
+    return jax.random.wrap_key_data(jnp.asarray([key.k0, key.k1], dtype=jnp.uint32))
+
+
+def _select(values: Array, region: Region) -> Array:
+    return values if region is None else values[region]
+
+
+class JaxBackend(Backend):
+    """Adapter for ``jax.Array`` on any JAX device."""
+
+    name = "jax"
+
+    def _lookup_dtype(self, name: str) -> DType | None:
+        if name in _WIDE and not jax.config.jax_enable_x64:
+            return None  # JAX would silently give 32-bit arrays
+        return np.dtype(getattr(jnp, name))
+
+    def dtype_name(self, dtype: Any) -> str | None:
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            return None
+        return name if name in self._dtypes else None
+
+    def default_device(self) -> Device:
+        return jax.devices()[0]
+
+    def check_device(self, device: Device) -> Device:
+        if isinstance(device, str):
+            try:
+                return jax.devices(device)[0]
+            except RuntimeError as error:
+                msg = f"`device`={device!r} is not available to JAX: {error}"
+                raise ValueError(msg) from None
+        if device not in jax.devices():
+            msg = f"`device`={device!r} is not a JAX device; available: {jax.devices()}."
+            raise ValueError(msg)
+        return device
+
+    def empty(self, shape: tuple[int, ...], dtype: DType, device: Device) -> Array:
+        return jnp.zeros(shape, dtype=dtype, device=device)
+
+    def is_mutable(self, array: Array) -> bool:
+        return False
+
+    def _host_draw(self, values: Any, dtype: DType, device: Device) -> Array:
+        return jnp.asarray(values, device=device).astype(dtype)
+
+    def _native_truncated_normal(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        lower: float,
+        upper: float,
+        dtype: DType,
+        device: Device,
+        bounds: tuple[float, float] | None = None,
+    ) -> Array:
+        # Rejection sampling needs masked writes: draw on the host, then move.
+        import array_api_compat.numpy
+
+        from . import backend_for_namespace
+
+        host = backend_for_namespace(array_api_compat.numpy)
+        values = host._native_truncated_normal(
+            rng, shape, mean, std, lower, upper, np.dtype("float32"), "cpu", bounds
+        )
+        low, high = inward_bounds(
+            *(bounds or (mean + lower * std, mean + upper * std)), self._name_of(dtype)
+        )
+        return jnp.asarray(np.clip(values, low, high), device=device).astype(dtype)
+
+    # The portable stream is JAX's own: let jax.random compute it.
+
+    def uniform(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        low: float,
+        high: float,
+        dtype: DType,
+        device: Device,
+        region: Region = None,
+    ) -> Array:
+        if not isinstance(rng, StreamKey):
+            return super().uniform(rng, shape, low, high, dtype, device, region)
+        with jax.default_device(device):
+            values = jax.random.uniform(_jax_key(rng), shape, jnp.float32, low, high)
+        return _select(values, region).astype(dtype)
+
+    def normal(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        dtype: DType,
+        device: Device,
+        region: Region = None,
+    ) -> Array:
+        if not isinstance(rng, StreamKey):
+            return super().normal(rng, shape, mean, std, dtype, device, region)
+        with jax.default_device(device):
+            values = jax.random.normal(_jax_key(rng), shape, jnp.float32)
+        return self._affine(_select(values, region), std, mean).astype(dtype)
+
+    def truncated_normal(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        lower: float,
+        upper: float,
+        dtype: DType,
+        device: Device,
+        bounds: tuple[float, float] | None = None,
+        region: Region = None,
+    ) -> Array:
+        if not isinstance(rng, StreamKey):
+            return super().truncated_normal(
+                rng, shape, mean, std, lower, upper, dtype, device, bounds, region
+            )
+        with jax.default_device(device):
+            values = jax.random.truncated_normal(_jax_key(rng), lower, upper, shape, jnp.float32)
+        values = self._affine(_select(values, region), std, mean)
+        low, high = inward_bounds(
+            *(bounds or (mean + lower * std, mean + upper * std)), self._name_of(dtype)
+        )
+        return jnp.clip(values, low, high).astype(dtype)
+
+    def _affine(self, values: Array, scale: float, shift: float) -> Array:
+        # Computed by XLA like jax.nn.initializers (fused where it fuses).
+        return values * scale + shift if shift else values * scale
+
+    def describe_devices(self) -> list[str]:
+        return [str(d) for d in jax.devices()]
