@@ -14,7 +14,7 @@ from typing import Any
 
 from ._dtypes import inward_bounds
 from ._target import Target
-from ._threefry import independent_streams
+from ._threefry import StreamKey, independent_streams
 from ._typing import Array
 from .backends._base import normal_cdf
 
@@ -69,16 +69,24 @@ class Distribution:
 
 @dataclass(frozen=True)
 class Uniform(Distribution):
-    """U[low, high)."""
+    """U[low, high); with `symmetric`, drawn as U[-1, 1) · high (JAX's variance scaling)."""
 
     low: float
     high: float
+    symmetric: bool = False
     kind = "uniform"
 
     def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
+        backend = target.backend
+        if self.symmetric and isinstance(rng, StreamKey):
+            # The portable stream follows jax.nn.initializers: uniform(-1, 1) · limit.
+            values = backend.uniform(rng, shape, -1.0, 1.0, backend.dtype("float32"), target.device)
+            values = values * self.high
+            low, high = inward_bounds(self.low, self.high, target.dtype_name)
+            return target.xp.astype(target.xp.clip(values, low, high), target.dtype)
         # Bounds representable in the dtype keep every rounded draw inside [low, high].
         low, high = inward_bounds(self.low, self.high, target.dtype_name)
-        return target.backend.uniform(rng, shape, low, high, target.dtype, target.device)
+        return backend.uniform(rng, shape, low, high, target.dtype, target.device)
 
     @property
     def mean(self) -> float:

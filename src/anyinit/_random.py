@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+import numpy as np
+
 from ._distributions import (
     ComplexNormal,
     ComplexTruncatedNormal,
@@ -304,20 +306,21 @@ class VarianceScaling(RandomInitializer):
         return self.scale / max(1.0, n)
 
     def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
-        variance = self.variance(shape)
+        # Scales in float32 arithmetic, as jax.nn.initializers computes them, so
+        # that integer seeds reproduce JAX's weights to the last bit or two.
+        variance = np.float32(self.variance(shape))
+        root = np.sqrt(variance)
         complex_ = kind == "complex floating"
         if self.distribution_name == "truncated_normal":
             if complex_:
-                return ComplexTruncatedNormal(math.sqrt(variance) / COMPLEX_TRUNCATED_STD)
-            return _TruncatedNormalLaw(0.0, math.sqrt(variance) / TRUNCATED_STD)
+                return ComplexTruncatedNormal(float(root / np.float32(COMPLEX_TRUNCATED_STD)))
+            return _TruncatedNormalLaw(0.0, float(root / np.float32(TRUNCATED_STD)))
         if self.distribution_name == "untruncated_normal":
-            return (
-                ComplexNormal(math.sqrt(variance)) if complex_ else Normal(0.0, math.sqrt(variance))
-            )
+            return ComplexNormal(float(root)) if complex_ else Normal(0.0, float(root))
         if complex_:
-            return ComplexUniformDisk(math.sqrt(2 * variance))
-        limit = math.sqrt(3 * variance)
-        return Uniform(-limit, limit)
+            return ComplexUniformDisk(float(np.sqrt(np.float32(2) * variance)))
+        limit = float(np.sqrt(np.float32(3) * variance))
+        return Uniform(-limit, limit, symmetric=True)
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {

@@ -212,12 +212,10 @@ class Backend:
         return self._rounded(self.xp.clip(values, low, high), dtype)
 
     def _affine(self, values: Array, scale: float, shift: float) -> Array:
-        """``values·scale + shift`` on float32, rounded once as XLA's fused multiply-add."""
-        if shift == 0.0:
-            return values * scale if scale != 1.0 else values
-        xp = self.xp
-        wide = xp.astype(values, self.dtype("float64")) * scale + shift
-        return xp.astype(wide, values.dtype)
+        """``values·scale + shift`` in float32, two roundings, as JAX / Keras do eagerly."""
+        if scale != 1.0:
+            values = values * scale
+        return values + shift if shift != 0.0 else values
 
     def _rounded(self, values: Array, dtype: DType) -> Array:
         return values if values.dtype == dtype else self.xp.astype(values, dtype)

@@ -36,7 +36,7 @@ class JaxBackend(Backend):
     name = "jax"
 
     def _lookup_dtype(self, name: str) -> DType | None:
-        if name in _WIDE and not jax.config.jax_enable_x64:
+        if name in _WIDE and jax.dtypes.canonicalize_dtype(np.float64) != np.float64:
             return None  # JAX would silently give 32-bit arrays
         return np.dtype(getattr(jnp, name))
 
@@ -155,10 +155,6 @@ class JaxBackend(Backend):
             *(bounds or (mean + lower * std, mean + upper * std)), self._name_of(dtype)
         )
         return jnp.clip(values, low, high).astype(dtype)
-
-    def _affine(self, values: Array, scale: float, shift: float) -> Array:
-        # Computed by XLA like jax.nn.initializers (fused where it fuses).
-        return values * scale + shift if shift else values * scale
 
     def describe_devices(self) -> list[str]:
         return [str(d) for d in jax.devices()]
