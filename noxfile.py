@@ -59,3 +59,10 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", "src", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
     session.run("mypy", "src")
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks against the anchors; results in benchmarks/results/ (pass --quick for a smoke run)."""
+    session.install("-e", ".", "scipy", "-r", "backends/torch.txt", "-r", "backends/jax.txt")
+    session.run("python", "benchmarks/run.py", *session.posargs, env={"KERAS_BACKEND": "numpy"})

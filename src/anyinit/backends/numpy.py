@@ -11,7 +11,7 @@ import numpy as np
 from .._threefry import StreamKey
 from .._typing import Array, Device, DType
 from ._base import Backend, Region
-from ._threefry_numpy import blocks_needed, fill_blocks, uniform01_block
+from ._threefry_numpy import BLOCK, blocks_needed, fill_blocks, uniform01_block
 
 __all__ = ["NumpyBackend"]
 
@@ -144,6 +144,33 @@ class NumpyBackend(Backend):
                 rng, shape, mean, std, lower, upper, dtype, device, bounds, region
             )
         )
+
+    def _native_truncated_normal(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        lower: float,
+        upper: float,
+        dtype: DType,
+        device: Device,
+        bounds: tuple[float, float] | None = None,
+    ) -> Array:
+        # Rejection in blocks: masks and redraws stay block-sized, so the peak
+        # memory is the output plus one block (one generator: blocks in order).
+        size = math.prod(shape)
+        if size <= BLOCK:
+            return super()._native_truncated_normal(
+                rng, shape, mean, std, lower, upper, dtype, device, bounds
+            )
+        out = np.empty(size, dtype=dtype)
+        for start in range(0, size, BLOCK):
+            stop = min(start + BLOCK, size)
+            out[start:stop] = super()._native_truncated_normal(
+                rng, (stop - start,), mean, std, lower, upper, dtype, device, bounds
+            )
+        return out.reshape(shape)
 
     def _blockwise(
         self, shape: tuple[int, ...], dtype: DType, draw: Callable[[tuple[int, ...], Region], Array]

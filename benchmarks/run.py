@@ -1,0 +1,406 @@
+"""anyinit benchmarks: anyinit against each library's raw RNG and own initializers.
+
+Usage: ``python benchmarks/run.py [--quick] [--only large,small,portable,model,memory]``
+(also ``nox -s bench``). Each comparison runs in this one process with warm-ups,
+interleaved repeats and medians (these machines are shared and noisy); memory
+is measured in a fresh subprocess per case. Results go to
+``benchmarks/results/<section>.md`` with the machine, versions and threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import anyinit
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _optional(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+torch = _optional("torch")
+jax = _optional("jax")
+
+
+def measure(cases: dict[str, Callable[[], object]], repeats: int, warmup: int = 2) -> dict:
+    """Interleave the cases (one call of each per round) and keep every time."""
+    for fn in cases.values():
+        for _ in range(warmup):
+            _block(fn())
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(repeats):
+        for name, fn in cases.items():
+            start = time.perf_counter()
+            _block(fn())
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def _block(result: object) -> None:
+    if hasattr(result, "block_until_ready"):
+        result.block_until_ready()
+
+
+def row(name: str, samples: list[float], unit: float, reference: list[float] | None) -> str:
+    median = statistics.median(samples)
+    ratio = f"{median / statistics.median(reference):.2f}" if reference else ""
+    return (
+        f"| {name} | {median * unit:.3g} | {min(samples) * unit:.3g}–{max(samples) * unit:.3g} "
+        f"| {len(samples)} | {ratio} |"
+    )
+
+
+def table(title: str, times: dict, unit_name: str, unit: float, reference: str | None) -> str:
+    ref = times.get(reference) if reference else None
+    lines = [
+        f"### {title}",
+        "",
+        f"| case | median {unit_name} | min–max {unit_name} | n | ÷ {reference or '—'} |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines += [row(name, samples, unit, ref) for name, samples in times.items()]
+    return "\n".join(lines) + "\n"
+
+
+def header() -> str:
+    versions = [f"numpy {np.__version__}", f"anyinit {anyinit.__version__}"]
+    if torch is not None:
+        versions.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    if jax is not None:
+        versions.append(f"jax {jax.__version__}")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
+    return (
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
+        f"Python {platform.python_version()}; {', '.join(versions)}; "
+        f"load average at start {load[0]:.2f}.\n"
+    )
+
+
+# -- sections ------------------------------------------------------------------------
+
+
+def portable(repeats: int) -> str:
+    shape = (4096, 4096)
+    out = []
+    g = np.random.default_rng(0)
+    cases = {
+        "numpy raw Generator.random(float32)": lambda: g.random(shape, dtype=np.float32),
+        "anyinit RandomUniform(seed=1) numpy": lambda: anyinit.RandomUniform(0.0, 1.0, seed=1)(
+            shape
+        ),
+        "anyinit RandomUniform(seed=Generator) numpy": lambda: anyinit.RandomUniform(
+            0.0, 1.0, seed=g
+        )(shape),
+    }
+    if jax is not None:
+        key = jax.random.key(1)
+        fn = jax.jit(lambda k: jax.random.uniform(k, shape), static_argnums=())
+        cases["jax.random.uniform (threefry, jit)"] = lambda: fn(key)
+    out.append(
+        table(
+            "Uniform, 4096×4096 float32, NumPy",
+            measure(cases, repeats),
+            "ms",
+            1e3,
+            "numpy raw Generator.random(float32)",
+        )
+    )
+    cases = {
+        "numpy raw Generator.standard_normal(float32)": lambda: g.standard_normal(
+            shape, dtype=np.float32
+        ),
+        "anyinit RandomNormal(seed=1) numpy": lambda: anyinit.RandomNormal(0.0, 1.0, seed=1)(shape),
+        "anyinit GlorotNormal(seed=1) numpy": lambda: anyinit.GlorotNormal(seed=1)(shape),
+    }
+    if jax is not None:
+        key = jax.random.key(1)
+        fn = jax.jit(lambda k: jax.random.normal(k, shape))
+        cases["jax.random.normal (threefry, jit)"] = lambda: fn(key)
+    out.append(
+        table(
+            "Normal, 4096×4096 float32, NumPy",
+            measure(cases, repeats),
+            "ms",
+            1e3,
+            "numpy raw Generator.standard_normal(float32)",
+        )
+    )
+    if torch is not None:
+        t = torch.empty(shape)
+        cases = {
+            "torch raw t.uniform_()": lambda: t.uniform_(),
+            "anyinit RandomUniform(seed=1) torch": lambda: anyinit.RandomUniform(0.0, 1.0, seed=1)(
+                shape, xp=torch
+            ),
+            "torch raw t.normal_()": lambda: t.normal_(),
+            "anyinit RandomNormal(seed=1) torch": lambda: anyinit.RandomNormal(0.0, 1.0, seed=1)(
+                shape, xp=torch
+            ),
+        }
+        out.append(
+            table(
+                "Portable stream on torch CPU, 4096×4096 float32",
+                measure(cases, repeats),
+                "ms",
+                1e3,
+                "torch raw t.uniform_()",
+            )
+        )
+    native, seeded, unseeded = (
+        anyinit.RandomNormal(seed=g),
+        anyinit.RandomNormal(seed=1),
+        anyinit.RandomNormal(),
+    )
+    small = {
+        "numpy raw standard_normal(64)": lambda: g.standard_normal(64, dtype=np.float32),
+        "anyinit RandomNormal(seed=Generator) (64,)": lambda: native((64,)),
+        "anyinit RandomNormal(seed=1) (64,)": lambda: seeded((64,)),
+        "anyinit RandomNormal(seed=None) (64,)": lambda: unseeded((64,)),
+    }
+    keras = _keras_numpy()
+    if keras is not None:
+        keras_init = keras.initializers.RandomNormal(seed=1)
+        small["keras-numpy RandomNormal(seed=1) (64,)"] = lambda: keras_init((64,))
+    out.append(
+        table(
+            "Small arrays, µs per call",
+            measure(small, repeats * 50),
+            "µs",
+            1e6,
+            "numpy raw standard_normal(64)",
+        )
+    )
+    return "\n".join(out)
+
+
+def _keras_numpy():
+    if os.environ.get("KERAS_BACKEND") != "numpy":
+        return None
+    return _optional("keras")
+
+
+def large(repeats: int) -> str:
+    out = []
+    g = np.random.default_rng(0)
+    for shape in [(4096, 4096), (3, 3, 512, 512)]:
+        cases = {
+            "numpy raw random(float32)": lambda: g.random(shape, dtype=np.float32),
+            "numpy raw standard_normal(float32)": lambda: g.standard_normal(
+                shape, dtype=np.float32
+            ),
+            "anyinit glorot_uniform numpy (native gen)": lambda: anyinit.GlorotUniform(seed=g)(
+                shape
+            ),
+            "anyinit glorot_normal numpy (native gen)": lambda: anyinit.GlorotNormal(seed=g)(shape),
+            "anyinit he_normal numpy (native gen)": lambda: anyinit.HeNormal(seed=g)(shape),
+            "anyinit truncated_normal numpy (native gen)": lambda: anyinit.TruncatedNormal(
+                stddev=1.0, seed=g
+            )(shape),
+        }
+        if torch is not None:
+            t = torch.empty(shape)
+            tg = torch.Generator()
+            cases.update(
+                {
+                    "torch raw t.uniform_()": lambda: t.uniform_(generator=tg),
+                    "torch raw t.normal_()": lambda: t.normal_(generator=tg),
+                    "torch.nn.init.xavier_uniform_": lambda: torch.nn.init.xavier_uniform_(
+                        t, generator=tg
+                    ),
+                    "anyinit.xavier_uniform_ (torch)": lambda: anyinit.xavier_uniform_(
+                        t, generator=tg
+                    ),
+                    "torch.nn.init.trunc_normal_(std=1)": lambda: torch.nn.init.trunc_normal_(
+                        t, generator=tg
+                    ),
+                    "anyinit glorot_normal torch (native gen)": lambda: anyinit.GlorotNormal(
+                        seed=tg
+                    )(shape, xp=torch),
+                }
+            )
+        out.append(
+            table(
+                f"Large arrays {shape} float32",
+                measure(cases, repeats),
+                "ms",
+                1e3,
+                "numpy raw standard_normal(float32)",
+            )
+        )
+    return "\n".join(out)
+
+
+def orthogonal(repeats: int) -> str:
+    out = []
+    g = np.random.default_rng(0)
+    for shape in [(1024, 1024), (4096, 1024), (1024, 4096)]:
+        cases = {"anyinit orthogonal numpy": lambda: anyinit.Orthogonal(seed=g)(shape)}
+        scipy_linalg = _optional("scipy.linalg")
+        if scipy_linalg is not None:
+            small = min(shape)
+            a = g.standard_normal((max(shape), small), dtype=np.float32)
+            cases["scipy.linalg.qr(economic) alone"] = lambda: scipy_linalg.qr(a, mode="economic")
+        if torch is not None:
+            t = torch.empty(shape)
+            cases["torch.nn.init.orthogonal_"] = lambda: torch.nn.init.orthogonal_(t)
+            cases["anyinit orthogonal torch"] = lambda: anyinit.Orthogonal()(shape, xp=torch)
+        out.append(
+            table(
+                f"Orthogonal {shape} float32",
+                measure(cases, repeats),
+                "ms",
+                1e3,
+                "scipy.linalg.qr(economic) alone" if scipy_linalg else None,
+            )
+        )
+    return "\n".join(out)
+
+
+def small(repeats: int) -> str:
+    g = np.random.default_rng(0)
+    zeros, normal, glorot = (
+        anyinit.Zeros(),
+        anyinit.RandomNormal(seed=g),
+        anyinit.GlorotUniform(seed=g),
+    )
+    unseeded = anyinit.RandomNormal()
+    cases = {
+        "numpy raw zeros(64)": lambda: np.zeros(64, np.float32),
+        "anyinit zeros (64,)": lambda: zeros((64,)),
+        "numpy raw standard_normal(64)": lambda: g.standard_normal(64, dtype=np.float32),
+        "anyinit normal (64,) native gen": lambda: normal((64,)),
+        "numpy raw uniform (256,256)": lambda: g.random((256, 256), dtype=np.float32),
+        "anyinit glorot_uniform (256,256) native gen": lambda: glorot((256, 256)),
+    }
+    if torch is not None:
+        t64, t256, tl = torch.empty(64), torch.empty(256, 256), torch.empty(0)
+        cases.update(
+            {
+                "torch.nn.init.zeros_(64)": lambda: torch.nn.init.zeros_(t64),
+                "torch.nn.init.normal_(64)": lambda: torch.nn.init.normal_(t64),
+                "anyinit normal (64,) torch like=": lambda: unseeded((64,), like=tl),
+                "anyinit.normal_(64) torch": lambda: anyinit.normal_(t64),
+                "torch.nn.init.xavier_uniform_(256,256)": lambda: torch.nn.init.xavier_uniform_(
+                    t256
+                ),
+                "anyinit.xavier_uniform_(256,256)": lambda: anyinit.xavier_uniform_(t256),
+            }
+        )
+    return table(
+        "Small arrays / per-call overhead, µs", measure(cases, repeats * 100), "µs", 1e6, None
+    )
+
+
+def model(repeats: int) -> str:
+    if torch is None:
+        return "torch not installed: whole-model section skipped.\n"
+    layers = []
+    for _ in range(12):
+        layers += [torch.nn.Linear(768, 768) for _ in range(4)]
+        layers += [torch.nn.Linear(768, 3072), torch.nn.Linear(3072, 768)]
+    net = torch.nn.Sequential(*layers)
+    params = [p for p in net.parameters()]
+
+    def ours() -> None:
+        for module in net:
+            anyinit.kaiming_uniform_(module.weight, a=math.sqrt(5))
+            bound = 1 / math.sqrt(module.weight.shape[1])
+            anyinit.uniform_(module.bias, -bound, bound)
+
+    cases = {
+        "torch reset_parameters on every Linear": lambda: [m.reset_parameters() for m in net],
+        "anyinit kaiming_uniform_ + uniform_ (same formulas)": ours,
+    }
+    n = sum(p.numel() for p in params)
+    return table(
+        f"Whole model: 72 Linear layers, {n / 1e6:.0f} M parameters, {len(params)} tensors",
+        measure(cases, repeats),
+        "ms",
+        1e3,
+        "torch reset_parameters on every Linear",
+    )
+
+
+MEMORY_CASES = {
+    "numpy Generator.standard_normal(float32) (reference)": "np.random.default_rng(0).standard_normal((8192, 8192), dtype=np.float32)",
+    "anyinit RandomUniform(seed=1)": "anyinit.RandomUniform(seed=1)((8192, 8192))",
+    "anyinit GlorotNormal(seed=1)": "anyinit.GlorotNormal(seed=1)((8192, 8192))",
+    "anyinit GlorotUniform(seed=Generator)": "anyinit.GlorotUniform(seed=np.random.default_rng(0))((8192, 8192))",
+    "anyinit TruncatedNormal(seed=Generator)": "anyinit.TruncatedNormal(seed=np.random.default_rng(0))((8192, 8192))",
+    "anyinit HeNormal(seed=Generator)": "anyinit.HeNormal(seed=np.random.default_rng(0))((8192, 8192))",
+}
+
+
+def memory(_: int) -> str:
+    lines = [
+        "### Peak memory for an 8192×8192 float32 result (256 MiB), fresh process per case",
+        "",
+        "| case | peak RSS increase MiB | × output |",
+        "|---|---:|---:|",
+    ]
+    # VmHWM (peak resident set) belongs to the process image; ru_maxrss would
+    # carry this parent's peak across fork and exec.
+    probe = (
+        "import numpy as np, anyinit\n"
+        "def peak():\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmHWM'):\n"
+        "            return int(line.split()[1])\n"
+        "before = peak()\n"
+        "x = {expr}\n"
+        "print((peak() - before) / 1024)\n"
+    )
+    for name, expr in MEMORY_CASES.items():
+        out = subprocess.run(
+            [sys.executable, "-c", probe.format(expr=expr)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        mib = float(out.stdout.strip())
+        lines.append(f"| {name} | {mib:.0f} | {mib / 256:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+SECTIONS = {
+    "portable": portable,
+    "large": large,
+    "orthogonal": orthogonal,
+    "small": small,
+    "model": model,
+    "memory": memory,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    args = parser.parse_args()
+    repeats = 3 if args.quick else 9
+    RESULTS.mkdir(exist_ok=True)
+    for name in args.only.split(","):
+        text = f"## {name}\n\n{header()}\n{SECTIONS[name](repeats)}"
+        (RESULTS / f"{name}.md").write_text(text)
+        print(text, flush=True)
+
+
+if __name__ == "__main__":
+    main()
