@@ -52,6 +52,16 @@ for _backend in BACKENDS:
     _register_tests(_backend)
 
 
+@nox.session(name="tests-portable", tags=["tests", "cpu"])
+def tests_portable(session: nox.Session) -> None:
+    """The portable stream on every CPU backend, compared with JAX and with each other."""
+    session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "test"))
+    for backend in ("torch", "jax"):
+        session.install("-r", f"backends/{backend}.txt")
+    for backend in ("numpy", "torch", "array_api_strict", "jax"):
+        session.run("pytest", f"--backend={backend}", "tests/test_portable.py", *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff on src and tests, mypy (strict) on src."""
@@ -63,6 +73,6 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks against the anchors; results in benchmarks/results/ (pass --quick for a smoke run)."""
+    """Benchmarks against the anchors, written to benchmarks/results/ (-- --quick: smoke run)."""
     session.install("-e", ".", "scipy", "-r", "backends/torch.txt", "-r", "backends/jax.txt")
     session.run("python", "benchmarks/run.py", *session.posargs, env={"KERAS_BACKEND": "numpy"})
