@@ -8,9 +8,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._dtypes import compute_name, inward_bounds
 from .._threefry import StreamKey
 from .._typing import Array, Device, DType
-from ._base import Backend, Region
+from ._base import Backend, Region, normal_cdf
 from ._threefry_numpy import BLOCK, blocks_needed, fill_blocks, uniform01_block
 
 __all__ = ["NumpyBackend"]
@@ -164,12 +165,32 @@ class NumpyBackend(Backend):
             return super()._native_truncated_normal(
                 rng, shape, mean, std, lower, upper, dtype, device, bounds
             )
+        if normal_cdf(upper) - normal_cdf(lower) < 0.3:  # the uniform-proposal case
+            out = np.empty(size, dtype=dtype)
+            for start in range(0, size, BLOCK):
+                stop = min(start + BLOCK, size)
+                out[start:stop] = super()._native_truncated_normal(
+                    rng, (stop - start,), mean, std, lower, upper, dtype, device, bounds
+                )
+            return out.reshape(shape)
+        name = self._name_of(dtype)
+        work = np.dtype(compute_name(name))
+        low, high = inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), name)
         out = np.empty(size, dtype=dtype)
         for start in range(0, size, BLOCK):
             stop = min(start + BLOCK, size)
-            out[start:stop] = super()._native_truncated_normal(
-                rng, (stop - start,), mean, std, lower, upper, dtype, device, bounds
-            )
+            block = rng.standard_normal(stop - start, dtype=work)
+            # Redraw only the rejected few (4.6 % for ±2σ), in float32.
+            redo = np.flatnonzero((block < lower) | (block > upper))
+            while redo.size:
+                fresh = rng.standard_normal(redo.size, dtype=work)
+                keep = (fresh >= lower) & (fresh <= upper)
+                block[redo[keep]] = fresh[keep]
+                redo = redo[~keep]
+            block *= std
+            block += mean
+            np.clip(block, low, high, out=block)
+            out[start:stop] = block
         return out.reshape(shape)
 
     def _blockwise(
