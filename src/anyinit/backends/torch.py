@@ -131,8 +131,16 @@ class TorchBackend(Backend):
     ) -> Array:
         name = self._name_of(dtype)
         work = self.dtype(compute_name(name))
-        flat = self._truncated_standard(rng, math.prod(shape), lower, upper, work, device)
-        values = flat.reshape(shape)
+        if max(abs(lower), abs(upper)) <= 3.0:
+            # Inverse CDF in place (uniform_, erfinv_), as torch did before 2.13: exact
+            # for bounds this close, where u stays far from ±1 (torch's outliers came
+            # from u rounding to ±1 with bounds at ±100σ, which take the path below).
+            low_u, high_u = math.erf(lower / math.sqrt(2.0)), math.erf(upper / math.sqrt(2.0))
+            values = torch.empty(shape, dtype=work, device=device)
+            values.uniform_(low_u, high_u, generator=rng).erfinv_().mul_(math.sqrt(2.0))
+        else:
+            flat = self._truncated_standard(rng, math.prod(shape), lower, upper, work, device)
+            values = flat.reshape(shape)
         if std != 1.0 or mean != 0.0:
             values.mul_(std).add_(mean)
         low, high = inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), name)
