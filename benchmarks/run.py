@@ -235,6 +235,25 @@ def large(repeats: int) -> str:
                     )(shape, xp=torch),
                 }
             )
+        if jax is not None:
+            key = jax.random.key(0)
+            inits = jax.nn.initializers
+            for name, maker in [
+                ("glorot_uniform", inits.glorot_uniform),
+                ("glorot_normal", inits.glorot_normal),
+                ("he_normal", inits.he_normal),
+            ]:
+                fn = jax.jit(maker(), static_argnums=(1,))
+                cases[f"jax.nn.initializers.{name} (jit)"] = lambda fn=fn: fn(key, shape)
+            cases["anyinit glorot_normal jax (seed=1)"] = lambda: anyinit.GlorotNormal(seed=1)(
+                shape, xp=jax.numpy
+            )
+        keras = _keras_numpy()
+        if keras is not None:
+            ki = keras.initializers
+            cases["keras-numpy GlorotUniform(seed=1)"] = lambda: ki.GlorotUniform(seed=1)(shape)
+            cases["keras-numpy GlorotNormal(seed=1)"] = lambda: ki.GlorotNormal(seed=1)(shape)
+            cases["keras-numpy TruncatedNormal(seed=1)"] = lambda: ki.TruncatedNormal(seed=1)(shape)
         out.append(
             table(
                 f"Large arrays {shape} float32",
