@@ -18,7 +18,7 @@ nox.options.default_venv_backend = "virtualenv"
 nox.options.error_on_missing_interpreters = True
 
 PROJECT = nox.project.load_toml("pyproject.toml")
-BACKENDS = ("numpy", "torch", "array_api_strict", "jax", "cupy")
+BACKENDS = ("numpy", "torch", "array_api_strict", "jax", "dask", "cupy")
 NEEDS_GPU = frozenset({"cupy"})
 
 

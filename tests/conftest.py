@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-KNOWN_BACKENDS = ("numpy", "torch", "array_api_strict", "jax", "cupy")
-_MODULES = {"jax": "jax.numpy"}
+KNOWN_BACKENDS = ("numpy", "torch", "array_api_strict", "jax", "dask", "cupy")
+_MODULES = {"jax": "jax.numpy", "dask": "dask.array"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,7 +70,7 @@ class Backend:
             import ml_dtypes
 
             return np.dtype(ml_dtypes.bfloat16)
-        if self.name in ("numpy", "cupy", "jax"):
+        if self.name in ("numpy", "cupy", "jax", "dask"):
             return np.dtype(name)
         return getattr(self.xp, name)
 
@@ -96,6 +96,8 @@ class Backend:
                 return self.xp.empty((0,), dtype=self.dtype(dtype))
         if self.name == "jax":
             return self.xp.zeros((0,), dtype=self.dtype(dtype), device=self.device)
+        if self.name == "dask":
+            return self.xp.empty((0,), dtype=self.dtype(dtype))
         return self.xp.empty((0,), dtype=self.dtype(dtype), device=self.device)
 
     def to_numpy(self, array: Any) -> np.ndarray:
@@ -107,6 +109,10 @@ class Backend:
             return host.to(torch.complex128 if host.is_complex() else torch.float64).numpy()
         if self.name == "cupy":
             return array.get()
+        if self.name == "dask":
+            return np.asarray(array.compute()).astype(
+                np.complex128 if np.iscomplexobj(array._meta) else np.float64
+            )
         if self.name == "array_api_strict":
             xp = self.xp
             cpu = array.to_device(xp.Device("CPU_DEVICE"))
@@ -154,6 +160,8 @@ def _device_for(name: str, module: Any, requested: str | None) -> Any:
         import jax
 
         return jax.devices(requested or "cpu")[0]
+    if name == "dask":
+        return "cpu"
     if requested not in (None, "cpu"):
         pytest.fail(f"--device {requested} is not available for numpy", pytrace=False)
     return "cpu"

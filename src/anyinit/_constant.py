@@ -22,14 +22,14 @@ def at_centre(
     arrays (JAX) work too.
     """
     xp = target.xp
-    tap = xp.ones((1,) * len(spatial), dtype=xp.bool, device=target.device)
+    tap = xp.ones((1,) * len(spatial), dtype=xp.bool, device=target.xp_device)
     for axis, (size, index) in enumerate(zip(spatial, centre, strict=True)):
         shape = [1] * len(spatial)
         shape[axis] = size
-        hit = xp.reshape(xp.arange(size, device=target.device) == index, tuple(shape))
+        hit = xp.reshape(xp.arange(size, device=target.xp_device) == index, tuple(shape))
         tap = tap & hit
     tap = xp.reshape(tap, (*spatial, 1, 1))
-    zero = xp.zeros((), dtype=target.dtype, device=target.device)
+    zero = xp.zeros((), dtype=target.dtype, device=target.xp_device)
     return xp.where(tap, xp.astype(matrix, target.dtype), zero)
 
 
@@ -44,7 +44,7 @@ class Zeros(Initializer):
     """
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
-        return target.xp.zeros(shape, dtype=target.dtype, device=target.device)
+        return target.xp.zeros(shape, dtype=target.dtype, device=target.xp_device)
 
 
 class Ones(Initializer):
@@ -58,7 +58,7 @@ class Ones(Initializer):
     """
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
-        return target.xp.ones(shape, dtype=target.dtype, device=target.device)
+        return target.xp.ones(shape, dtype=target.dtype, device=target.xp_device)
 
 
 class Constant(Initializer):
@@ -136,8 +136,7 @@ class Identity(Initializer):
             raise ValueError(msg)
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
-        xp = target.xp
-        eye = xp.eye(shape[0], shape[1], dtype=target.dtype, device=target.device)
+        eye = target.backend.eye(shape[0], shape[1], target.dtype, target.device)
         if self.gain == 1.0:
             return eye
         gain = int(self.gain) if target.kind == "integral" else self.gain
@@ -193,8 +192,8 @@ class Dirac(Initializer):
         *spatial, fan_in, fan_out = shape
         per_group = fan_out // self.groups
         if math.prod(shape) == 0:
-            return xp.zeros(shape, dtype=target.dtype, device=target.device)
-        block = xp.eye(fan_in, per_group, dtype=target.dtype, device=target.device)
+            return xp.zeros(shape, dtype=target.dtype, device=target.xp_device)
+        block = target.backend.eye(fan_in, per_group, target.dtype, target.device)
         matrix = xp.concat([block] * self.groups, axis=1)
         return at_centre(target, tuple(spatial), tuple(k // 2 for k in spatial), matrix)
 

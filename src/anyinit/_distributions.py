@@ -229,7 +229,7 @@ def _polar(target: Target, modulus: Array, angle: Array) -> Array:
     xp = target.xp
     real = modulus * xp.cos(angle)
     imag = modulus * xp.sin(angle)
-    unit = xp.asarray(1j, dtype=target.dtype, device=target.device)
+    unit = xp.asarray(1j, dtype=target.dtype, device=target.xp_device)
     return xp.astype(real, target.dtype) + unit * xp.astype(imag, target.dtype)
 
 
@@ -252,7 +252,7 @@ class ComplexNormal(Distribution):
         real_rng, imag_rng = independent_streams(rng, 2)  # JAX: key_re, key_im = split(key)
         real = target.backend.normal(real_rng, shape, 0.0, std, part, target.device)
         imag = target.backend.normal(imag_rng, shape, 0.0, std, part, target.device)
-        unit = target.xp.asarray(1j, dtype=target.dtype, device=target.device)
+        unit = target.xp.asarray(1j, dtype=target.dtype, device=target.xp_device)
         return target.xp.astype(real, target.dtype) + unit * target.xp.astype(imag, target.dtype)
 
     @property

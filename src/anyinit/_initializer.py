@@ -49,6 +49,7 @@ class Initializer:
         like: Array | None = None,
         xp: ArrayNamespace | None = None,
         device: Device | None = None,
+        chunks: Any = None,
     ) -> Array:
         """Return a new array of `shape` initialised by this initializer.
 
@@ -65,6 +66,9 @@ class Initializer:
             The array namespace to use when there is no `like`.
         device : optional
             The target library's device; overrides `like`'s.
+        chunks : optional
+            Dask only: the result's chunks (as ``dask.array`` takes them;
+            default ``"auto"``). Other libraries reject it.
 
         Returns
         -------
@@ -72,7 +76,7 @@ class Initializer:
             A new array of the target library.
         """
         dims = as_shape(shape)
-        target = resolve_target(like=like, xp=xp, device=device, dtype=dtype)
+        target = resolve_target(like=like, xp=xp, device=device, dtype=dtype, chunks=chunks)
         self._check_target(dims, target)
         if not target.materializes:
             return target.backend.empty(dims, target.dtype, target.device)

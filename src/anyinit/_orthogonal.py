@@ -107,7 +107,7 @@ class Orthogonal(RandomInitializer):
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
         xp = target.xp
         if math.prod(shape) == 0:
-            return xp.zeros(shape, dtype=target.dtype, device=target.device)
+            return xp.zeros(shape, dtype=target.dtype, device=target.xp_device)
         axis = self.column_axis % len(shape)
         cols = shape[axis]
         rows = math.prod(shape) // cols
@@ -172,7 +172,7 @@ class DeltaOrthogonal(RandomInitializer):
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
         if math.prod(shape) == 0:
-            return target.xp.zeros(shape, dtype=target.dtype, device=target.device)
+            return target.xp.zeros(shape, dtype=target.dtype, device=target.xp_device)
         rng = target.backend.generator(self.seed, target.device)
         centre_matrix = orthogonal_matrix(target, rng, shape[-2], shape[-1]) * self.scale
         spatial = shape[:-2]

@@ -34,6 +34,11 @@ class Target:
     kind: str = ""  # the Array API kind of the dtype; derived from dtype_name
     materializes: bool = True  # False on devices that hold no data (torch's meta)
 
+    @property
+    def xp_device(self) -> Device:
+        """The device to pass to the namespace's own functions (``xp.zeros`` …)."""
+        return self.backend.namespace_device(self.device)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", kind_of(self.dtype_name))
         object.__setattr__(self, "materializes", self.backend.materializes(self.device))
@@ -113,6 +118,7 @@ def resolve_target(
     xp: ArrayNamespace | None = None,
     device: Device | None = None,
     dtype: DType | str | None = None,
+    chunks: Any = None,
 ) -> Target:
     """Combine the call's keywords into a :class:`Target` or raise.
 
@@ -121,15 +127,17 @@ def resolve_target(
     """
     try:
         if like is not None:
-            key: tuple[Any, ...] = (type(like), like.dtype, like.device, xp, device, dtype)
+            key: tuple[Any, ...] = (type(like), like.dtype, like.device, xp, device, dtype, chunks)
+            if chunks is None and hasattr(like, "_meta"):  # Dask: the chunk library counts
+                key += (type(like._meta),)
         else:
-            key = (None, xp, device, dtype)
+            key = (None, xp, device, dtype, chunks)
         found = _RESOLVED.get(key)
     except (AttributeError, TypeError):  # unhashable devices / dtypes, arrays without .device
         key, found = (), None
     if found is not None:
         return found
-    target = _resolve(like=like, xp=xp, device=device, dtype=dtype)
+    target = _resolve(like=like, xp=xp, device=device, dtype=dtype, chunks=chunks)
     if key and len(_RESOLVED) < _RESOLVED_LIMIT:
         _RESOLVED[key] = target
     return target
@@ -141,13 +149,17 @@ def _resolve(
     xp: ArrayNamespace | None,
     device: Device | None,
     dtype: DType | str | None,
+    chunks: Any = None,
 ) -> Target:
     if like is not None:
         namespace, backend = _for_array(like)
         if xp is not None and _for_module(xp)[1] is not backend:
             msg = f"`xp`={xp.__name__!r} does not match `like`, which is a {backend.name} array."
             raise ValueError(msg)
-        device = _compat.device(like) if device is None else backend.check_device(device)
+        if hasattr(backend, "placement_of"):  # Dask: chunking and chunk library
+            device = backend.placement_of(like, chunks)
+        else:
+            device = _compat.device(like) if device is None else backend.check_device(device)
         if dtype is None:
             like_name = backend.dtype_of(like)
             if like_name is not None and kind_of(like_name) in (
@@ -162,5 +174,10 @@ def _resolve(
             xp = numpy
         namespace, backend = _for_module(xp)
         device = backend.default_device() if device is None else backend.check_device(device)
+        if chunks is not None and hasattr(backend, "placement_of"):
+            device = type(device)(chunks, device.chunk_library)
+    if chunks is not None and not hasattr(backend, "placement_of"):
+        msg = f"`chunks` applies to Dask arrays only; the target library is {backend.name}."
+        raise ValueError(msg)
     resolved, name = _dtype_for(backend, _DEFAULT_DTYPE if dtype is None else dtype)
     return Target(namespace, backend, device, resolved, name)

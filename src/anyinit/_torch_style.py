@@ -350,7 +350,7 @@ def eye_(tensor: Array) -> Array:
         raise ValueError(msg)
     if target.materializes:
         rows, cols = tensor.shape
-        eye = target.xp.eye(rows, cols, dtype=target.dtype, device=target.device)
+        eye = target.backend.eye(rows, cols, target.dtype, target.device)
         target.backend.write(tensor, eye)
     return tensor
 

@@ -25,6 +25,7 @@ _BUILTIN: dict[str, str] = {
     "torch": "anyinit.backends.torch:TorchBackend",
     "cupy": "anyinit.backends.cupy:CupyBackend",
     "jax.numpy": "anyinit.backends.jax:JaxBackend",
+    "dask.array": "anyinit.backends.dask:DaskBackend",
 }
 _REGISTRY: dict[str, str | Callable[[ArrayNamespace], Backend]] = dict(_BUILTIN)
 _CACHE: dict[str, Backend] = {}

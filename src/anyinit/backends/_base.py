@@ -100,6 +100,10 @@ class Backend:
             raise ValueError(msg)
         return device
 
+    def namespace_device(self, device: Device) -> Device:
+        """`device` as the namespace's own creation functions take it."""
+        return device
+
     def materializes(self, device: Device) -> bool:
         """False for devices that hold no data (torch's ``meta``)."""
         return True
@@ -113,6 +117,10 @@ class Backend:
     def full(self, shape: tuple[int, ...], value: Any, dtype: DType, device: Device) -> Array:
         """An array filled with `value`."""
         return self.xp.full(shape, value, dtype=dtype, device=device)
+
+    def eye(self, rows: int, cols: int, dtype: DType, device: Device) -> Array:
+        """The ``(rows, cols)`` identity (ones on the main diagonal)."""
+        return self.xp.eye(rows, cols, dtype=dtype, device=self.namespace_device(device))
 
     # -- random -------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._threefry import _PARITY, _ROTATIONS, StreamKey
 
-__all__ = ["BLOCK", "fill_blocks", "uniform01_block"]
+__all__ = ["BLOCK", "fill_blocks", "uniform01_block", "uniform01_from_counters"]
 
 #: Elements per block: large enough that two threads overlap well, small
 #: enough that a block's working set (a few arrays of it) stays in cache.
@@ -30,10 +30,16 @@ _POOL: ThreadPoolExecutor | None = None
 
 def uniform01_block(key: StreamKey, start: int, stop: int) -> np.ndarray:
     """float32 in [0, 1) for flat indices ``start .. stop - 1`` (below 2**32)."""
+    low = np.arange(start, stop, dtype=np.uint32)
+    return uniform01_from_counters(key, np.zeros_like(low), low)
+
+
+def uniform01_from_counters(key: StreamKey, high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """float32 in [0, 1) for 1-D uint32 counter words; both arrays are consumed."""
     keys = (key.k0, key.k1, key.k0 ^ key.k1 ^ _PARITY)
-    x1 = np.arange(start, stop, dtype=np.uint32)  # the low word of the index
+    x0, x1 = high, low
+    x0 += np.uint32(keys[0])
     x1 += np.uint32(keys[1])
-    x0 = np.full(stop - start, keys[0], dtype=np.uint32)  # the high word (0) plus k0
     spare = np.empty_like(x1)
     for step in range(5):
         for distance in _ROTATIONS[step % 2]:
@@ -46,7 +52,7 @@ def uniform01_block(key: StreamKey, start: int, stop: int) -> np.ndarray:
         np.add(x1, np.uint32((keys[(step + 2) % 3] + step + 1) & _MASK), out=x1)
     np.bitwise_xor(x0, x1, out=x0)
     np.right_shift(x0, np.uint32(9), out=x0)
-    out = np.empty(stop - start, dtype=np.float32)
+    out = np.empty(x0.shape[0], dtype=np.float32)
     np.multiply(x0, np.float32(2.0**-23), out=out, casting="unsafe")
     return out
 

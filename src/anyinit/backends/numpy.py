@@ -9,10 +9,16 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._dtypes import compute_name, inward_bounds
-from .._threefry import StreamKey
+from .._threefry import StreamKey, counters
 from .._typing import Array, Device, DType
 from ._base import Backend, Region, normal_cdf
-from ._threefry_numpy import BLOCK, blocks_needed, fill_blocks, uniform01_block
+from ._threefry_numpy import (
+    BLOCK,
+    blocks_needed,
+    fill_blocks,
+    uniform01_block,
+    uniform01_from_counters,
+)
 
 __all__ = ["NumpyBackend"]
 
@@ -77,7 +83,11 @@ class NumpyBackend(Backend):
         start, stop = (region[0].start, region[0].stop) if region else (0, shape[0] if shape else 1)
         if flat and stop <= 2**32:
             return uniform01_block(key, start, stop)
-        return super().portable_uniform01(key, shape, region, device)
+        # Any other block: the counters of its elements, then the same kernel.
+        high, low = counters(self.xp, shape, region, device)
+        block = high.shape
+        values = uniform01_from_counters(key, high.reshape(-1).copy(), low.reshape(-1).copy())
+        return values.reshape(block)
 
     def uniform(
         self,

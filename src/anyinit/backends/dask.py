@@ -1,0 +1,246 @@
+"""Dask adapter: lazy arrays whose chunks are drawn independently from the portable stream.
+
+Each chunk is generated, when it is computed, from the key and its own
+global offset (the ``region`` of the portable stream), so no chunk ever
+holds the whole array and the task graph holds no data. The result equals
+the in-memory one whatever the chunking, on a laptop or a
+``dask.distributed`` cluster. Chunks are NumPy arrays, or CuPy arrays when
+the ``like`` array's chunks are.
+
+Every random draw on Dask uses the portable stream: an integer seed as
+everywhere; ``seed=None`` and a native generator supply a fresh 64-bit seed
+instead (a stateful generator cannot be shared by independent chunks).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import dask.array as da
+import numpy as np
+from dask.base import tokenize
+
+from .._dtypes import inward_bounds
+from .._threefry import key_from_seed
+from .._typing import Array, DType
+from ._base import Backend, Region
+
+__all__ = ["DaskBackend", "DaskPlacement"]
+
+
+@dataclass(frozen=True)
+class DaskPlacement:
+    """Where a Dask result's chunks live: the chunking and the chunk library."""
+
+    chunks: Any = "auto"
+    chunk_library: str = "numpy"  # or "cupy"
+
+    def __str__(self) -> str:
+        return f"dask ({self.chunk_library} chunks, chunks={self.chunks})"
+
+
+class DaskBackend(Backend):
+    """Adapter for ``dask.array.Array`` (lazy, chunked)."""
+
+    name = "dask"
+
+    def _lookup_dtype(self, name: str) -> DType | None:
+        if name == "bfloat16":
+            try:
+                import ml_dtypes
+            except ImportError:
+                return None
+            return np.dtype(ml_dtypes.bfloat16)
+        return np.dtype(name)
+
+    def dtype_name(self, dtype: Any) -> str | None:
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            return None
+        return name if name in self._dtypes else None
+
+    def default_device(self) -> DaskPlacement:
+        return DaskPlacement()
+
+    def check_device(self, device: Any) -> DaskPlacement:
+        if isinstance(device, DaskPlacement):
+            return device
+        if device == "cpu":
+            return DaskPlacement()
+        msg = (
+            f"`device`={device!r} is not a Dask placement; Dask arrays take their chunk "
+            "library from `like` (NumPy or CuPy chunks)."
+        )
+        raise ValueError(msg)
+
+    def placement_of(self, like: Array, chunks: Any) -> DaskPlacement:
+        """The placement for a result made like `like` (its chunk library)."""
+        library = type(like._meta).__module__.partition(".")[0]
+        return DaskPlacement("auto" if chunks is None else chunks, library)
+
+    def namespace_device(self, device: Any) -> Any:
+        return None  # dask.array's creation functions take no placement
+
+    def is_mutable(self, array: Array) -> bool:
+        return False
+
+    def describe_devices(self) -> list[str]:
+        return ["cpu (NumPy chunks)", "CuPy chunks where like= has them"]
+
+    # -- creation: lazy, chunked like the draws --------------------------------------
+
+    def empty(self, shape: tuple[int, ...], dtype: DType, device: Any) -> Array:
+        return da.zeros(shape, dtype=dtype, chunks=_placement(device).chunks)
+
+    def full(self, shape: tuple[int, ...], value: Any, dtype: DType, device: Any) -> Array:
+        return da.full(shape, value, dtype=dtype, chunks=_placement(device).chunks)
+
+    def eye(self, rows: int, cols: int, dtype: DType, device: Any) -> Array:
+        # dask.array.eye(N, M) with M > N builds a broken graph (dask 2026.8):
+        # slice a square one instead.
+        side = max(rows, cols)
+        return da.eye(side, dtype=dtype, chunks=-1)[:rows, :cols]
+
+    # -- random: always the portable stream, chunk by chunk --------------------------------
+
+    def generator(self, seed: Any, device: Any) -> Any:
+        if isinstance(seed, np.random.Generator):
+            return key_from_seed(int(seed.integers(0, 2**63)))
+        if seed is None:
+            return key_from_seed(secrets.randbits(63))
+        return super().generator(seed, device)
+
+    def is_generator(self, obj: Any) -> bool:
+        return isinstance(obj, np.random.Generator)
+
+    def uniform(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        low: float,
+        high: float,
+        dtype: DType,
+        device: Any,
+        region: Region = None,
+    ) -> Array:
+        return self._lazy(
+            "uniform",
+            shape,
+            dtype,
+            device,
+            region,
+            lambda chunk, where, part: chunk.uniform(rng, shape, low, high, dtype, where, part),
+        )
+
+    def normal(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        dtype: DType,
+        device: Any,
+        region: Region = None,
+    ) -> Array:
+        return self._lazy(
+            "normal",
+            shape,
+            dtype,
+            device,
+            region,
+            lambda chunk, where, part: chunk.normal(rng, shape, mean, std, dtype, where, part),
+        )
+
+    def truncated_normal(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        mean: float,
+        std: float,
+        lower: float,
+        upper: float,
+        dtype: DType,
+        device: Any,
+        bounds: tuple[float, float] | None = None,
+        region: Region = None,
+    ) -> Array:
+        # Checked now, not when a chunk is computed: bad input raises at the call.
+        inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), self._name_of(dtype))
+        return self._lazy(
+            "truncated_normal",
+            shape,
+            dtype,
+            device,
+            region,
+            lambda chunk, where, part: chunk.truncated_normal(
+                rng, shape, mean, std, lower, upper, dtype, where, bounds, part
+            ),
+        )
+
+    def _lazy(
+        self,
+        kind: str,
+        shape: tuple[int, ...],
+        dtype: DType,
+        device: Any,
+        region: Region,
+        draw: Any,
+    ) -> Array:
+        """A lazy array of `shape` (or of its `region`) whose chunks each draw their part."""
+        placement = _placement(device)
+        origin = [0] * len(shape) if region is None else [s.start for s in region]
+        extent = shape if region is None else tuple(s.stop - s.start for s in region)
+        chunks = da.core.normalize_chunks(placement.chunks, extent, dtype=np.dtype(dtype))
+        name = f"anyinit-{kind}-" + tokenize(kind, shape, origin, str(dtype), chunks, id(draw))
+        library = placement.chunk_library
+        starts = [
+            list(itertools.accumulate((start, *sizes)))
+            for start, sizes in zip(origin, chunks, strict=True)
+        ]
+        graph = {}
+        for index in itertools.product(*(range(len(sizes)) for sizes in chunks)):
+            part = tuple(slice(starts[a][i], starts[a][i + 1]) for a, i in enumerate(index))
+            graph[(name, *index)] = (_draw_chunk, draw, library, part)
+        meta = np.empty((0,) * len(shape), dtype=dtype)
+        if library == "cupy":
+            import cupy
+
+            meta = cupy.empty((0,) * len(shape), dtype=dtype)
+        return da.Array(graph, name, chunks, meta=meta)
+
+    # -- linear algebra: tall-and-skinny QR ------------------------------------------------
+
+    def qr(self, matrix: Array) -> tuple[Array, Array]:
+        rows, cols = matrix.shape
+        if cols > 8192:
+            msg = (
+                "Orthogonal on Dask factorises the smaller side with a tall-and-skinny QR "
+                f"(dask.array.linalg.tsqr); it supports a smaller side of at most 8192, "
+                f"received a ({rows}, {cols}) factorisation."
+            )
+            raise ValueError(msg)
+        # tsqr needs a single chunk across the columns.
+        q, r = da.linalg.qr(matrix.rechunk({0: "auto", 1: -1}))
+        return q, r
+
+
+def _placement(device: Any) -> DaskPlacement:
+    return device if isinstance(device, DaskPlacement) else DaskPlacement()
+
+
+def _draw_chunk(draw: Any, library: str, part: tuple[slice, ...]) -> Array:
+    """Run on a worker: draw one chunk from the chunk library's own backend."""
+    import importlib
+
+    from . import backend_for_namespace
+
+    namespace = importlib.import_module(f"array_api_compat.{library}")
+    backend = backend_for_namespace(namespace)
+    values = draw(backend, backend.default_device(), part)
+    size = math.prod(s.stop - s.start for s in part)
+    return values.reshape(tuple(s.stop - s.start for s in part)) if size else values
