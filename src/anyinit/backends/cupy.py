@@ -10,11 +10,12 @@ import numpy as np
 from .._dtypes import compute_name
 from .._typing import Array, Device, DType
 from ._base import Backend
+from ._numpy_dtypes import NumpyDtypes
 
 __all__ = ["CupyBackend"]
 
 
-class CupyBackend(Backend):
+class CupyBackend(NumpyDtypes, Backend):
     """Adapter for CuPy arrays on any CUDA device."""
 
     name = "cupy"
@@ -25,16 +26,7 @@ class CupyBackend(Backend):
         self._defaults: dict[int, Any] = {}
 
     def _lookup_dtype(self, name: str) -> DType | None:
-        if name == "bfloat16":
-            return None
-        return np.dtype(name)
-
-    def dtype_name(self, dtype: Any) -> str | None:
-        try:
-            name = np.dtype(dtype).name
-        except TypeError:
-            return None
-        return name if name in self._dtypes else None
+        return None if name == "bfloat16" else super()._lookup_dtype(name)
 
     def default_device(self) -> Device:
         return cupy.cuda.Device()

@@ -28,6 +28,7 @@ from .._dtypes import inward_bounds
 from .._threefry import key_from_seed
 from .._typing import Array, DType
 from ._base import Backend, Region
+from ._numpy_dtypes import NumpyDtypes
 
 __all__ = ["DaskBackend", "DaskPlacement"]
 
@@ -43,26 +44,10 @@ class DaskPlacement:
         return f"dask ({self.chunk_library} chunks, chunks={self.chunks})"
 
 
-class DaskBackend(Backend):
+class DaskBackend(NumpyDtypes, Backend):
     """Adapter for ``dask.array.Array`` (lazy, chunked)."""
 
     name = "dask"
-
-    def _lookup_dtype(self, name: str) -> DType | None:
-        if name == "bfloat16":
-            try:
-                import ml_dtypes
-            except ImportError:
-                return None
-            return np.dtype(ml_dtypes.bfloat16)
-        return np.dtype(name)
-
-    def dtype_name(self, dtype: Any) -> str | None:
-        try:
-            name = np.dtype(dtype).name
-        except TypeError:
-            return None
-        return name if name in self._dtypes else None
 
     def default_device(self) -> DaskPlacement:
         return DaskPlacement()

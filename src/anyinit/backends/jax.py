@@ -16,6 +16,7 @@ from .._dtypes import inward_bounds
 from .._threefry import StreamKey
 from .._typing import Array, Device, DType
 from ._base import Backend, Region
+from ._numpy_dtypes import NumpyDtypes
 
 __all__ = ["JaxBackend"]
 
@@ -30,7 +31,7 @@ def _select(values: Array, region: Region) -> Array:
     return values if region is None else values[region]
 
 
-class JaxBackend(Backend):
+class JaxBackend(NumpyDtypes, Backend):
     """Adapter for ``jax.Array`` on any JAX device."""
 
     name = "jax"
@@ -38,14 +39,7 @@ class JaxBackend(Backend):
     def _lookup_dtype(self, name: str) -> DType | None:
         if name in _WIDE and jax.dtypes.canonicalize_dtype(np.float64) != np.float64:
             return None  # JAX would silently give 32-bit arrays
-        return np.dtype(getattr(jnp, name))
-
-    def dtype_name(self, dtype: Any) -> str | None:
-        try:
-            name = np.dtype(dtype).name
-        except TypeError:
-            return None
-        return name if name in self._dtypes else None
+        return super()._lookup_dtype(name)
 
     def default_device(self) -> Device:
         return jax.devices()[0]

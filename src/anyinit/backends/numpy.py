@@ -12,6 +12,7 @@ from .._dtypes import compute_name, inward_bounds
 from .._threefry import StreamKey, counters
 from .._typing import Array, Device, DType
 from ._base import Backend, Region, normal_cdf
+from ._numpy_dtypes import NumpyDtypes
 from ._threefry_numpy import (
     BLOCK,
     blocks_needed,
@@ -23,28 +24,11 @@ from ._threefry_numpy import (
 __all__ = ["NumpyBackend"]
 
 
-class NumpyBackend(Backend):
+class NumpyBackend(NumpyDtypes, Backend):
     """Adapter for NumPy arrays (CPU only)."""
 
     name = "numpy"
     generator_types: ClassVar[str] = "numpy.random.Generator"
-
-    def _lookup_dtype(self, name: str) -> DType | None:
-        if name == "bfloat16":
-            # NumPy has no bfloat16; ml_dtypes (a JAX and Keras dependency) adds one.
-            try:
-                import ml_dtypes
-            except ImportError:
-                return None
-            return np.dtype(ml_dtypes.bfloat16)
-        return np.dtype(name)
-
-    def dtype_name(self, dtype: Any) -> str | None:
-        try:
-            name = np.dtype(dtype).name
-        except TypeError:
-            return None
-        return name if name in self._dtypes else None
 
     def default_device(self) -> Device:
         return "cpu"
