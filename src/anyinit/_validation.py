@@ -66,7 +66,10 @@ def as_finite_float(
 ) -> float:
     """Return `value` as a finite float, optionally bounded below, or raise."""
     # numbers.Real covers Python and NumPy reals; bools and strings are refused.
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    # (The exact-type test first: the ABC check costs a microsecond per call.)
+    if type(value) not in (float, int) and (
+        isinstance(value, bool) or not isinstance(value, numbers.Real)
+    ):
         msg = f"`{name}` must be a real number; received {value!r} of type {type(value).__name__}."
         raise TypeError(msg)
     number = float(value)

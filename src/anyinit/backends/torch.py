@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from .._distributions import BoundedNormal, Normal, Uniform
 from .._dtypes import compute_name, inward_bounds
 from .._threefry import StreamKey
 from .._typing import Array, Device, DType
@@ -255,24 +256,30 @@ class TorchBackend(Backend):
             array.fill_(value)
 
     def sample_into(self, array: Array, law: Any, rng: Any, target: Any) -> None:
-        from .._distributions import BoundedNormal, Normal, Uniform
-
         if not (rng is None or isinstance(rng, torch.Generator)):  # the portable stream
             super().sample_into(array, law, rng, target)
             return
-        with torch.no_grad():
-            if type(law) is Uniform:
-                array.uniform_(law.low, law.high, generator=rng)
-            elif type(law) is Normal:
-                array.normal_(law.loc, law.scale, generator=rng)
-            elif type(law) is BoundedNormal:
-                _trunc_normal_like_torch(array, law.loc, law.scale, law.a, law.b, rng)
-                low, high = inward_bounds(law.a, law.b, self._name_of(array.dtype))
-                # torch rejects against the bounds cast to the dtype, which can lie
-                # outside [a, b]; clamping changes nothing whenever torch is inside.
-                array.clamp_(low, high)
-            else:
-                super().sample_into(array, law, rng, target)
+        # no_grad only where autograd is watching: entering it costs ~2 µs a call.
+        if array.requires_grad:
+            with torch.no_grad():
+                self._sample_native(array, law, rng, target)
+        else:
+            self._sample_native(array, law, rng, target)
+
+    def _sample_native(self, array: Array, law: Any, rng: Any, target: Any) -> None:
+        kind = type(law)
+        if kind is Uniform:
+            array.uniform_(law.low, law.high, generator=rng)
+        elif kind is Normal:
+            array.normal_(law.loc, law.scale, generator=rng)
+        elif kind is BoundedNormal:
+            _trunc_normal_like_torch(array, law.loc, law.scale, law.a, law.b, rng)
+            low, high = inward_bounds(law.a, law.b, self._name_of(array.dtype))
+            # torch rejects against the bounds cast to the dtype, which can lie
+            # outside [a, b]; clamping changes nothing whenever torch is inside.
+            array.clamp_(low, high)
+        else:
+            super().sample_into(array, law, rng, target)
 
 
 def _trunc_normal_like_torch(
