@@ -8,6 +8,7 @@ the standard namespace ``xp``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -168,8 +169,11 @@ class Backend:
         the whole array's values; native generators always draw all of `shape`.
         """
         if isinstance(rng, StreamKey):
-            values = _portable.uniform(self, rng, shape, low, high, device, region)
-            return self._rounded(values, dtype)
+
+            def draw(backend: Backend, *where: Any) -> Array:
+                return backend._portable_uniform(rng, low, high, *where)
+
+            return self.draw_portable("uniform", shape, dtype, device, region, draw)
         return self._native_uniform(rng, shape, low, high, dtype, device)
 
     def normal(
@@ -184,8 +188,11 @@ class Backend:
     ) -> Array:
         """Samples of N(mean, std²) in `dtype`; `region` as in :meth:`uniform`."""
         if isinstance(rng, StreamKey):
-            values = _portable.normal(self, rng, shape, device, region)
-            return self._rounded(self._affine(values, std, mean), dtype)
+
+            def draw(backend: Backend, *where: Any) -> Array:
+                return backend._portable_normal(rng, mean, std, *where)
+
+            return self.draw_portable("normal", shape, dtype, device, region, draw)
         return self._native_normal(rng, shape, mean, std, dtype, device)
 
     def truncated_normal(
@@ -213,11 +220,76 @@ class Backend:
             return self._native_truncated_normal(
                 rng, shape, mean, std, lower, upper, dtype, device, bounds
             )
+        # The bounds as representable in the *output* dtype, checked now (a lazy
+        # backend would otherwise raise only when a chunk is computed).
         name = self._name_of(dtype)
+        clip = inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), name)
+
+        def draw(backend: Backend, *where: Any) -> Array:
+            return backend._portable_truncated(rng, mean, std, lower, upper, clip, *where)
+
+        return self.draw_portable("truncated_normal", shape, dtype, device, region, draw)
+
+    def draw_portable(
+        self,
+        kind: str,
+        shape: tuple[int, ...],
+        dtype: DType,
+        device: Device,
+        region: Region,
+        draw: Callable[..., Array],
+    ) -> Array:
+        """Run a portable-stream draw: ``draw(backend, shape, dtype, device, region)``.
+
+        The one hook where backends change *how* a portable draw runs (in
+        blocks, on the host, lazily per chunk) without repeating what it draws.
+        """
+        return draw(self, shape, dtype, device, region)
+
+    def _portable_uniform(
+        self,
+        rng: StreamKey,
+        low: float,
+        high: float,
+        shape: tuple[int, ...],
+        dtype: DType,
+        device: Device,
+        region: Region,
+    ) -> Array:
+        values = _portable.uniform(self, rng, shape, low, high, device, region)
+        return self._rounded(values, dtype)
+
+    def _portable_normal(
+        self,
+        rng: StreamKey,
+        mean: float,
+        std: float,
+        shape: tuple[int, ...],
+        dtype: DType,
+        device: Device,
+        region: Region,
+    ) -> Array:
+        values = _portable.normal(self, rng, shape, device, region)
+        return self._rounded(self._affine(values, std, mean), dtype)
+
+    def _portable_truncated(
+        self,
+        rng: StreamKey,
+        mean: float,
+        std: float,
+        lower: float,
+        upper: float,
+        clip: tuple[float, float],
+        shape: tuple[int, ...],
+        dtype: DType,
+        device: Device,
+        region: Region,
+    ) -> Array:
         values = _portable.truncated_normal(self, rng, shape, lower, upper, device, region)
         values = self._affine(values, std, mean)
-        low, high = inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), name)
-        return self._rounded(self.xp.clip(values, low, high), dtype)
+        # Clipping in float32 to bounds representable in the output dtype keeps
+        # the final rounding inside them.
+        return self._rounded(self.xp.clip(values, *clip), dtype)
 
     def _affine(self, values: Array, scale: float, shift: float) -> Array:
         """``values·scale + shift`` in float32, two roundings, as JAX / Keras do eagerly."""

@@ -24,7 +24,6 @@ import dask.array as da
 import numpy as np
 from dask.base import tokenize
 
-from .._dtypes import inward_bounds
 from .._threefry import key_from_seed
 from .._typing import Array, DType
 from ._base import Backend, Region
@@ -103,68 +102,22 @@ class DaskBackend(NumpyDtypes, Backend):
     def is_generator(self, obj: Any) -> bool:
         return isinstance(obj, np.random.Generator)
 
-    def uniform(
+    def draw_portable(
         self,
-        rng: Any,
+        kind: str,
         shape: tuple[int, ...],
-        low: float,
-        high: float,
         dtype: DType,
         device: Any,
-        region: Region = None,
+        region: Region,
+        draw: Any,
     ) -> Array:
         return self._lazy(
-            "uniform",
+            kind,
             shape,
             dtype,
             device,
             region,
-            lambda chunk, where, part: chunk.uniform(rng, shape, low, high, dtype, where, part),
-        )
-
-    def normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        dtype: DType,
-        device: Any,
-        region: Region = None,
-    ) -> Array:
-        return self._lazy(
-            "normal",
-            shape,
-            dtype,
-            device,
-            region,
-            lambda chunk, where, part: chunk.normal(rng, shape, mean, std, dtype, where, part),
-        )
-
-    def truncated_normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        lower: float,
-        upper: float,
-        dtype: DType,
-        device: Any,
-        bounds: tuple[float, float] | None = None,
-        region: Region = None,
-    ) -> Array:
-        # Checked now, not when a chunk is computed: bad input raises at the call.
-        inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), self._name_of(dtype))
-        return self._lazy(
-            "truncated_normal",
-            shape,
-            dtype,
-            device,
-            region,
-            lambda chunk, where, part: chunk.truncated_normal(
-                rng, shape, mean, std, lower, upper, dtype, where, bounds, part
-            ),
+            lambda chunk, where, part: draw(chunk, shape, dtype, where, part),
         )
 
     def _lazy(

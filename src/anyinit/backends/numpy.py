@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._dtypes import compute_name, inward_bounds
-from .._threefry import StreamKey, counters
+from .._threefry import counters
 from .._typing import Array, Device, DType
 from ._base import Backend, Region, normal_cdf
 from ._numpy_dtypes import NumpyDtypes
@@ -73,73 +73,6 @@ class NumpyBackend(NumpyDtypes, Backend):
         values = uniform01_from_counters(key, high.reshape(-1).copy(), low.reshape(-1).copy())
         return values.reshape(block)
 
-    def uniform(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        low: float,
-        high: float,
-        dtype: DType,
-        device: Device,
-        region: Region = None,
-    ) -> Array:
-        if isinstance(rng, StreamKey) and region is None and blocks_needed(shape):
-            return self._blockwise(
-                shape,
-                dtype,
-                lambda size, block: super(NumpyBackend, self).uniform(
-                    rng, size, low, high, dtype, device, block
-                ),
-            )
-        return np.asarray(super().uniform(rng, shape, low, high, dtype, device, region))
-
-    def normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        dtype: DType,
-        device: Device,
-        region: Region = None,
-    ) -> Array:
-        if isinstance(rng, StreamKey) and region is None and blocks_needed(shape):
-            return self._blockwise(
-                shape,
-                dtype,
-                lambda size, block: super(NumpyBackend, self).normal(
-                    rng, size, mean, std, dtype, device, block
-                ),
-            )
-        return np.asarray(super().normal(rng, shape, mean, std, dtype, device, region))
-
-    def truncated_normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        lower: float,
-        upper: float,
-        dtype: DType,
-        device: Device,
-        bounds: tuple[float, float] | None = None,
-        region: Region = None,
-    ) -> Array:
-        if isinstance(rng, StreamKey) and region is None and blocks_needed(shape):
-            return self._blockwise(
-                shape,
-                dtype,
-                lambda size, block: super(NumpyBackend, self).truncated_normal(
-                    rng, size, mean, std, lower, upper, dtype, device, bounds, block
-                ),
-            )
-        return np.asarray(
-            super().truncated_normal(
-                rng, shape, mean, std, lower, upper, dtype, device, bounds, region
-            )
-        )
-
     def _native_truncated_normal(
         self,
         rng: Any,
@@ -187,15 +120,25 @@ class NumpyBackend(NumpyDtypes, Backend):
             out[start:stop] = block
         return out.reshape(shape)
 
-    def _blockwise(
-        self, shape: tuple[int, ...], dtype: DType, draw: Callable[[tuple[int, ...], Region], Array]
+    def draw_portable(
+        self,
+        kind: str,
+        shape: tuple[int, ...],
+        dtype: DType,
+        device: Device,
+        region: Region,
+        draw: Callable[..., Array],
     ) -> Array:
-        # Counters are flat indices, so the array is drawn as 1-D blocks of the
-        # flattened shape and reshaped: no block ever holds the whole array.
-        size = math.prod(shape)
-        out = np.empty(size, dtype=dtype)
-        fill_blocks(out, lambda start, stop: draw((size,), (slice(start, stop),)))
-        return out.reshape(shape)
+        if region is None and blocks_needed(shape):
+            # Counters are flat indices, so the array is drawn as 1-D blocks of the
+            # flattened shape and reshaped: no block ever holds the whole array.
+            size = math.prod(shape)
+            out = np.empty(size, dtype=dtype)
+            fill_blocks(
+                out, lambda start, stop: draw(self, (size,), dtype, device, (slice(start, stop),))
+            )
+            return out.reshape(shape)
+        return np.asarray(draw(self, shape, dtype, device, region))
 
     def describe_devices(self) -> list[str]:
         return ["cpu"]

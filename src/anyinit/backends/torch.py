@@ -6,6 +6,7 @@ Works for CPU, CUDA, MPS and ``meta`` tensors; on ``meta`` nothing is drawn.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -13,7 +14,6 @@ import torch
 
 from .._distributions import BoundedNormal, Normal, Uniform
 from .._dtypes import compute_name, inward_bounds
-from .._threefry import StreamKey
 from .._typing import Array, Device, DType
 from ._base import Backend, Region
 
@@ -167,61 +167,19 @@ class TorchBackend(Backend):
     # On the CPU, NumPy's blocked kernel computes the same float32 values faster
     # than torch ops on whole arrays, and torch.from_numpy shares its memory.
 
-    def uniform(
+    def draw_portable(
         self,
-        rng: Any,
+        kind: str,
         shape: tuple[int, ...],
-        low: float,
-        high: float,
         dtype: DType,
         device: Device,
-        region: Region = None,
+        region: Region,
+        draw: Callable[..., Array],
     ) -> Array:
-        if _on_host(rng, device):
-            values = _host().uniform(rng, shape, low, high, _FLOAT32, "cpu", region)
+        if torch.device(device).type == "cpu":
+            values = _host().draw_portable(kind, shape, _FLOAT32, "cpu", region, draw)
             return torch.from_numpy(values).to(dtype)
-        return super().uniform(rng, shape, low, high, dtype, device, region)
-
-    def normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        dtype: DType,
-        device: Device,
-        region: Region = None,
-    ) -> Array:
-        if _on_host(rng, device):
-            values = _host().normal(rng, shape, mean, std, _FLOAT32, "cpu", region)
-            return torch.from_numpy(values).to(dtype)
-        return super().normal(rng, shape, mean, std, dtype, device, region)
-
-    def truncated_normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        lower: float,
-        upper: float,
-        dtype: DType,
-        device: Device,
-        bounds: tuple[float, float] | None = None,
-        region: Region = None,
-    ) -> Array:
-        if _on_host(rng, device):
-            values = _host().truncated_normal(
-                rng, shape, mean, std, lower, upper, _FLOAT32, "cpu", bounds, region
-            )
-            name = self._name_of(dtype)
-            low, high = inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), name)
-            # Clipping to the bounds as representable in the narrower dtype first
-            # keeps the final rounding inside them.
-            return torch.from_numpy(values).clamp_(low, high).to(dtype)
-        return super().truncated_normal(
-            rng, shape, mean, std, lower, upper, dtype, device, bounds, region
-        )
+        return super().draw_portable(kind, shape, dtype, device, region, draw)
 
     # -- the portable stream in int32 arithmetic (torch lacks uint32 add and shifts) --
 
@@ -347,10 +305,6 @@ def _threefry_int32(key: Any, x0: Any, x1: Any) -> tuple[Any, Any]:
         x0 += _as_int32(keys[(step + 1) % 3])
         x1 += _as_int32(keys[(step + 2) % 3] + step + 1)
     return x0, x1
-
-
-def _on_host(rng: Any, device: Device) -> bool:
-    return isinstance(rng, StreamKey) and torch.device(device).type == "cpu"
 
 
 def _host() -> Backend:
