@@ -39,6 +39,7 @@ MODULES = [
     "anyinit._fans",
     "anyinit._initializer",
     "anyinit._orthogonal",
+    "anyinit._plotting",
     "anyinit._random",
     "anyinit._seed",
     "anyinit._serialization",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import inspect
 import math
@@ -10,7 +11,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ._distributions import Distribution
 from ._initializer import Initializer
+from ._plotting import to_numpy
 from ._serialization import ALIASES, ALL_INITIALIZERS, get
 from ._version import __version__
 
@@ -71,41 +74,49 @@ def _list(_: argparse.Namespace) -> int:
     return 0
 
 
-def _to_host(array: Any) -> Any:
-    import numpy as np
-
-    if hasattr(array, "detach"):  # torch: any device and dtype (bfloat16 has no NumPy twin)
-        import torch
-
-        real = array.detach().cpu()
-        return real.to(torch.complex128 if real.is_complex() else torch.float64).numpy()
-    if hasattr(array, "get"):  # cupy
-        return array.get()
-    try:
-        return np.asarray(array)
-    except (TypeError, ValueError, RuntimeError):
-        return np.from_dlpack(array)
-
-
-def _expected(
-    init: Any, shape: tuple[int, ...], kind: str
-) -> tuple[str, float, float, float, float]:
-    from ._orthogonal import Orthogonal
+def _law(init: Any, shape: tuple[int, ...], kind: str) -> Distribution | None:
     from ._random import RandomInitializer
 
-    if isinstance(init, Orthogonal) and len(shape) >= 2:
-        cols = shape[init.column_axis]
-        rows = math.prod(shape) // max(cols, 1)
-        std = abs(init.gain) / math.sqrt(max(rows, cols, 1))
-        return "orthogonal (QR of a Gaussian matrix)", 0.0, std, -abs(init.gain), abs(init.gain)
-    if isinstance(init, RandomInitializer):
-        try:
-            law = init.distribution(shape, kind)
-        except NotImplementedError:
-            return "", math.nan, math.nan, math.nan, math.nan
-        low, high = law.bounds
-        return law.describe(), law.mean, law.std, low, high
-    return "", math.nan, math.nan, math.nan, math.nan
+    if not isinstance(init, RandomInitializer):
+        return None
+    try:
+        return init.distribution(shape, kind)
+    except NotImplementedError:
+        return None
+
+
+def _plot(path: str, values: Any, law: Distribution | None, title: str) -> int:
+    from ._plotting import histogram_figure
+
+    if law is None:
+        print(f"anyinit sample: --plot needs a random initializer; {title} is not", file=sys.stderr)
+        return 2
+    try:
+        figure = histogram_figure({"sample": values}, law, title=title)
+    except ImportError as error:
+        print(
+            f"anyinit sample: --plot needs matplotlib ({error}); pip install 'anyinit-xp[plot]'",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        figure.savefig(path, dpi=120)
+    except (OSError, ValueError) as error:
+        print(f"anyinit sample: cannot write --plot {path!r}: {error}", file=sys.stderr)
+        return 2
+    print(f"figure written to {path}")
+    return 0
+
+
+def _parse_param(text: str) -> tuple[str, Any]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        msg = f"--param takes NAME=VALUE (e.g. --param sparsity=0.9); received {text!r}"
+        raise ValueError(msg)
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value  # a bare word such as mode=fan_out
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -121,31 +132,33 @@ def _sample(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        factory = get(args.name)
+        params = dict(_parse_param(text) for text in args.param)
+        if args.seed is not None:
+            params["seed"] = args.seed
+        init = get({"class_name": args.name, "config": params})
     except (TypeError, ValueError) as error:
-        print(f"anyinit sample: {error}; see `anyinit list`", file=sys.stderr)
+        hint = " (see `anyinit list`)" if "identifier" in str(error) else ""
+        print(f"anyinit sample: {error}{hint}", file=sys.stderr)
         return 2
-    if not isinstance(factory, Initializer):  # pragma: no cover - get() of a str is one
+    if not isinstance(init, Initializer):  # pragma: no cover - get() of a dict is one
         return 2
     try:
-        config = factory.get_config()
-        init = factory
-        if args.seed is not None and "seed" in config:
-            init = type(factory).from_config({**config, "seed": args.seed})
         shape = tuple(args.shape)
         values = init(shape, args.dtype, xp=xp, device=args.device)
     except (TypeError, ValueError) as error:
         print(f"anyinit sample: {error}", file=sys.stderr)
         return 2
-    host = _to_host(values)
+    host = to_numpy(values)
     print(f"{type(init).__name__} on {args.backend}, shape {shape}, dtype {args.dtype}")
     if isinstance(init, VarianceScaling):
         fan_in, fan_out = init.fans(shape)
         print(f"fans: fan_in={fan_in}, fan_out={fan_out}  (mode {init.mode}, scale {init.scale:g})")
     kind = "complex floating" if np.iscomplexobj(host) else "real floating"
-    law, mean, std, low, high = _expected(init, shape, kind)
-    if law:
-        print(f"distribution: {law}")
+    law = _law(init, shape, kind)
+    mean = std = low = high = math.nan
+    if law is not None:
+        print(f"distribution: {law.describe()}")
+        mean, std, (low, high) = law.mean, law.std, law.bounds
     if np.iscomplexobj(host):
         data = np.abs(host).ravel()
         measured = (
@@ -167,6 +180,9 @@ def _sample(args: argparse.Namespace) -> int:
     for label, want, got in zip(labels, (mean, std, low, high), measured, strict=True):
         note = "(bound)" if label.startswith(("min", "max")) else ""
         print(f"{label:<17}{want:>14.6g}{got:>14.6g}  {note}".rstrip())
+    if args.plot is not None:
+        title = f"{type(init).__name__} {shape} {args.dtype} on {args.backend}"
+        return _plot(args.plot, values, law, title)
     return 0
 
 
@@ -196,6 +212,19 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--dtype", default="float32", help="dtype name (default float32)")
     sample.add_argument(
         "--device", default=None, help="device of the backend (default: its default)"
+    )
+    sample.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="constructor argument, repeatable: --param sparsity=0.9 --param mode=fan_out",
+    )
+    sample.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        default=None,
+        help="also write a histogram with the exact density overlaid (needs matplotlib)",
     )
     sample.set_defaults(run=_sample)
     return parser

@@ -25,8 +25,10 @@ __all__ = [
     "ComplexUniformDisk",
     "Distribution",
     "Normal",
+    "SphereCoordinate",
     "TruncatedNormal",
     "Uniform",
+    "WithZeros",
 ]
 
 
@@ -60,6 +62,10 @@ class Distribution:
 
     def cdf(self, x: float) -> float:
         """The cumulative distribution function (of the modulus for complex records)."""
+        raise NotImplementedError
+
+    def pdf(self, x: float) -> float:
+        """The density (of the modulus for complex records; 0 outside the support)."""
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -105,6 +111,10 @@ class Uniform(Distribution):
             return float(x >= self.low)
         return min(1.0, max(0.0, (x - self.low) / (self.high - self.low)))
 
+    def pdf(self, x: float) -> float:
+        inside = self.low <= x < self.high
+        return 1 / (self.high - self.low) if inside else 0.0
+
     def describe(self) -> str:
         return f"U[{self.low:.6g}, {self.high:.6g})"
 
@@ -132,6 +142,9 @@ class Normal(Distribution):
         if self.scale == 0:
             return float(x >= self.loc)
         return normal_cdf((x - self.loc) / self.scale)
+
+    def pdf(self, x: float) -> float:
+        return _normal_pdf((x - self.loc) / self.scale) / self.scale if self.scale else 0.0
 
     def describe(self) -> str:
         return f"N({self.loc:.6g}, {self.scale:.6g}²)"
@@ -180,6 +193,12 @@ class TruncatedNormal(Distribution):
             return 1.0
         standard = (x - self.loc) / self.scale
         return (normal_cdf(standard) - normal_cdf(self.lower)) / self._mass
+
+    def pdf(self, x: float) -> float:
+        low, high = self.bounds
+        if not low <= x <= high:
+            return 0.0
+        return _normal_pdf((x - self.loc) / self.scale) / (self.scale * self._mass)
 
     def describe(self) -> str:
         low, high = self.bounds
@@ -271,6 +290,9 @@ class ComplexNormal(Distribution):
         # |z|² / scale² is Exp(1).
         return 0.0 if x <= 0 else 1 - math.exp(-((x / self.scale) ** 2))
 
+    def pdf(self, x: float) -> float:
+        return 0.0 if x < 0 else 2 * x / self.scale**2 * math.exp(-((x / self.scale) ** 2))
+
     def describe(self) -> str:
         return f"CN(0, {self.scale:.6g}²)"
 
@@ -303,6 +325,9 @@ class ComplexUniformDisk(Distribution):
 
     def cdf(self, x: float) -> float:
         return min(1.0, max(0.0, x / self.radius) ** 2)
+
+    def pdf(self, x: float) -> float:
+        return 2 * x / self.radius**2 if 0 <= x <= self.radius else 0.0
 
     def describe(self) -> str:
         return f"uniform on the complex disk |z| <= {self.radius:.6g}"
@@ -351,5 +376,91 @@ class ComplexTruncatedNormal(Distribution):
             return 1.0
         return (1 - math.exp(-((x / self.scale) ** 2))) / (1 - self._tail)
 
+    def pdf(self, x: float) -> float:
+        if not 0 <= x <= self.scale * self.upper:
+            return 0.0
+        density = 2 * x / self.scale**2 * math.exp(-((x / self.scale) ** 2))
+        return density / (1 - self._tail)
+
     def describe(self) -> str:
         return f"CN(0, {self.scale:.6g}²) with |z| <= {self.scale * self.upper:.6g}"
+
+
+# -- laws of one entry of jointly drawn weights (described, not sampled) ---------
+
+
+@dataclass(frozen=True)
+class SphereCoordinate(Distribution):
+    """One coordinate of a uniform random point on the sphere of `radius` in ``R^dimension``.
+
+    The law of each entry of a Haar-random semi-orthogonal matrix whose longer
+    side is `dimension`, times the gain: density proportional to
+    ``(1 - (x/radius)²)^((dimension - 3)/2)`` on ``[-radius, radius]``.
+    Orthogonal initializers draw the matrix jointly; this record only
+    describes it.
+    """
+
+    dimension: int
+    radius: float
+    kind = "sphere_coordinate"
+
+    @property
+    def mean(self) -> float:
+        return 0.0
+
+    @property
+    def std(self) -> float:
+        return abs(self.radius) / math.sqrt(max(self.dimension, 1))
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return -abs(self.radius), abs(self.radius)
+
+    def pdf(self, x: float) -> float:
+        radius, n = abs(self.radius), self.dimension
+        if n < 2 or radius == 0 or not -radius < x < radius:
+            return 0.0
+        log_norm = math.lgamma(n / 2) - math.lgamma((n - 1) / 2) - 0.5 * math.log(math.pi)
+        u = x / radius
+        return math.exp(log_norm + (n - 3) / 2 * math.log1p(-u * u)) / radius
+
+    def describe(self) -> str:
+        return (
+            f"coordinate of a uniform point on the sphere of radius {abs(self.radius):.6g} "
+            f"in R^{self.dimension} (std {self.std:.6g})"
+        )
+
+
+@dataclass(frozen=True)
+class WithZeros(Distribution):
+    """`law` for a fraction ``1 - zero_fraction`` of the entries, exact zeros for the rest."""
+
+    law: Distribution
+    zero_fraction: float
+    kind = "with_zeros"
+
+    @property
+    def mean(self) -> float:
+        return (1 - self.zero_fraction) * self.law.mean
+
+    @property
+    def std(self) -> float:
+        keep = 1 - self.zero_fraction
+        second = keep * (self.law.std**2 + self.law.mean**2)
+        return math.sqrt(max(second - self.mean**2, 0.0))
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        low, high = self.law.bounds
+        return min(low, 0.0), max(high, 0.0)
+
+    def cdf(self, x: float) -> float:
+        keep = 1 - self.zero_fraction
+        return keep * self.law.cdf(x) + self.zero_fraction * float(x >= 0)
+
+    def pdf(self, x: float) -> float:
+        """The density of the non-zero part (without the point mass at zero)."""
+        return (1 - self.zero_fraction) * self.law.pdf(x)
+
+    def describe(self) -> str:
+        return f"{self.zero_fraction:.4g} exact zeros, else {self.law.describe()}"

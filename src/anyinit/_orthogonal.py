@@ -6,6 +6,7 @@ import math
 from typing import Any, ClassVar
 
 from ._constant import at_centre
+from ._distributions import Distribution, SphereCoordinate, WithZeros
 from ._dtypes import compute_name
 from ._initializer import Initializer
 from ._random import RandomInitializer
@@ -104,6 +105,22 @@ class Orthogonal(RandomInitializer):
             msg = f"`column_axis`={self.column_axis} is out of range for shape={shape}."
             raise ValueError(msg)
 
+    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+        """The law of each entry (the matrix itself is drawn jointly, by QR).
+
+        Examples
+        --------
+        >>> import anyinit
+        >>> anyinit.Orthogonal(gain=2.0).distribution((100, 400)).std
+        0.1
+        """
+        if kind != "real floating":
+            msg = "the law of one entry is described for real dtypes only"
+            raise NotImplementedError(msg)
+        cols = shape[self.column_axis]
+        rows = math.prod(shape) // max(cols, 1)
+        return SphereCoordinate(max(rows, cols), self.gain)
+
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
         xp = target.xp
         if math.prod(shape) == 0:
@@ -169,6 +186,14 @@ class DeltaOrthogonal(RandomInitializer):
                 f"{shape} with in={shape[-2]} > out={shape[-1]}."
             )
             raise ValueError(msg)
+
+    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+        """The law of each entry: zeros off the centre tap, an orthogonal matrix on it."""
+        if kind != "real floating":
+            msg = "the law of one entry is described for real dtypes only"
+            raise NotImplementedError(msg)
+        taps = math.prod(shape[:-2])
+        return WithZeros(SphereCoordinate(shape[-1], self.scale), 1 - 1 / max(taps, 1))
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
         if math.prod(shape) == 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ._distributions import Distribution, Normal, WithZeros
 from ._random import RandomInitializer
 from ._target import Target
 from ._threefry import independent_streams
@@ -52,6 +53,12 @@ class Sparse(RandomInitializer):
         if len(shape) != 2:
             msg = f"Sparse needs a 2-D shape; received shape={shape} of rank {len(shape)}."
             raise ValueError(msg)
+
+    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+        """The law of each entry: ``ceil(sparsity · rows) / rows`` zeros, else N(0, stddev²)."""
+        rows = shape[0] if shape else 1
+        zeros = math.ceil(self.sparsity * rows) / rows if rows else 0.0
+        return WithZeros(Normal(0.0, self.stddev), zeros)
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
         xp, backend = target.xp, target.backend
