@@ -1,0 +1,65 @@
+"""The runnable examples in ``examples/`` work on the backend under test."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+
+import numpy as np
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def activations():
+    return _load("activations")
+
+
+@pytest.fixture(scope="module")
+def result(activations, backend):
+    return activations.run(backend.name, device=backend.device)
+
+
+def test_activations_show_the_classic_picture(result):
+    tanh, relu, sigmoid = result["tanh"], result["relu"], result["sigmoid"]
+    # N(0, 1) saturates tanh: almost every unit at ±1 in every layer.
+    assert all(np.mean(np.abs(layer) > 0.9) > 0.85 for layer in tanh["N(0, 1)"])
+    # N(0, 0.01²) shrinks tanh's activations tenfold per layer.
+    assert tanh["N(0, 0.01²)"][-1].std() < 1e-4
+    # Glorot keeps tanh and sigmoid alive; He keeps ReLU's scale through five layers.
+    assert 0.2 < tanh["Glorot uniform"][-1].std() < 0.8
+    assert sigmoid["Glorot uniform"][-1].std() > 0.05
+    stds = [layer.std() for layer in relu["He normal"]]
+    assert max(stds) / min(stds) < 1.5
+    # N(0, 1) makes ReLU explode, N(0, 0.01²) makes it vanish.
+    assert relu["N(0, 1)"][-1].std() > 1e3
+    assert relu["N(0, 0.01²)"][-1].std() < 1e-4
+    assert all(layer.shape == (1000, 100) for layer in relu["He normal"])
+
+
+def test_activations_are_the_same_on_every_backend(activations, result, backend):
+    if backend.name == "numpy":
+        pytest.skip("this backend is the reference")
+    reference = activations.run("numpy")
+    for name in ("tanh", "relu"):
+        for init in ("Glorot uniform", "He normal"):
+            for got, want in zip(result[name][init], reference[name][init], strict=True):
+                np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5)
+
+
+def test_activation_figures_and_summary(activations, result, tmp_path):
+    pytest.importorskip("matplotlib", reason="the figures need matplotlib (test group)")
+    figure = activations.figure("relu", result["relu"], "test")
+    assert len(figure.axes) == 4 * 5
+    assert "He normal" in activations.summary(result)
+    assert activations.main(["--output", str(tmp_path)]) == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == [f"activations_{a}.png" for a in ("relu", "sigmoid", "tanh")]
