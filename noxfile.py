@@ -66,9 +66,26 @@ def tests_portable(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff on src and tests, mypy (strict) on src."""
     session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "lint"))
-    session.run("ruff", "check", "src", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
+    paths = ("src", "tests", "examples", "docs", "noxfile.py")
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
     session.run("mypy", "src")
+
+
+@nox.session(tags=["cpu"])
+def docs(session: nox.Session) -> None:
+    """Build the HTML site (warnings are errors) and run every example in it as a doctest.
+
+    The gallery and the activation figures are drawn during the build on the
+    installed CPU backends; the site is in docs/_build/html.
+    """
+    session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "docs"))
+    for backend in ("torch", "jax", "dask", "array_api_strict"):
+        session.install("-r", f"backends/{backend}.txt")
+    shutil.rmtree("docs/generated", ignore_errors=True)
+    common = ("-W", "--keep-going", "-n", "docs")
+    session.run("sphinx-build", "-b", "html", *common, "docs/_build/html", *session.posargs)
+    session.run("sphinx-build", "-b", "doctest", *common, "docs/_build/doctest")
 
 
 @nox.session(default=False)

@@ -26,7 +26,7 @@ class Initializer:
     NumPy when neither is given), on `device` (or `like`'s device), in
     `dtype` (or `like`'s floating dtype, or float32).
 
-    Subclasses implement :meth:`_generate` and :meth:`get_config`, and list
+    Subclasses implement ``_generate`` and :meth:`get_config`, and list
     the dtype kinds they accept in ``dtype_kinds``.
 
     Examples

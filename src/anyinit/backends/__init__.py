@@ -61,7 +61,7 @@ def register_backend(
     >>> from anyinit.backends import Backend
     >>> class MyBackend(Backend):
     ...     name = "mylib"
-    >>> anyinit.register_backend("mylib", MyBackend)
+    >>> anyinit.register_backend("mylib", MyBackend, replace=True)
     >>> "mylib" in anyinit.backends.known_backends()
     True
     """

@@ -35,7 +35,7 @@ class Backend:
     """Base adapter: the generic implementation of every operation.
 
     Subclasses override the native random primitives (:meth:`default_generator`,
-    :meth:`is_generator`, :meth:`_native_uniform`, :meth:`_native_normal`), may
+    :meth:`is_generator`, ``_native_uniform``, ``_native_normal``), may
     supply a faster kernel of the portable stream (:meth:`portable_uniform01`)
     and may override any other method with a faster native version.
 
@@ -437,7 +437,7 @@ class Backend:
     ) -> Array:
         """float32 in [0, 1) from the Threefry stream of `key` (JAX's bits, exactly).
 
-        The generic version runs the Array API code of :mod:`anyinit._threefry`;
+        The generic version runs the Array API code of ``anyinit._threefry``;
         backends override it with a faster kernel of the same arithmetic.
         """
         from .._threefry import random_bits, uniform01_from_bits
