@@ -115,21 +115,23 @@ def figure(activation: str, layers_by_init: dict[str, list[np.ndarray]], backend
     )
     grid = fig.subplots(rows, cols, squeeze=False)
     for row, (label, layers) in enumerate(layers_by_init.items()):
-        if activation == "sigmoid":
-            span = (0.0, 1.0)
-        elif activation == "tanh":
-            span = (-1.0, 1.0)
-        else:  # relu: scale set by the largest layer of this initializer
-            top = max(float(np.quantile(v, 0.995)) for v in layers)
-            span = (0.0, top if top > 0 else 1.0)
         for k, values in enumerate(layers):
             axes = grid[row][k]
             data = values.ravel()
+            if activation == "sigmoid":
+                span = (0.0, 1.0)
+            elif activation == "tanh":
+                span = (-1.0, 1.0)
+            else:  # relu: one scale for all, so that growth and collapse show
+                span = (0.0, 4.0)
             note = f"std {data.std():.3g}"
             if activation == "relu":
                 zeros = float(np.mean(data == 0))
                 data = data[data != 0]
                 note += f"\n{zeros:.0%} zeros"
+                beyond = float(np.mean(values > span[1]))
+                if beyond > 0.005:
+                    note += f"\n{beyond:.0%} beyond {span[1]:g}"
             axes.hist(data, bins=40, range=span, color="#1f77b4")
             axes.set_xlim(*span)
             axes.set_yticks([])
