@@ -56,7 +56,6 @@ intersphinx_mapping = {}  # the build machine has no network
 
 html_theme = "furo"
 html_title = f"anyinit {release}"
-html_static_path = ["_static"]
 html_theme_options = {"navigation_with_keys": True}
 myst_heading_anchors = 3
 suppress_warnings = ["myst.header"]
