@@ -43,13 +43,16 @@ def to_numpy(array: Any) -> Any:
 
 
 def _support(law: Distribution, values: list[Any]) -> tuple[float, float]:
-    low, high = law.bounds
-    finite = [v for v in values if v.size]
-    data_low = min((float(v.min()) for v in finite), default=-1.0)
-    data_high = max((float(v.max()) for v in finite), default=1.0)
+    """The plotted range: the law's support, cut to six standard deviations around the mean."""
     spread = law.std if math.isfinite(law.std) and law.std > 0 else 1.0
-    low = low if math.isfinite(low) else min(data_low, law.mean - 4.5 * spread)
-    high = high if math.isfinite(high) else max(data_high, law.mean + 4.5 * spread)
+    low, high = law.bounds
+    low = max(low, law.mean - 6 * spread)
+    high = min(high, law.mean + 6 * spread)
+    finite = [v for v in values if v.size]
+    if not finite:
+        return low, high
+    low = min(low, min(float(v.min()) for v in finite))
+    high = max(high, max(float(v.max()) for v in finite))
     if high <= low:
         low, high = low - 1.0, high + 1.0
     margin = 0.06 * (high - low)
