@@ -36,6 +36,11 @@ def _normal_pdf(x: float) -> float:
     return math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
 
 
+def _modulus_pdf(x: float, scale: float) -> float:
+    """Density of |z| for a circular complex normal with ``E|z|² = scale²`` (x >= 0)."""
+    return 2 * x / scale**2 * math.exp(-((x / scale) ** 2))
+
+
 class Distribution:
     """Base record: a distribution with known moments and a sampler."""
 
@@ -291,7 +296,7 @@ class ComplexNormal(Distribution):
         return 0.0 if x <= 0 else 1 - math.exp(-((x / self.scale) ** 2))
 
     def pdf(self, x: float) -> float:
-        return 0.0 if x < 0 else 2 * x / self.scale**2 * math.exp(-((x / self.scale) ** 2))
+        return 0.0 if x < 0 else _modulus_pdf(x, self.scale)
 
     def describe(self) -> str:
         return f"CN(0, {self.scale:.6g}²)"
@@ -379,8 +384,7 @@ class ComplexTruncatedNormal(Distribution):
     def pdf(self, x: float) -> float:
         if not 0 <= x <= self.scale * self.upper:
             return 0.0
-        density = 2 * x / self.scale**2 * math.exp(-((x / self.scale) ** 2))
-        return density / (1 - self._tail)
+        return _modulus_pdf(x, self.scale) / (1 - self._tail)
 
     def describe(self) -> str:
         return f"CN(0, {self.scale:.6g}²) with |z| <= {self.scale * self.upper:.6g}"

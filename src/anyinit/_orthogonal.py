@@ -117,17 +117,20 @@ class Orthogonal(RandomInitializer):
         if kind != "real floating":
             msg = "the law of one entry is described for real dtypes only"
             raise NotImplementedError(msg)
-        cols = shape[self.column_axis]
-        rows = math.prod(shape) // max(cols, 1)
+        rows, cols = self._matrix_sides(shape)
         return SphereCoordinate(max(rows, cols), self.gain)
+
+    def _matrix_sides(self, shape: tuple[int, ...]) -> tuple[int, int]:
+        """``(rows, cols)`` of the matrix the weight is flattened to."""
+        cols = shape[self.column_axis]
+        return math.prod(shape) // max(cols, 1), cols
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
         xp = target.xp
         if math.prod(shape) == 0:
             return xp.zeros(shape, dtype=target.dtype, device=target.xp_device)
         axis = self.column_axis % len(shape)
-        cols = shape[axis]
-        rows = math.prod(shape) // cols
+        rows, cols = self._matrix_sides(shape)
         rng = target.backend.generator(self.seed, target.device)
         q = orthogonal_matrix(target, rng, rows, cols)
         other = tuple(d for i, d in enumerate(shape) if i != axis)

@@ -57,15 +57,18 @@ class Sparse(RandomInitializer):
     def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
         """The law of each entry: ``ceil(sparsity · rows) / rows`` zeros, else N(0, stddev²)."""
         rows = shape[0] if shape else 1
-        zeros = math.ceil(self.sparsity * rows) / rows if rows else 0.0
+        zeros = self._zeros_per_column(rows) / rows if rows else 0.0
         return WithZeros(Normal(0.0, self.stddev), zeros)
+
+    def _zeros_per_column(self, rows: int) -> int:
+        return math.ceil(self.sparsity * rows)
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
         xp, backend = target.xp, target.backend
         rows, _ = shape
         value_rng, mask_rng = independent_streams(backend.generator(self.seed, target.device), 2)
         values = backend.normal(value_rng, shape, 0.0, self.stddev, target.dtype, target.device)
-        zeros_per_column = math.ceil(self.sparsity * rows)
+        zeros_per_column = self._zeros_per_column(rows)
         if zeros_per_column == 0 or math.prod(shape) == 0:
             return values
         # A random permutation of each column's rows: rank of i.i.d. uniform keys.
