@@ -92,12 +92,9 @@ class Uniform(Distribution):
         if self.symmetric and isinstance(rng, StreamKey):
             # The portable stream follows jax.nn.initializers: uniform(-1, 1) · limit.
             values = backend.uniform(rng, shape, -1.0, 1.0, backend.dtype("float32"), target.device)
-            values = values * self.high
-            low, high = inward_bounds(self.low, self.high, target.dtype_name)
-            return target.xp.astype(target.xp.clip(values, low, high), target.dtype)
-        # Bounds representable in the dtype keep every rounded draw inside [low, high].
-        low, high = inward_bounds(self.low, self.high, target.dtype_name)
-        return backend.uniform(rng, shape, low, high, target.dtype, target.device)
+            clip = inward_bounds(self.low, self.high, target.dtype_name)
+            return backend._finish(values, self.high, 0.0, clip, target.dtype)
+        return backend.uniform(rng, shape, self.low, self.high, target.dtype, target.device)
 
     @property
     def mean(self) -> float:

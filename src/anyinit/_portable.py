@@ -3,7 +3,13 @@
 * uniform: ``u·(high − low) + low``, then ``max(low, ·)`` (``jax.random.uniform``);
 * normal: ``√2·erfinv(u)``, u uniform on ``[nextafter(−1, 0), 1)`` (``jax.random.normal``);
 * truncated normal: u uniform on ``[erf(l/√2), erf(h/√2))``, ``√2·erfinv(u)``,
-  clipped to the open interval (``jax.random.truncated_normal``).
+  clipped to the open interval (``jax.random.truncated_normal``), with two
+  departures that make the map total (a finite value inside the interval for
+  every input word): u is kept inside the open interval ``(-1, 1)`` before
+  ``erfinv`` (the float32 erf of a bound beyond 5.3σ rounds to ±1, and JAX
+  then returns the far bound itself, a 100σ weight for ``std=0.02, a=-2``),
+  and intervals that lie wholly beyond ``TAIL_START`` standard deviations on
+  one side, where the float32 erf has lost the interval, use :func:`tail`.
 
 ``erfinv`` is Giles's single-precision approximation, the one XLA uses,
 written in Array API operations. Results are float32 and are rounded once
@@ -20,12 +26,19 @@ import numpy as np
 from ._threefry import StreamKey
 from ._typing import Array, Device
 
-__all__ = ["erfinv", "normal", "truncated_normal", "uniform"]
+__all__ = ["OPEN", "TAIL_START", "clamp_open", "erfinv", "log_normal_sf", "normal", "tail", "truncated_normal", "uniform"]
 
 _F32 = np.float32
 _SQRT2 = float(_F32(math.sqrt(2.0)))
 # np.nextafter(-1, 0) in float32: the lower end of JAX's normal uniform.
 _NORMAL_LOW = float(np.nextafter(_F32(-1.0), _F32(0.0)))
+# The largest float32 below 1: erfinv is finite on [-OPEN, OPEN].
+OPEN = float(np.nextafter(_F32(1.0), _F32(0.0)))
+#: Intervals wholly beyond this many standard deviations on one side use :func:`tail`.
+TAIL_START = 3.0
+# Terms of Laplace's continued fraction for the Mills ratio; 20 give float32
+# accuracy (4.6e-8 relative) for x >= 3.
+_MILLS_TERMS = 20
 
 _SMALL_W = (
     2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
@@ -39,6 +52,9 @@ _LARGE_W = (
 
 def erfinv(xp: Any, x: Array, *, mutable: bool = True) -> Array:
     """Inverse error function of float32 `x` in (-1, 1), as XLA computes it.
+
+    Finite for every float32 in ``[-OPEN, OPEN]`` (w ≤ 15.95 there); at ±1
+    it is not, so callers whose uniforms can reach ±1 clip them first.
 
     Giles's two branches: w = −log(1 − x²) below 5 (over 99 % of normal
     draws) and above. With `mutable`, the rare large-w entries are computed
@@ -116,11 +132,78 @@ def truncated_normal(
     device: Device,
     region: tuple[slice, ...] | None = None,
 ) -> Array:
-    """float32 ``jax.random.truncated_normal(key, lower, upper, shape)`` (or a block)."""
+    """float32 ``jax.random.truncated_normal(key, lower, upper, shape)`` (or a block), made total.
+
+    Equal to JAX wherever JAX returns a value strictly inside the interval
+    that is not its clamp of an ``erfinv(±1)``; see the module docstring for
+    the two departures.
+    """
     xp = backend.xp
+    if lower >= TAIL_START or upper <= -TAIL_START:
+        flip = upper <= -TAIL_START
+        near, far = (-upper, -lower) if flip else (lower, upper)
+        values = tail(xp, backend.portable_uniform01(key, shape, region, device), near, far)
+        return -values if flip else values
     u = uniform(backend, key, shape, _erf32(lower), _erf32(upper), device, region)
-    values = _SQRT2 * erfinv(xp, u)
-    # JAX clamps to the open interval (lower, upper) in float32.
+    return central_truncated(xp, u, lower, upper)
+
+
+def central_truncated(xp: Any, u: Array, lower: float, upper: float) -> Array:
+    """JAX's ``√2·erfinv(u)`` step, clipped, for u already uniform on the erf interval."""
+    values = _SQRT2 * erfinv(xp, xp.clip(u, -OPEN, OPEN))
+    return clamp_open(xp, values, lower, upper)
+
+
+def clamp_open(xp: Any, values: Array, lower: float, upper: float) -> Array:
+    """JAX's final clamp to the open interval (lower, upper) in float32."""
     inside_low = float(np.nextafter(_F32(lower), _F32(np.inf)))
     inside_high = float(np.nextafter(_F32(upper), _F32(-np.inf)))
     return xp.clip(values, inside_low, inside_high)
+
+
+def log_normal_sf(x: float) -> float:
+    """``log P(N(0, 1) > x)``, accurate for every finite x (no underflow in the far tail)."""
+    if x < 30.0:
+        return math.log(0.5 * math.erfc(x / math.sqrt(2.0)))
+    # S(x) = φ(x) / (x + 1/(x + 2/(x + …))): 60 terms are exact in float64 for x >= 30.
+    t = x
+    for k in range(60, 0, -1):
+        t = x + k / t
+    return -0.5 * x * x - math.log(t) - 0.5 * math.log(2.0 * math.pi)
+
+
+def _mills(x: Any) -> Any:
+    """``x·S(x)/φ(x)`` for x >= 3 (an array or a float), by Laplace's continued fraction."""
+    t = x
+    for k in range(_MILLS_TERMS, 0, -1):
+        t = x + float(k) / t
+    return x / t
+
+
+def tail(xp: Any, u: Array, near: float, far: float) -> Array:
+    """N(0, 1) restricted to ``[near, far]`` with ``near >= TAIL_START``, from float32 u in [0, 1).
+
+    The inverse CDF in the log domain: with ``x = near + y``, the conditional
+    survival ``S(x)/S(near) = 1 - u·(1 - S(far)/S(near))`` becomes
+    ``near·y + y²/2 + log(x/near) - log(M(x)/M(near)) = E`` with
+    ``E = -log1p(-u·c)`` and M the Mills ratio, solved for y by three Newton
+    steps (the derivative is the hazard ``x/M(x)``) from the root of the
+    quadratic part. Every step is finite for every u in [0, 1), however far
+    the tail (float32 arithmetic; the constants in float64).
+    """
+    c = -math.expm1(log_normal_sf(far) - log_normal_sf(near)) if math.isfinite(far) else 1.0
+    a = float(_F32(near))
+    log_m_near = float(_F32(math.log(_mills(near))))
+    exponential = -xp.log1p(-(u * float(_F32(c))))
+    # The root of a·y + y²/2 = E, written so that nothing overflows for huge a.
+    ratio = exponential / a
+    y = ratio / (0.5 + 0.5 * xp.sqrt(1.0 + (2.0 / a) * ratio))
+    for _ in range(3):
+        x = a + y
+        m = _mills(x)
+        residual = a * y + 0.5 * y * y + xp.log1p(y / a) - (xp.log(m) - log_m_near) - exponential
+        y = xp.maximum(y - residual * m / x, 0.0)
+    values = xp.maximum(a + y, a)
+    if math.isfinite(far):
+        values = xp.minimum(values, float(np.nextafter(_F32(far), _F32(-np.inf))))
+    return values

@@ -163,18 +163,20 @@ class Backend:
         device: Device,
         region: Region = None,
     ) -> Array:
-        """Samples of U[low, high) in `dtype` (a real floating dtype).
+        """Samples of U[low, high) in `dtype` (a real floating dtype), none outside ``[low, high]``.
 
         With a portable key, `region` (one slice per axis) selects a block of
         the whole array's values; native generators always draw all of `shape`.
         """
+        # Bounds representable in the dtype keep every rounded draw inside [low, high].
+        clip = inward_bounds(low, high, self._name_of(dtype))
         if isinstance(rng, StreamKey):
 
             def draw(backend: Backend, *where: Any) -> Array:
-                return backend._portable_uniform(rng, low, high, *where)
+                return backend._portable_uniform(rng, low, high, clip, *where)
 
             return self.draw_portable("uniform", shape, dtype, device, region, draw)
-        return self._native_uniform(rng, shape, low, high, dtype, device)
+        return self._native_uniform(rng, shape, *clip, dtype, device)
 
     def normal(
         self,
@@ -251,13 +253,19 @@ class Backend:
         rng: StreamKey,
         low: float,
         high: float,
+        clip: tuple[float, float],
         shape: tuple[int, ...],
         dtype: DType,
         device: Device,
         region: Region,
     ) -> Array:
+        if self._name_of(dtype) == "float64":
+            # The same uniform bits, the affine step in float64: a float32 result
+            # widened could lie outside bounds that float32 cannot represent.
+            u = self.xp.astype(self.portable_uniform01(rng, shape, region, device), dtype)
+            return self.xp.clip(u * (high - low) + low, *clip)
         values = _portable.uniform(self, rng, shape, low, high, device, region)
-        return self._rounded(values, dtype)
+        return self._rounded(self.xp.clip(values, *clip), dtype)
 
     def _portable_normal(
         self,
@@ -270,7 +278,7 @@ class Backend:
         region: Region,
     ) -> Array:
         values = _portable.normal(self, rng, shape, device, region)
-        return self._rounded(self._affine(values, std, mean), dtype)
+        return self._finish(values, std, mean, None, dtype)
 
     def _portable_truncated(
         self,
@@ -286,13 +294,35 @@ class Backend:
         region: Region,
     ) -> Array:
         values = _portable.truncated_normal(self, rng, shape, lower, upper, device, region)
-        values = self._affine(values, std, mean)
-        # Clipping in float32 to bounds representable in the output dtype keeps
-        # the final rounding inside them.
-        return self._rounded(self.xp.clip(values, *clip), dtype)
+        # Clipping to bounds representable in the output dtype keeps the final
+        # rounding inside them.
+        return self._finish(values, std, mean, clip, dtype)
+
+    def _finish(
+        self,
+        values: Array,
+        scale: float,
+        shift: float,
+        clip: tuple[float, float] | None,
+        dtype: DType,
+    ) -> Array:
+        """Standard float32 draws → ``values·scale + shift`` in `dtype`, clipped to `clip`.
+
+        float32 and 16-bit results: the affine step in float32 (two roundings, as
+        JAX and Keras do eagerly), then one rounding. float64 results: the step
+        in float64, so that a narrow interval far from zero (``std=1e-9`` at
+        ``mean=0.1``) keeps its resolution and its bounds.
+        """
+        xp = self.xp
+        if self._name_of(dtype) == "float64":
+            values = xp.astype(values, dtype)
+        values = self._affine(values, scale, shift)
+        if clip is not None:
+            values = xp.clip(values, *clip)
+        return self._rounded(values, dtype)
 
     def _affine(self, values: Array, scale: float, shift: float) -> Array:
-        """``values·scale + shift`` in float32, two roundings, as JAX / Keras do eagerly."""
+        """``values·scale + shift`` in the values' dtype, two roundings, as JAX / Keras do eagerly."""
         if scale != 1.0:
             values = values * scale
         return values + shift if shift != 0.0 else values

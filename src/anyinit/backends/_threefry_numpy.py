@@ -28,6 +28,17 @@ _THREADS = max(1, min(4, os.cpu_count() or 1))
 _POOL: ThreadPoolExecutor | None = None
 
 
+def _forget_pool() -> None:
+    # A forked child inherits the pool object but none of its threads (and its
+    # idle semaphore says they are there): the child must build its own.
+    global _POOL
+    _POOL = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def uniform01_block(key: StreamKey, start: int, stop: int) -> np.ndarray:
     """float32 in [0, 1) for flat indices ``start .. stop - 1`` (below 2**32)."""
     low = np.arange(start, stop, dtype=np.uint32)

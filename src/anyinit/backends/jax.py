@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _portable
 from .._dtypes import inward_bounds
 from .._threefry import StreamKey
 from .._typing import Array, Device, DType
@@ -105,9 +106,15 @@ class JaxBackend(NumpyDtypes, Backend):
     ) -> Array:
         if not isinstance(rng, StreamKey):
             return super().uniform(rng, shape, low, high, dtype, device, region)
+        clip = inward_bounds(low, high, self._name_of(dtype))
         with jax.default_device(device):
-            values = jax.random.uniform(_jax_key(rng), shape, jnp.float32, low, high)
-        return _select(values, region).astype(dtype)
+            if self._name_of(dtype) == "float64":
+                u = _select(jax.random.uniform(_jax_key(rng), shape, jnp.float32), region)
+                values = u.astype(dtype) * (high - low) + low
+            else:
+                values = jax.random.uniform(_jax_key(rng), shape, jnp.float32, low, high)
+                values = _select(values, region)
+        return jnp.clip(values, *clip).astype(dtype)
 
     def normal(
         self,
@@ -123,7 +130,7 @@ class JaxBackend(NumpyDtypes, Backend):
             return super().normal(rng, shape, mean, std, dtype, device, region)
         with jax.default_device(device):
             values = jax.random.normal(_jax_key(rng), shape, jnp.float32)
-        return self._affine(_select(values, region), std, mean).astype(dtype)
+        return self._finish(_select(values, region), std, mean, None, dtype)
 
     def truncated_normal(
         self,
@@ -142,13 +149,26 @@ class JaxBackend(NumpyDtypes, Backend):
             return super().truncated_normal(
                 rng, shape, mean, std, lower, upper, dtype, device, bounds, region
             )
-        with jax.default_device(device):
-            values = jax.random.truncated_normal(_jax_key(rng), lower, upper, shape, jnp.float32)
-        values = self._affine(_select(values, region), std, mean)
-        low, high = inward_bounds(
+        clip = inward_bounds(
             *(bounds or (mean + lower * std, mean + upper * std)), self._name_of(dtype)
         )
-        return jnp.clip(values, low, high).astype(dtype)
+        key = _jax_key(rng)
+        with jax.default_device(device):
+            if lower >= _portable.TAIL_START or upper <= -_portable.TAIL_START:
+                flip = upper <= -_portable.TAIL_START
+                near, far = (-upper, -lower) if flip else (lower, upper)
+                u = jax.random.uniform(key, shape, jnp.float32)
+                values = _portable.tail(jnp, u, near, far)
+                values = -values if flip else values
+            else:
+                # jax.random.truncated_normal's own steps, with u kept off ±1.
+                sqrt2 = np.float32(np.sqrt(2))
+                lo = jax.lax.erf(jnp.float32(lower) / sqrt2)
+                hi = jax.lax.erf(jnp.float32(upper) / sqrt2)
+                u = jax.random.uniform(key, shape, jnp.float32, lo, hi)
+                u = jnp.clip(u, -_portable.OPEN, _portable.OPEN)
+                values = _portable.clamp_open(jnp, sqrt2 * jax.lax.erf_inv(u), lower, upper)
+        return self._finish(_select(values, region), std, mean, clip, dtype)
 
     def describe_devices(self) -> list[str]:
         return [str(d) for d in jax.devices()]
