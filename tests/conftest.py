@@ -33,6 +33,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="device to test on: cpu (default) or cuda / cuda:N for torch and cupy",
     )
+    parser.addoption(
+        "--run-slow",
+        action="store_true",
+        default=False,
+        help="also run the tests marked slow (large-sample guards)",
+    )
 
 
 def _selected_backend(config: pytest.Config) -> str:
@@ -197,7 +203,10 @@ def like(backend: Backend) -> Any:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     name = _selected_backend(config)
+    run_slow = config.getoption("--run-slow")
     for item in items:
+        if not run_slow and item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.skip(reason="slow: runs with --run-slow (nox tests-numpy)"))
         for marker in item.iter_markers("skip_backend"):
             if marker.args[0] not in KNOWN_BACKENDS:
                 msg = f"skip_backend: unknown backend {marker.args[0]!r}; expected {KNOWN_BACKENDS}"

@@ -26,7 +26,21 @@ import numpy as np
 from ._threefry import StreamKey
 from ._typing import Array, Device
 
-__all__ = ["OPEN", "TAIL_START", "clamp_open", "erfinv", "log_normal_sf", "normal", "tail", "truncated_normal", "uniform"]
+__all__ = [
+    "OPEN",
+    "TAIL_START",
+    "clamp_open",
+    "erfinv",
+    "in_tail",
+    "log_normal_sf",
+    "normal",
+    "normal_from01",
+    "tail",
+    "truncated_from01",
+    "truncated_normal",
+    "uniform",
+    "uniform_from01",
+]
 
 _F32 = np.float32
 _SQRT2 = float(_F32(math.sqrt(2.0)))
@@ -93,18 +107,25 @@ def uniform(
     region: tuple[slice, ...] | None = None,
 ) -> Array:
     """float32 ``jax.random.uniform(key, shape, float32, low, high)`` (or a block of it)."""
-    xp = backend.xp
-    f32, f64 = backend.dtype("float32"), backend.dtype("float64")
     u = backend.portable_uniform01(key, shape, region, device)
+    return uniform_from01(backend.xp, u, low, high, backend.wide_dtype(device))
+
+
+def uniform_from01(xp: Any, u: Array, low: float, high: float, wide: Any = None) -> Array:
+    """JAX's ``max(low, u·(high − low) + low)`` in float32, for float32 u in [0, 1).
+
+    `wide` is a float64 dtype usable on u's device, or None where the device
+    has none (then the step takes two float32 roundings: at most 1 ulp from JAX).
+    """
     lo = float(_F32(low))
     span = float(_F32(high) - _F32(low))
-    if f64 is None:  # pragma: no cover - every built-in backend has float64
-        return xp.maximum(xp.asarray(lo, dtype=f32, device=device), u * span + lo)
+    if wide is None:
+        return xp.maximum(u * span + lo, lo)
     # XLA fuses u·span + lo into one fused multiply-add. In float64 the product
     # of two float32 values is exact, so one float64 add and one rounding to
     # float32 give the same result (bar a double rounding, p ≈ 2**-29).
-    fused = xp.astype(xp.astype(u, f64) * span + lo, f32)
-    return xp.maximum(fused, xp.asarray(lo, dtype=f32, device=device))
+    fused = xp.astype(xp.astype(u, wide) * span + lo, u.dtype)
+    return xp.maximum(fused, lo)
 
 
 def normal(
@@ -115,8 +136,14 @@ def normal(
     region: tuple[slice, ...] | None = None,
 ) -> Array:
     """float32 ``jax.random.normal(key, shape)`` (or a block of it)."""
-    u = uniform(backend, key, shape, _NORMAL_LOW, 1.0, device, region)
-    return _SQRT2 * erfinv(backend.xp, u)
+    u = backend.portable_uniform01(key, shape, region, device)
+    return normal_from01(backend.xp, u, backend.wide_dtype(device))
+
+
+def normal_from01(xp: Any, u: Array, wide: Any = None, *, mutable: bool = True) -> Array:
+    """``√2·erfinv(v)``, v uniform on ``[nextafter(−1, 0), 1)``: finite for every u in [0, 1)."""
+    v = uniform_from01(xp, u, _NORMAL_LOW, 1.0, wide)
+    return _SQRT2 * erfinv(xp, v, mutable=mutable)
 
 
 def _erf32(x: float) -> float:
@@ -138,14 +165,24 @@ def truncated_normal(
     that is not its clamp of an ``erfinv(±1)``; see the module docstring for
     the two departures.
     """
-    xp = backend.xp
-    if lower >= TAIL_START or upper <= -TAIL_START:
+    u = backend.portable_uniform01(key, shape, region, device)
+    return truncated_from01(backend.xp, u, lower, upper, backend.wide_dtype(device))
+
+
+def in_tail(lower: float, upper: float) -> bool:
+    """Whether ``[lower, upper]`` lies wholly beyond ``TAIL_START`` on one side."""
+    return lower >= TAIL_START or upper <= -TAIL_START
+
+
+def truncated_from01(xp: Any, u: Array, lower: float, upper: float, wide: Any = None) -> Array:
+    """Standard normal on ``[lower, upper]`` from float32 u in [0, 1): total (see the module)."""
+    if in_tail(lower, upper):
         flip = upper <= -TAIL_START
         near, far = (-upper, -lower) if flip else (lower, upper)
-        values = tail(xp, backend.portable_uniform01(key, shape, region, device), near, far)
+        values = tail(xp, u, near, far)
         return -values if flip else values
-    u = uniform(backend, key, shape, _erf32(lower), _erf32(upper), device, region)
-    return central_truncated(xp, u, lower, upper)
+    v = uniform_from01(xp, u, _erf32(lower), _erf32(upper), wide)
+    return central_truncated(xp, v, lower, upper)
 
 
 def central_truncated(xp: Any, u: Array, lower: float, upper: float) -> Array:
@@ -186,15 +223,18 @@ def tail(xp: Any, u: Array, near: float, far: float) -> Array:
     The inverse CDF in the log domain: with ``x = near + y``, the conditional
     survival ``S(x)/S(near) = 1 - u·(1 - S(far)/S(near))`` becomes
     ``near·y + y²/2 + log(x/near) - log(M(x)/M(near)) = E`` with
-    ``E = -log1p(-u·c)`` and M the Mills ratio, solved for y by three Newton
+    ``E = -log((1 - u) + u·S(far)/S(near))`` and M the Mills ratio, solved for y by three Newton
     steps (the derivative is the hazard ``x/M(x)``) from the root of the
     quadratic part. Every step is finite for every u in [0, 1), however far
     the tail (float32 arithmetic; the constants in float64).
     """
-    c = -math.expm1(log_normal_sf(far) - log_normal_sf(near)) if math.isfinite(far) else 1.0
+    r = math.exp(log_normal_sf(far) - log_normal_sf(near)) if math.isfinite(far) else 0.0
     a = float(_F32(near))
+    floor = a if a >= near else float(np.nextafter(_F32(near), _F32(np.inf)))
     log_m_near = float(_F32(math.log(_mills(near))))
-    exponential = -xp.log1p(-(u * float(_F32(c))))
+    # 1 - u·(1 - r) as (1 - u) + u·r: 1 - u is exact for u = k·2⁻²³, so E keeps
+    # its precision (and its monotonicity) as u approaches 1.
+    exponential = -xp.log((1.0 - u) + u * float(_F32(r)))
     # The root of a·y + y²/2 = E, written so that nothing overflows for huge a.
     ratio = exponential / a
     y = ratio / (0.5 + 0.5 * xp.sqrt(1.0 + (2.0 / a) * ratio))
@@ -203,7 +243,7 @@ def tail(xp: Any, u: Array, near: float, far: float) -> Array:
         m = _mills(x)
         residual = a * y + 0.5 * y * y + xp.log1p(y / a) - (xp.log(m) - log_m_near) - exponential
         y = xp.maximum(y - residual * m / x, 0.0)
-    values = xp.maximum(a + y, a)
+    values = xp.maximum(a + y, floor)
     if math.isfinite(far):
         values = xp.minimum(values, float(np.nextafter(_F32(far), _F32(-np.inf))))
     return values

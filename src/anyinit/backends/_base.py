@@ -61,6 +61,7 @@ class Backend:
         # Reverse map for the hot path; keyed by (type, dtype) so that dtypes of
         # different libraries that compare equal never alias.
         self._names = {(type(d), d): n for n, d in self._dtypes.items()}
+        self._wide: dict[Any, DType | None] = {}
 
     # -- dtypes -----------------------------------------------------------------
 
@@ -104,6 +105,26 @@ class Backend:
     def namespace_device(self, device: Device) -> Device:
         """`device` as the namespace's own creation functions take it."""
         return device
+
+    def wide_dtype(self, device: Device) -> DType | None:
+        """float64 where arrays on `device` can hold it, else None (no float64 detour then)."""
+        try:
+            return self._wide[device]
+        except (KeyError, TypeError):
+            pass
+        f64 = self.dtype("float64")
+        info = getattr(self.xp, "__array_namespace_info__", None)
+        if f64 is not None and info is not None:
+            try:
+                if "float64" not in info().dtypes(device=device):
+                    f64 = None
+            except (TypeError, ValueError, AttributeError):  # an info that takes no device
+                pass
+        try:
+            self._wide[device] = f64
+        except TypeError:  # an unhashable device
+            pass
+        return f64
 
     def materializes(self, device: Device) -> bool:
         """False for devices that hold no data (torch's ``meta``)."""

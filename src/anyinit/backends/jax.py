@@ -6,6 +6,7 @@ JAX arrays are immutable, so nothing here writes in place; the in-place
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -30,6 +31,24 @@ def _jax_key(key: StreamKey) -> Any:
 
 def _select(values: Array, region: Region) -> Array:
     return values if region is None else values[region]
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2))
+def truncated_from01(u: Array, lower: float, upper: float) -> Array:
+    """The portable truncated normal from float32 u in [0, 1), computed by XLA.
+
+    The central case is ``jax.random.truncated_normal``'s own steps (XLA's erf
+    and erfinv, the same fusion), bit for bit, with u kept off ±1; far tails
+    take :func:`anyinit._portable.tail`.
+    """
+    if _portable.in_tail(lower, upper):
+        return _portable.truncated_from01(jnp, u, lower, upper)
+    sqrt2 = np.float32(np.sqrt(2))
+    lo = jax.lax.erf(jnp.float32(lower) / sqrt2)
+    hi = jax.lax.erf(jnp.float32(upper) / sqrt2)
+    v = jax.lax.max(lo, u * (hi - lo) + lo)  # jax.random.uniform(minval=lo, maxval=hi)
+    v = jnp.clip(v, -_portable.OPEN, _portable.OPEN)
+    return _portable.clamp_open(jnp, sqrt2 * jax.lax.erf_inv(v), lower, upper)
 
 
 class JaxBackend(NumpyDtypes, Backend):
@@ -152,22 +171,9 @@ class JaxBackend(NumpyDtypes, Backend):
         clip = inward_bounds(
             *(bounds or (mean + lower * std, mean + upper * std)), self._name_of(dtype)
         )
-        key = _jax_key(rng)
         with jax.default_device(device):
-            if lower >= _portable.TAIL_START or upper <= -_portable.TAIL_START:
-                flip = upper <= -_portable.TAIL_START
-                near, far = (-upper, -lower) if flip else (lower, upper)
-                u = jax.random.uniform(key, shape, jnp.float32)
-                values = _portable.tail(jnp, u, near, far)
-                values = -values if flip else values
-            else:
-                # jax.random.truncated_normal's own steps, with u kept off ±1.
-                sqrt2 = np.float32(np.sqrt(2))
-                lo = jax.lax.erf(jnp.float32(lower) / sqrt2)
-                hi = jax.lax.erf(jnp.float32(upper) / sqrt2)
-                u = jax.random.uniform(key, shape, jnp.float32, lo, hi)
-                u = jnp.clip(u, -_portable.OPEN, _portable.OPEN)
-                values = _portable.clamp_open(jnp, sqrt2 * jax.lax.erf_inv(u), lower, upper)
+            u = jax.random.uniform(_jax_key(rng), shape, jnp.float32)
+            values = truncated_from01(u, lower, upper)
         return self._finish(_select(values, region), std, mean, clip, dtype)
 
     def describe_devices(self) -> list[str]:

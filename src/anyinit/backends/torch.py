@@ -20,6 +20,7 @@ from ._base import Backend, Region
 __all__ = ["TorchBackend"]
 
 _FLOAT32 = np.dtype("float32")
+_FLOAT64 = np.dtype("float64")
 
 
 class TorchBackend(Backend):
@@ -177,7 +178,8 @@ class TorchBackend(Backend):
         draw: Callable[..., Array],
     ) -> Array:
         if torch.device(device).type == "cpu":
-            values = _host().draw_portable(kind, shape, _FLOAT32, "cpu", region, draw)
+            host_dtype = _FLOAT64 if dtype == torch.float64 else _FLOAT32
+            values = _host().draw_portable(kind, shape, host_dtype, "cpu", region, draw)
             return torch.from_numpy(values).to(dtype)
         return super().draw_portable(kind, shape, dtype, device, region, draw)
 
