@@ -222,7 +222,9 @@ def test_far_tail_intervals_are_sampled_not_collapsed(backend, mean, std, a, b):
 def test_every_dtype_stays_inside_at_the_vit_line(backend, dtype):
     if dtype not in backend.real_dtypes:
         pytest.skip(f"{backend.name} has no {dtype}")
-    w = backend.to_numpy(_out_of_place_bounded(backend, 0.0, 0.02, -2.0, 2.0, 70, (768, 768), dtype))
+    w = backend.to_numpy(
+        _out_of_place_bounded(backend, 0.0, 0.02, -2.0, 2.0, 70, (768, 768), dtype)
+    )
     assert np.isfinite(w).all()
     assert w.min() >= -2.0
     assert w.max() <= 2.0

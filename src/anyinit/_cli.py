@@ -7,6 +7,7 @@ import ast
 import importlib
 import inspect
 import math
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -124,8 +125,16 @@ def _sample(args: argparse.Namespace) -> int:
 
     from ._random import VarianceScaling
 
+    name = _ALIASES.get(args.backend, args.backend)
+    if not name or not all(part.isidentifier() for part in name.split(".")):
+        print(
+            f"anyinit sample: --backend {args.backend!r} is not a module name "
+            "(numpy, torch, cupy, jax, dask, array_api_strict, …)",
+            file=sys.stderr,
+        )
+        return 2
     try:
-        xp = importlib.import_module(_ALIASES.get(args.backend, args.backend))
+        xp = importlib.import_module(name)
     except ImportError as error:
         print(
             f"anyinit sample: backend {args.backend!r} is not installed ({error})", file=sys.stderr
@@ -145,10 +154,13 @@ def _sample(args: argparse.Namespace) -> int:
     try:
         shape = tuple(args.shape)
         values = init(shape, args.dtype, xp=xp, device=args.device)
-    except (TypeError, ValueError) as error:
-        print(f"anyinit sample: {error}", file=sys.stderr)
+        host = to_numpy(values)
+    except (TypeError, ValueError, RuntimeError, NotImplementedError) as error:
+        # RuntimeError / NotImplementedError: a device the library knows but cannot
+        # use here (torch's xla), or one that holds no data to show (meta).
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"anyinit sample: {first}", file=sys.stderr)
         return 2
-    host = to_numpy(values)
     print(f"{type(init).__name__} on {args.backend}, shape {shape}, dtype {args.dtype}")
     if isinstance(init, VarianceScaling):
         fan_in, fan_out = init.fans(shape)
@@ -252,4 +264,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     args = _parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except BrokenPipeError:
+        # `anyinit list | head`: the reader left; stop writing, quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

@@ -5,12 +5,36 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+from ._dtypes import check_fits, integer_range, kind_of
 from ._initializer import Initializer
 from ._target import Target
 from ._typing import Array
-from ._validation import as_finite_float
+from ._validation import as_fill_value, as_finite_float, as_int
 
-__all__ = ["Constant", "Dirac", "Identity", "Ones", "Zeros", "at_centre"]
+__all__ = ["Constant", "Dirac", "Identity", "Ones", "Zeros", "at_centre", "check_fill"]
+
+
+def check_fill(argument: str, value: bool | int | float, name: str) -> None:
+    """Raise ValueError unless dtype `name` holds the fill `value` (floats: without overflow)."""
+    kind = kind_of(name)
+    if kind in ("integral", "bool"):
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+            msg = (
+                f"`{argument}`={value!r} cannot be stored exactly in dtype {name!r}; "
+                "use an integral value or a floating dtype."
+            )
+            raise ValueError(msg)
+        low, high = integer_range(name)
+        if kind == "integral" and not low <= int(value) <= high:
+            msg = f"`{argument}`={value!r} is outside the range of {name} [{low}, {high}]."
+            raise ValueError(msg)
+    elif not isinstance(value, bool):
+        try:
+            magnitude = abs(float(value))
+        except OverflowError:  # an int beyond float64
+            magnitude = math.inf
+        if isinstance(value, int) or math.isfinite(value):  # ±inf and NaN fills are data
+            check_fits(argument, value, magnitude, name)
 
 
 def at_centre(
@@ -67,7 +91,10 @@ class Constant(Initializer):
     Parameters
     ----------
     value : float, int or bool, default 0
-        The value; it must be finite, and integral for integer dtypes.
+        The value: data, so ±inf and NaN are allowed for floating dtypes (as in
+        torch); for integer dtypes an integral value the dtype can hold. A
+        finite value that would overflow the dtype (``70000.0`` in float16) is
+        a ValueError.
 
     Examples
     --------
@@ -77,20 +104,11 @@ class Constant(Initializer):
     """
 
     def __init__(self, value: float = 0) -> None:
-        if isinstance(value, bool):
-            self.value: float = value
-        else:
-            number = as_finite_float("value", value)
-            self.value = int(number) if isinstance(value, int) else number
+        self.value: bool | int | float = as_fill_value("value", value)
 
     def _check_target(self, shape: tuple[int, ...], target: Target) -> None:
         super()._check_target(shape, target)
-        if target.kind == "integral" and not float(self.value).is_integer():
-            msg = (
-                f"`value`={self.value!r} cannot be stored exactly in dtype "
-                f"{target.dtype_name!r}; use an integral value or a floating dtype."
-            )
-            raise ValueError(msg)
+        check_fill("value", self.value, target.dtype_name)
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
         value = int(self.value) if target.kind == "integral" else self.value
@@ -134,6 +152,7 @@ class Identity(Initializer):
                 f"{target.dtype_name!r} cannot hold it."
             )
             raise ValueError(msg)
+        check_fill("gain", self.gain, target.dtype_name)
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
         eye = target.backend.eye(shape[0], shape[1], target.dtype, target.device)
@@ -170,10 +189,7 @@ class Dirac(Initializer):
     dtype_kinds: ClassVar[tuple[str, ...]] = ("integral", "real floating", "complex floating")
 
     def __init__(self, groups: int = 1) -> None:
-        if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
-            msg = f"`groups` must be a positive int; received groups={groups!r}."
-            raise ValueError(msg)
-        self.groups = groups
+        self.groups = as_int("groups", groups, minimum=1)
 
     def _check_target(self, shape: tuple[int, ...], target: Target) -> None:
         super()._check_target(shape, target)

@@ -65,6 +65,15 @@ class Distribution:
         """The support (``±inf`` when unbounded; moduli for complex records)."""
         return -math.inf, math.inf
 
+    @property
+    def magnitude(self) -> float:
+        """The largest |value| a draw can take (unbounded laws: 6 standard deviations out,
+        past the ±5.4σ a float32 inverse-CDF draw reaches), for overflow checks."""
+        low, high = self.bounds
+        if math.isfinite(low) and math.isfinite(high):
+            return max(abs(low), abs(high))
+        return abs(self.mean) + 6 * self.std
+
     def cdf(self, x: float) -> float:
         """The cumulative distribution function (of the modulus for complex records)."""
         raise NotImplementedError
@@ -107,6 +116,11 @@ class Uniform(Distribution):
     @property
     def bounds(self) -> tuple[float, float]:
         return self.low, self.high
+
+    @property
+    def magnitude(self) -> float:
+        # The span enters every draw (u·(high - low) + low): it must not overflow either.
+        return max(abs(self.low), abs(self.high), abs(self.high - self.low))
 
     def cdf(self, x: float) -> float:
         if self.high == self.low:

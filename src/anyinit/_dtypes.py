@@ -14,8 +14,11 @@ __all__ = [
     "DTYPE_NAMES",
     "INTEGRAL",
     "REAL_FLOATING",
+    "check_fits",
     "component_name",
     "compute_name",
+    "finite_max",
+    "integer_range",
     "inward_bounds",
     "kind_of",
 ]
@@ -98,3 +101,42 @@ def inward_bounds(low: float, high: float, name: str) -> tuple[float, float]:
         )
         raise ValueError(msg)
     return inner_low, inner_high
+
+
+_FINITE_MAX = {
+    "float16": 65504.0,
+    "bfloat16": float.fromhex("0x1.fep127"),
+    "float32": float.fromhex("0x1.fffffep127"),
+    "float64": float.fromhex("0x1.fffffffffffffp1023"),
+}
+
+
+def finite_max(name: str) -> float:
+    """The largest finite value of a real or complex floating dtype (of its components)."""
+    return _FINITE_MAX[component_name(name)]
+
+
+def integer_range(name: str) -> tuple[int, int]:
+    """``(min, max)`` of an integer dtype (``(0, 1)`` for bool)."""
+    if name == "bool":
+        return 0, 1
+    bits = int(name.removeprefix("u").removeprefix("int"))
+    if name.startswith("u"):
+        return 0, 2**bits - 1
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+def check_fits(argument: str, value: Any, magnitude: float, name: str) -> None:
+    """Raise ValueError when values as large as `magnitude` overflow dtype `name`.
+
+    `argument` and `value` name the parameter responsible, for the message.
+    """
+    if kind_of(name) in ("real floating", "complex floating"):
+        limit = finite_max(name)
+        if not magnitude <= limit:  # also catches inf and NaN magnitudes
+            msg = (
+                f"`{argument}`={value!r} gives values up to {magnitude:.4g} in magnitude, "
+                f"beyond the largest finite {name} ({limit:.4g}); use a wider dtype or a "
+                f"smaller `{argument}`."
+            )
+            raise ValueError(msg)

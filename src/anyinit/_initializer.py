@@ -80,6 +80,8 @@ class Initializer:
         self._check_target(dims, target)
         if not target.materializes:
             return target.backend.empty(dims, target.dtype, target.device)
+        if dims == ():  # 0-d results of NumPy arithmetic are scalars, not arrays
+            return target.backend.as_array(self._generate(dims, target))
         return self._generate(dims, target)
 
     def _check_target(self, shape: tuple[int, ...], target: Target) -> None:

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from ._constant import at_centre
 from ._distributions import Distribution, SphereCoordinate, WithZeros
-from ._dtypes import compute_name
+from ._dtypes import check_fits, compute_name
 from ._initializer import Initializer
 from ._random import RandomInitializer
 from ._target import Target
@@ -84,6 +84,8 @@ class Orthogonal(RandomInitializer):
 
     dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating", "complex floating")
 
+    _size_argument = "gain"
+
     def __init__(self, gain: float = 1.0, seed: Any = None, *, column_axis: int = -1) -> None:
         self.gain = as_finite_float("gain", gain)
         axis = as_axes("column_axis", column_axis)
@@ -126,6 +128,7 @@ class Orthogonal(RandomInitializer):
         return math.prod(shape) // max(cols, 1), cols
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
+        check_fits("gain", self.gain, abs(self.gain), target.dtype_name)
         xp = target.xp
         if math.prod(shape) == 0:
             return xp.zeros(shape, dtype=target.dtype, device=target.xp_device)
@@ -199,6 +202,7 @@ class DeltaOrthogonal(RandomInitializer):
         return WithZeros(SphereCoordinate(shape[-1], self.scale), 1 - 1 / max(taps, 1))
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
+        check_fits("gain", self.gain, abs(self.gain), target.dtype_name)
         if math.prod(shape) == 0:
             return target.xp.zeros(shape, dtype=target.dtype, device=target.xp_device)
         rng = target.backend.generator(self.seed, target.device)

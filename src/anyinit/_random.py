@@ -18,6 +18,7 @@ from ._distributions import (
 from ._distributions import (
     TruncatedNormal as _TruncatedNormalLaw,
 )
+from ._dtypes import check_fits
 from ._fans import compute_fans
 from ._initializer import Initializer
 from ._seed import check_seed
@@ -70,6 +71,8 @@ class RandomInitializer(Initializer):
     """
 
     dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating",)
+    #: The constructor argument named when values would overflow the dtype.
+    _size_argument: ClassVar[str] = "stddev"
 
     def __init__(self, seed: Any = None) -> None:
         self.seed = check_seed(seed)
@@ -87,6 +90,9 @@ class RandomInitializer(Initializer):
             law = self.distribution(shape, target.kind)
             if len(self._laws) < 64:
                 self._laws[shape, target.kind] = law
+        if law.magnitude > 6.5e4:  # only then can a dtype overflow (float16's max is 65504)
+            argument = self._size_argument
+            check_fits(argument, getattr(self, argument), law.magnitude, target.dtype_name)
         return law.sample(target, rng, shape)
 
     def get_config(self) -> dict[str, Any]:
@@ -157,6 +163,8 @@ class RandomUniform(RandomInitializer):
     >>> bool((w >= -1).all() and (w <= 1).all())
     True
     """
+
+    _size_argument = "maxval"
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: Any = None) -> None:
         self.minval = as_finite_float("minval", minval)
@@ -256,6 +264,7 @@ class VarianceScaling(RandomInitializer):
     """
 
     dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating", "complex floating")
+    _size_argument = "scale"
 
     def __init__(
         self,
@@ -308,7 +317,9 @@ class VarianceScaling(RandomInitializer):
     def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
         # Scales in float32 arithmetic, as jax.nn.initializers computes them, so
         # that integer seeds reproduce JAX's weights to the last bit or two.
-        variance = np.float32(self.variance(shape))
+        exact = self.variance(shape)
+        check_fits("scale", self.scale, math.sqrt(3 * exact) * 3, "float32")
+        variance = np.float32(exact)
         root = np.sqrt(variance)
         complex_ = kind == "complex floating"
         if self.distribution_name == "truncated_normal":

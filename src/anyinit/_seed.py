@@ -91,6 +91,25 @@ class SeedGenerator:
     def __repr__(self) -> str:
         return f"SeedGenerator(seed={self.seed})"
 
+    # Equal when built from the same seed: the position in the stream is state,
+    # not identity (so a config round trip, which restarts it, compares equal).
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SeedGenerator):
+            return NotImplemented
+        return self.seed == other.seed
+
+    def __hash__(self) -> int:
+        return hash((SeedGenerator, self.seed))
+
+    # The lock is not state: copies and pickles get their own, and keep the position.
+    def __getstate__(self) -> dict[str, int]:
+        return {"seed": self.seed, "counter": self._counter}
+
+    def __setstate__(self, state: dict[str, int]) -> None:
+        self.seed = state["seed"]
+        self._counter = state["counter"]
+        self._lock = threading.Lock()
+
 
 def _is_int(value: Any) -> bool:
     if isinstance(value, bool):
@@ -126,6 +145,7 @@ def check_seed(seed: Any) -> Any:
 _NATIVE_GENERATOR_TYPES = frozenset(
     {
         ("numpy.random._generator", "Generator"),
+        ("numpy.random.mtrand", "RandomState"),
         ("torch", "Generator"),
         ("torch._C", "Generator"),
         ("cupy.random._generator_api", "Generator"),

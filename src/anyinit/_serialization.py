@@ -97,7 +97,14 @@ def _seed_from_json(seed: Any) -> Any:
             msg = f"Could not interpret seed config: {dict(seed)!r}"
             raise ValueError(msg)
         # Keras writes {"seed": s, "name": ...}; anyinit writes {"seed": s}.
-        return SeedGenerator(seed.get("config", {}).get("seed", 0))
+        inner = seed.get("config")
+        if inner is None:
+            inner = {}
+        if not isinstance(inner, Mapping):
+            msg = f"A SeedGenerator config must be a dict; received config={inner!r}."
+            raise ValueError(msg)
+        value = inner.get("seed", 0)
+        return SeedGenerator(0 if value is None else value)
     return seed
 
 
@@ -168,7 +175,12 @@ def deserialize(
         msg = f"`config` must be a dict with a 'class_name' key; received {config!r}."
         raise ValueError(msg)
     class_name = config["class_name"]
+    if not isinstance(class_name, str):
+        msg = f"`config['class_name']` must be a string; received {class_name!r}."
+        raise ValueError(msg)
     registered = config.get("registered_name") or class_name
+    if not isinstance(registered, str):
+        registered = class_name
     cls = None
     if custom_objects:
         cls = custom_objects.get(registered, custom_objects.get(class_name))
@@ -177,7 +189,11 @@ def deserialize(
     if cls is None:
         msg = f"Could not interpret initializer identifier: {class_name}"
         raise ValueError(msg)
-    arguments = dict(config.get("config") or {})
+    inner = config.get("config")
+    if inner is not None and not isinstance(inner, Mapping):
+        msg = f"`config['config']` must be a dict of constructor arguments; received {inner!r}."
+        raise ValueError(msg)
+    arguments = dict(inner or {})
     if "seed" in arguments:
         arguments["seed"] = _seed_from_json(arguments["seed"])
     if "dtype" in arguments:  # Keras's Constant/Identity configs may carry one

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from ._distributions import Distribution, Normal, WithZeros
+from ._dtypes import check_fits
 from ._random import RandomInitializer
 from ._target import Target
 from ._threefry import independent_streams
@@ -64,6 +65,7 @@ class Sparse(RandomInitializer):
         return math.ceil(self.sparsity * rows)
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
+        check_fits("stddev", self.stddev, 6 * self.stddev, target.dtype_name)
         xp, backend = target.xp, target.backend
         rows, _ = shape
         value_rng, mask_rng = independent_streams(backend.generator(self.seed, target.device), 2)

@@ -14,15 +14,16 @@ import math
 import warnings
 from typing import Any
 
-from ._constant import Dirac
+from ._constant import Dirac, check_fill
 from ._distributions import BoundedNormal, Normal, Uniform
+from ._dtypes import check_fits
 from ._fans import calculate_gain, compute_fans
 from ._orthogonal import orthogonal_matrix
 from ._seed import check_seed
 from ._target import Target, _for_array, resolve_target
 from ._threefry import independent_streams
 from ._typing import Array
-from ._validation import as_finite_float
+from ._validation import as_fill_value, as_finite_float, as_int
 
 __all__ = [
     "constant_",
@@ -112,6 +113,12 @@ def _fan_for_mode(tensor: Array, mode: str) -> int:
     return fan_in if lowered == "fan_in" else fan_out
 
 
+def _check_bounds_fit(a: Any, b: Any, magnitude: float, target: Target) -> None:
+    """Overflow of an interval's values: the message names the larger bound."""
+    name, value = ("a", a) if abs(float(a)) > abs(float(b)) else ("b", b)
+    check_fits(name, value, magnitude, target.dtype_name)
+
+
 def _sample(target: Target, tensor: Array, law: Any, rng: Any) -> Array:
     if target.materializes and math.prod(tensor.shape) > 0:
         target.backend.sample_into(tensor, law, rng, target)
@@ -151,7 +158,9 @@ def uniform_(
     if low > high:
         msg = f"uniform_ expects a <= b; received a={a!r}, b={b!r}."
         raise ValueError(msg)
-    return _sample(target, tensor, Uniform(a, b), _rng(target, generator, seed))
+    law = Uniform(low, high)
+    _check_bounds_fit(a, b, law.magnitude, target)
+    return _sample(target, tensor, law, _rng(target, generator, seed))
 
 
 def normal_(
@@ -183,9 +192,9 @@ def normal_(
     (1.0, 0.5)
     """
     target = _target(tensor, "normal_", _FLOATING[:1])
-    as_finite_float("mean", mean)
-    as_finite_float("std", std, minimum=0.0)
-    return _sample(target, tensor, Normal(mean, std), _rng(target, generator, seed))
+    law = Normal(as_finite_float("mean", mean), as_finite_float("std", std, minimum=0.0))
+    check_fits("std", std, law.magnitude, target.dtype_name)
+    return _sample(target, tensor, law, _rng(target, generator, seed))
 
 
 def trunc_normal_(
@@ -242,7 +251,8 @@ def trunc_normal_(
             "The distribution of values may be incorrect.",
             stacklevel=2,
         )
-    law = BoundedNormal.between(mean, std, a, b)
+    law = BoundedNormal.between(mean_, std_, low, high)
+    _check_bounds_fit(a, b, law.magnitude, target)
     return _sample(target, tensor, law, _rng(target, generator, seed))
 
 
@@ -254,7 +264,8 @@ def constant_(tensor: Array, val: float) -> Array:
     tensor : array
         A mutable array of any numeric dtype.
     val : float
-        The value (finite).
+        The value: data, so ±inf and NaN are allowed in floating arrays (as
+        in torch); an integer array needs an integral value in its range.
 
     Returns
     -------
@@ -268,10 +279,10 @@ def constant_(tensor: Array, val: float) -> Array:
     [0.5, 0.5, 0.5]
     """
     target = _target(tensor, "constant_")
-    if not isinstance(val, bool):
-        as_finite_float("val", val)
+    value = as_fill_value("val", val)
+    check_fill("val", value, target.dtype_name)
     if target.materializes:
-        target.backend.fill(tensor, val)
+        target.backend.fill(tensor, value)
     return tensor
 
 
@@ -382,11 +393,9 @@ def dirac_(tensor: Array, groups: int = 1) -> Array:
     if rank not in (3, 4, 5):
         msg = "Only tensors with 3, 4, or 5 dimensions are supported"
         raise ValueError(msg)
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
-        msg = f"`groups` must be a positive int; received groups={groups!r}."
-        raise ValueError(msg)
+    groups = as_int("groups", groups, minimum=1)
     if tensor.shape[0] % groups:
-        msg = "dim 0 must be divisible by groups"
+        msg = f"dim 0 must be divisible by groups: shape[0]={tensor.shape[0]}, groups={groups}"
         raise ValueError(msg)
     if target.materializes:
         out, in_, *spatial = tensor.shape
@@ -399,7 +408,8 @@ def dirac_(tensor: Array, groups: int = 1) -> Array:
 
 def _zero_element_no_op(tensor: Array) -> bool:
     if 0 in tuple(tensor.shape):
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        # 1: here, 2: _kaiming, 3: kaiming_*_, 4: the caller's line.
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=4)
         return True
     return False
 
@@ -436,12 +446,13 @@ def xavier_uniform_(
     """
     target = _target(tensor, "xavier_uniform_", _FLOATING[:1])
     fan_in, fan_out = _torch_fans(tensor)
-    as_finite_float("gain", gain)
+    gain = as_finite_float("gain", gain, minimum=0.0)
     rng = _rng(target, generator, seed)
     if math.prod(tensor.shape) == 0:
         return tensor  # torch divides by zero for (0, 0); an empty weight needs no values
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
+    check_fits("gain", gain, bound, target.dtype_name)
     return _sample(target, tensor, Uniform(-bound, bound), rng)
 
 
@@ -475,11 +486,12 @@ def xavier_normal_(
     """
     target = _target(tensor, "xavier_normal_", _FLOATING[:1])
     fan_in, fan_out = _torch_fans(tensor)
-    as_finite_float("gain", gain)
+    gain = as_finite_float("gain", gain, minimum=0.0)
     rng = _rng(target, generator, seed)
     if math.prod(tensor.shape) == 0:
         return tensor
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    check_fits("gain", gain, 6 * std, target.dtype_name)
     return _sample(target, tensor, Normal(0.0, std), rng)
 
 
@@ -487,11 +499,16 @@ def _kaiming(
     function: str, tensor: Array, a: float, mode: str, nonlinearity: str, generator: Any, seed: Any
 ) -> tuple[Target, float, Any] | None:
     target = _target(tensor, function, _FLOATING[:1])
+    # Every argument is checked before the zero-element no-op (torch skips them).
+    slope = as_finite_float("a", a)
+    fan = _fan_for_mode(tensor, mode)
+    gain = calculate_gain(nonlinearity, slope)
+    rng = _rng(target, generator, seed)
     if _zero_element_no_op(tensor):
         return None
-    fan = _fan_for_mode(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    return target, gain / math.sqrt(fan), _rng(target, generator, seed)
+    std = gain / math.sqrt(fan)
+    check_fits("a", a, math.sqrt(3.0) * std, target.dtype_name)
+    return target, std, rng
 
 
 def kaiming_uniform_(
@@ -623,7 +640,7 @@ def orthogonal_(
     if len(tensor.shape) < 2:
         msg = "Only tensors with 2 or more dimensions are supported"
         raise ValueError(msg)
-    as_finite_float("gain", gain)
+    check_fits("gain", gain, abs(as_finite_float("gain", gain)), target.dtype_name)
     rng = _rng(target, generator, seed)
     if math.prod(tensor.shape) == 0 or not target.materializes:
         return tensor
@@ -679,7 +696,7 @@ def sparse_(
     if fraction > 1:
         msg = f"`sparsity` must be in [0, 1]; received sparsity={sparsity!r}."
         raise ValueError(msg)
-    as_finite_float("std", std, minimum=0.0)
+    check_fits("std", std, 6 * as_finite_float("std", std, minimum=0.0), target.dtype_name)
     value_rng, mask_rng = independent_streams(_rng(target, generator, seed), 2)
     if not target.materializes or math.prod(tensor.shape) == 0:
         return tensor

@@ -14,7 +14,9 @@ from typing import Any
 
 __all__ = [
     "as_axes",
+    "as_fill_value",
     "as_finite_float",
+    "as_int",
     "as_shape",
     "check_choice",
 ]
@@ -61,24 +63,59 @@ def as_shape(shape: Any) -> tuple[int, ...]:
     return tuple(result)
 
 
+def _real_scalar(name: str, value: Any) -> Any:
+    """`value` if it is a real number or a real 0-d array (``torch.tensor(0.02)``), else raise."""
+    if type(value) in (float, int):
+        return value
+    if not isinstance(value, bool) and isinstance(value, numbers.Real):
+        return value
+    # 0-d arrays of any library (torch.tensor(2.), np.array(2.), jnp.float32(2)) are
+    # numbers in torch.nn.init; their dtype must be real (no bool, no complex).
+    if getattr(value, "shape", None) == () and not isinstance(value, (str, bytes)):
+        kind = str(getattr(value, "dtype", ""))
+        if "bool" not in kind and "complex" not in kind and hasattr(value, "__float__"):
+            return value.item() if hasattr(value, "item") else float(value)
+    msg = f"`{name}` must be a real number; received {value!r} of type {type(value).__name__}."
+    raise TypeError(msg)
+
+
 def as_finite_float(
     name: str, value: Any, *, minimum: float | None = None, strict: bool = False
 ) -> float:
     """Return `value` as a finite float, optionally bounded below, or raise."""
-    # numbers.Real covers Python and NumPy reals; bools and strings are refused.
-    # (The exact-type test first: the ABC check costs a microsecond per call.)
-    if type(value) not in (float, int) and (
-        isinstance(value, bool) or not isinstance(value, numbers.Real)
-    ):
-        msg = f"`{name}` must be a real number; received {value!r} of type {type(value).__name__}."
-        raise TypeError(msg)
-    number = float(value)
+    scalar = _real_scalar(name, value)
+    try:
+        number = float(scalar)
+    except OverflowError:
+        number = math.inf if scalar > 0 else -math.inf
     if not math.isfinite(number):
         msg = f"`{name}` must be finite; received {name}={value!r}."
         raise ValueError(msg)
     if minimum is not None and (number <= minimum if strict else number < minimum):
         relation = ">" if strict else ">="
         msg = f"`{name}` must be {relation} {minimum:g}; received {name}={value!r}."
+        raise ValueError(msg)
+    return number
+
+
+def as_fill_value(name: str, value: Any) -> bool | int | float:
+    """A fill value: a bool, an exact int, or any float (±inf and NaN are data, as in torch)."""
+    if isinstance(value, bool):
+        return value
+    scalar = _real_scalar(name, value)
+    if _is_integer(scalar):
+        return operator.index(scalar)
+    return float(scalar)
+
+
+def as_int(name: str, value: Any, *, minimum: int | None = None) -> int:
+    """Return `value` as a Python int (NumPy and 0-d integer arrays too), or raise."""
+    if not _is_integer(value):
+        msg = f"`{name}` must be an int; received {value!r} of type {type(value).__name__}."
+        raise TypeError(msg)
+    number = operator.index(value)
+    if minimum is not None and number < minimum:
+        msg = f"`{name}` must be an int >= {minimum}; received {name}={value!r}."
         raise ValueError(msg)
     return number
 

@@ -7,6 +7,7 @@ the standard namespace ``xp``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -47,7 +48,7 @@ class Backend:
     """
 
     name: str = "generic"
-    generator_types: ClassVar[str] = "numpy.random.Generator"
+    generator_types: ClassVar[str] = "numpy.random.Generator or RandomState"
 
     def __init__(self, xp: ArrayNamespace) -> None:
         self.xp = xp
@@ -120,10 +121,8 @@ class Backend:
                     f64 = None
             except (TypeError, ValueError, AttributeError):  # an info that takes no device
                 pass
-        try:
+        with contextlib.suppress(TypeError):  # an unhashable device is not cached
             self._wide[device] = f64
-        except TypeError:  # an unhashable device
-            pass
         return f64
 
     def materializes(self, device: Device) -> bool:
@@ -131,6 +130,10 @@ class Backend:
         return True
 
     # -- creation -----------------------------------------------------------------
+
+    def as_array(self, values: Any) -> Array:
+        """`values` as an array of the library (NumPy turns 0-d results into scalars)."""
+        return values
 
     def empty(self, shape: tuple[int, ...], dtype: DType, device: Device) -> Array:
         """An uninitialised array (used for devices that hold no data)."""
@@ -148,7 +151,7 @@ class Backend:
 
     def is_generator(self, obj: Any) -> bool:
         """Whether `obj` is a native generator this backend can draw from."""
-        return isinstance(obj, np.random.Generator)
+        return isinstance(obj, (np.random.Generator, np.random.RandomState))
 
     def default_generator(self, device: Device) -> Any:
         """The native generator for ``seed=None``: fresh entropy, advanced by every call."""
@@ -163,6 +166,9 @@ class Backend:
         if isinstance(seed, SeedGenerator):
             base, counter = seed.next_key()
             return key_from_seed(base).fold_in(counter)
+        if isinstance(seed, np.random.RandomState) and self.is_generator(seed):
+            # A legacy RandomState: draw from (and advance) its own bit generator.
+            return np.random.Generator(seed._bit_generator)
         if self.is_generator(seed):
             return seed
         msg = (
@@ -343,7 +349,7 @@ class Backend:
         return self._rounded(values, dtype)
 
     def _affine(self, values: Array, scale: float, shift: float) -> Array:
-        """``values·scale + shift`` in the values' dtype, two roundings, as JAX / Keras do eagerly."""
+        """``values·scale + shift`` in the values' dtype, two roundings (JAX / Keras, eagerly)."""
         if scale != 1.0:
             values = values * scale
         return values + shift if shift != 0.0 else values

@@ -28,7 +28,10 @@ class NumpyBackend(NumpyDtypes, Backend):
     """Adapter for NumPy arrays (CPU only)."""
 
     name = "numpy"
-    generator_types: ClassVar[str] = "numpy.random.Generator"
+    generator_types: ClassVar[str] = "numpy.random.Generator or RandomState"
+
+    def as_array(self, values: Any) -> Array:
+        return np.asarray(values)
 
     def default_device(self) -> Device:
         return "cpu"

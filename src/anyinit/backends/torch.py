@@ -67,7 +67,18 @@ class TorchBackend(Backend):
         elif kind == "mps" and not torch.backends.mps.is_available():
             msg = f"`device`={device!r} is not available: MPS is not available on this machine."
             raise ValueError(msg)
+        elif kind not in ("cpu", "meta"):
+            try:  # xla, xpu, privateuse1 …: usable only where their extension is loaded
+                torch.empty(0, device=resolved)
+            except RuntimeError:
+                msg = f"`device`={device!r} is not available to torch on this machine."
+                raise ValueError(msg) from None
         return resolved
+
+    def is_mutable(self, array: Array) -> bool:
+        # An inference tensor cannot be written outside inference mode: say so before
+        # anything is written (torch writes, then raises).
+        return not (array.is_inference() and not torch.is_inference_mode_enabled())
 
     def materializes(self, device: Device) -> bool:
         return bool(torch.device(device).type != "meta")
@@ -89,7 +100,7 @@ class TorchBackend(Backend):
     def generator(self, seed: Any, device: Device) -> Any:
         rng = super().generator(seed, device)
         wanted = device.type if isinstance(device, torch.device) else torch.device(device).type
-        if isinstance(rng, torch.Generator) and rng.device.type != wanted:
+        if isinstance(rng, torch.Generator) and rng.device.type != wanted and wanted != "meta":
             msg = (
                 f"`seed` is a torch.Generator on {rng.device.type!r} but the target tensor is on "
                 f"{wanted!r}; use a generator on the same device type."
