@@ -173,6 +173,7 @@ class DeltaOrthogonal(RandomInitializer):
     """
 
     dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating", "complex floating")
+    _size_argument = "scale"
 
     def __init__(self, scale: float = 1.0, seed: Any = None) -> None:
         self.scale = as_finite_float("scale", scale)
@@ -202,7 +203,7 @@ class DeltaOrthogonal(RandomInitializer):
         return WithZeros(SphereCoordinate(shape[-1], self.scale), 1 - 1 / max(taps, 1))
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
-        check_fits("gain", self.gain, abs(self.gain), target.dtype_name)
+        check_fits("scale", self.scale, abs(self.scale), target.dtype_name)
         if math.prod(shape) == 0:
             return target.xp.zeros(shape, dtype=target.dtype, device=target.xp_device)
         rng = target.backend.generator(self.seed, target.device)

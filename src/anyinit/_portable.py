@@ -32,6 +32,7 @@ __all__ = [
     "clamp_open",
     "erfinv",
     "in_tail",
+    "log_interval_mass",
     "log_normal_sf",
     "normal",
     "normal_from01",
@@ -40,6 +41,7 @@ __all__ = [
     "truncated_normal",
     "uniform",
     "uniform_from01",
+    "uniform_proposal_acceptance",
 ]
 
 _F32 = np.float32
@@ -207,6 +209,35 @@ def log_normal_sf(x: float) -> float:
     for k in range(60, 0, -1):
         t = x + k / t
     return -0.5 * x * x - math.log(t) - 0.5 * math.log(2.0 * math.pi)
+
+
+def log_interval_mass(lower: float, upper: float) -> float:
+    """``log P(lower <= N(0, 1) <= upper)``, accurate in the far tails."""
+    if upper <= 0.0:
+        lower, upper = -upper, -lower
+    if lower >= 0.0:
+        log_near = log_normal_sf(lower)
+        far = log_normal_sf(upper) if math.isfinite(upper) else -math.inf
+        return log_near + math.log1p(-math.exp(far - log_near))
+    mass = 0.5 * (math.erfc(-upper / math.sqrt(2.0)) - math.erfc(-lower / math.sqrt(2.0)))
+    return math.log(mass)
+
+
+def uniform_proposal_acceptance(lower: float, upper: float) -> float:
+    """The acceptance rate of rejection from uniform proposals on ``[lower, upper]``.
+
+    A proposal x is kept with probability ``exp((m² - x²)/2)``, m the point of
+    the interval nearest to 0: the rate is ``mass·√(2π)·exp(m²/2) / (upper - lower)``
+    (about ``1/(m·(upper - lower))`` in a far tail, where such a loop never ends).
+    """
+    nearest = 0.0 if lower <= 0.0 <= upper else min(abs(lower), abs(upper))
+    log_rate = (
+        log_interval_mass(lower, upper)
+        + 0.5 * math.log(2 * math.pi)
+        + 0.5 * nearest * nearest
+        - math.log(upper - lower)
+    )
+    return math.exp(min(log_rate, 0.0))
 
 
 def _mills(x: Any) -> Any:

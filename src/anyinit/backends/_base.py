@@ -445,6 +445,13 @@ class Backend:
         xp = self.xp
         mass = normal_cdf(upper) - normal_cdf(lower)
         use_normal = mass >= 0.3
+        if not use_normal and _portable.uniform_proposal_acceptance(lower, upper) < 0.05:
+            # Far tails and long one-sided intervals, where rejection would take
+            # thousands of rounds or never end: the inverse CDF of native uniforms
+            # (the portable stream's total map: central erfinv or the log-domain tail).
+            u = self._native_uniform(rng, (size,), 0.0, 1.0, self.dtype("float32"), device)
+            values = _portable.truncated_from01(xp, u, lower, upper, self.wide_dtype(device))
+            return values if values.dtype == work else xp.astype(values, work)
         # The uniform proposal accepts x with probability exp((m² - x²) / 2),
         # m being the point of the interval nearest to 0.
         nearest = 0.0 if lower <= 0.0 <= upper else min(abs(lower), abs(upper))

@@ -14,6 +14,7 @@ import torch
 
 from .._distributions import BoundedNormal, Normal, Uniform
 from .._dtypes import compute_name, inward_bounds
+from .._portable import truncated_from01, uniform_proposal_acceptance
 from .._typing import Array, Device, DType
 from ._base import Backend, Region
 
@@ -262,6 +263,15 @@ def _trunc_normal_like_torch(
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+    lower, upper = (a - mean) / std, (b - mean) / std
+    if p <= 0.3 and uniform_proposal_acceptance(lower, upper) < 1e-3:
+        # torch's loop would run for thousands of full-tensor rounds, or forever
+        # ([1000σ, 2000σ]): the inverse CDF of torch uniforms instead (total).
+        u = torch.empty(tensor.shape, dtype=torch.float32, device=tensor.device)
+        u.uniform_(generator=generator)
+        values = truncated_from01(_compat_torch(), u, lower, upper, torch.float64)
+        tensor.copy_(values.mul_(std).add_(mean))
+        return
     if p > 0.3:
         lo = tensor.new_tensor(a, device="cpu").item()
         hi = tensor.new_tensor(b, device="cpu").item()
@@ -326,3 +336,9 @@ def _host() -> Backend:
     from . import backend_for_namespace
 
     return backend_for_namespace(array_api_compat.numpy)
+
+
+def _compat_torch() -> Any:
+    import array_api_compat.torch
+
+    return array_api_compat.torch
