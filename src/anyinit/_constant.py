@@ -135,6 +135,8 @@ class Identity(Initializer):
 
     dtype_kinds: ClassVar[tuple[str, ...]] = ("integral", "real floating", "complex floating")
 
+    structured = True
+
     def __init__(self, gain: float = 1.0) -> None:
         self.gain = as_finite_float("gain", gain)
 
@@ -187,6 +189,8 @@ class Dirac(Initializer):
     """
 
     dtype_kinds: ClassVar[tuple[str, ...]] = ("integral", "real floating", "complex floating")
+
+    structured = True
 
     def __init__(self, groups: int = 1) -> None:
         self.groups = as_int("groups", groups, minimum=1)

@@ -279,6 +279,7 @@ class ComplexNormal(Distribution):
     """Circular complex normal with ``E|z|² = scale²`` (real and imaginary parts N(0, scale²/2))."""
 
     scale: float
+    loc: float = 0.0  # a real shift of every value (Keras's `mean` on a complex dtype)
     kind = "complex_normal"
 
     def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
@@ -288,11 +289,13 @@ class ComplexNormal(Distribution):
         real = target.backend.normal(real_rng, shape, 0.0, std, part, target.device)
         imag = target.backend.normal(imag_rng, shape, 0.0, std, part, target.device)
         unit = target.xp.asarray(1j, dtype=target.dtype, device=target.xp_device)
-        return target.xp.astype(real, target.dtype) + unit * target.xp.astype(imag, target.dtype)
+        values = target.xp.astype(real, target.dtype) + unit * target.xp.astype(imag, target.dtype)
+        return values + self.loc if self.loc != 0.0 else values
 
     @property
     def mean(self) -> float:
-        return 0.0
+        """The mean of the real part (the imaginary part's is 0)."""
+        return self.loc
 
     @property
     def std(self) -> float:
@@ -303,14 +306,15 @@ class ComplexNormal(Distribution):
         return 0.0, math.inf
 
     def cdf(self, x: float) -> float:
-        # |z|² / scale² is Exp(1).
+        # |z - loc|² / scale² is Exp(1).
         return 0.0 if x <= 0 else 1 - math.exp(-((x / self.scale) ** 2))
 
     def pdf(self, x: float) -> float:
         return 0.0 if x < 0 else _modulus_pdf(x, self.scale)
 
     def describe(self) -> str:
-        return f"CN(0, {self.scale:.6g}²)"
+        shift = f"{self.loc:.6g} + " if self.loc else ""
+        return f"{shift}CN(0, {self.scale:.6g}²)"
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,9 @@ class Initializer:
     """
 
     dtype_kinds: ClassVar[tuple[str, ...]] = _NUMERIC
+    #: Built from intermediates of other shapes (a QR, an eye): made on the
+    #: backend's working device, then laid out as the target asks (Dask chunks).
+    structured: ClassVar[bool] = False
 
     def __call__(
         self,
@@ -80,6 +83,9 @@ class Initializer:
         self._check_target(dims, target)
         if not target.materializes:
             return target.backend.empty(dims, target.dtype, target.device)
+        if self.structured:
+            values = self._generate(dims, target.working())
+            return target.backend.place(target.backend.as_array(values), target.device)
         if dims == ():  # 0-d results of NumPy arithmetic are scalars, not arrays
             return target.backend.as_array(self._generate(dims, target))
         return self._generate(dims, target)

@@ -86,6 +86,8 @@ class Orthogonal(RandomInitializer):
 
     _size_argument = "gain"
 
+    structured = True
+
     def __init__(self, gain: float = 1.0, seed: Any = None, *, column_axis: int = -1) -> None:
         self.gain = as_finite_float("gain", gain)
         axis = as_axes("column_axis", column_axis)
@@ -174,6 +176,8 @@ class DeltaOrthogonal(RandomInitializer):
 
     dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating", "complex floating")
     _size_argument = "scale"
+
+    structured = True
 
     def __init__(self, scale: float = 1.0, seed: Any = None) -> None:
         self.scale = as_finite_float("scale", scale)

@@ -131,14 +131,8 @@ class RandomNormal(RandomInitializer):
 
     def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
         if kind == "complex floating":
-            return ComplexNormal(self.stddev)
+            return ComplexNormal(self.stddev, self.mean)
         return Normal(self.mean, self.stddev)
-
-    def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
-        values = super()._generate(shape, target)
-        if target.kind == "complex floating" and self.mean != 0.0:
-            values = values + self.mean
-        return values
 
     def get_config(self) -> dict[str, Any]:
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}

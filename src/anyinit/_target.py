@@ -39,6 +39,13 @@ class Target:
         """The device to pass to the namespace's own functions (``xp.zeros`` …)."""
         return self.backend.namespace_device(self.device)
 
+    def working(self) -> Target:
+        """This target on the backend's working device (see ``Backend.working_device``)."""
+        device = self.backend.working_device(self.device)
+        if device is self.device:
+            return self
+        return Target(self.xp, self.backend, device, self.dtype, self.dtype_name)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", kind_of(self.dtype_name))
         object.__setattr__(self, "materializes", self.backend.materializes(self.device))
@@ -101,8 +108,9 @@ def _dtype_for(backend: Backend, dtype: Any) -> tuple[DType, str]:
     name = backend.dtype_name(dtype)
     if name is None:
         msg = (
-            f"`dtype`={dtype!r} is not a dtype of {backend.name}; pass one of its dtype "
-            f"objects or a name such as 'float32'."
+            f"`dtype`={dtype!r} is not one of the {backend.name} dtypes anyinit supports "
+            f"({', '.join(DTYPE_NAMES)}); pass one of those dtype objects or a name such as "
+            "'float32'."
         )
         raise TypeError(msg)
     return backend.dtype(name), name

@@ -16,7 +16,7 @@ from typing import Any
 
 from ._constant import Dirac, check_fill
 from ._distributions import BoundedNormal, Normal, Uniform
-from ._dtypes import check_fits
+from ._dtypes import check_fits, component_name
 from ._fans import calculate_gain, compute_fans
 from ._orthogonal import orthogonal_matrix
 from ._seed import check_seed
@@ -77,7 +77,14 @@ def _target(tensor: Array, function: str, kinds: tuple[str, ...] | None = None) 
             "(shape, like=array) instead."
         )
         raise TypeError(msg)
-    target = resolve_target(like=tensor, dtype=tensor.dtype)
+    try:
+        target = resolve_target(like=tensor, dtype=tensor.dtype)
+    except TypeError:
+        if kinds is not None:
+            raise
+        # A dtype anyinit does not sample in (torch's float8 types): fills and
+        # structured writes are computed in float32 and cast by the write, as torch does.
+        target = resolve_target(like=tensor, dtype="float32")
     if kinds is not None and target.kind not in kinds:
         msg = (
             f"anyinit.{function} needs a floating `tensor`; received one of dtype "
@@ -120,9 +127,32 @@ def _check_bounds_fit(a: Any, b: Any, magnitude: float, target: Target) -> None:
 
 
 def _sample(target: Target, tensor: Array, law: Any, rng: Any) -> Array:
-    if target.materializes and math.prod(tensor.shape) > 0:
+    if not target.materializes or math.prod(tensor.shape) == 0:
+        return tensor
+    if target.kind == "complex floating":
+        _sample_complex(target, tensor, law, rng)
+    else:
         target.backend.sample_into(tensor, law, rng, target)
     return tensor
+
+
+def _sample_complex(target: Target, tensor: Array, law: Any, rng: Any) -> None:
+    """torch's complex ``uniform_`` / ``normal_``: the real and imaginary parts drawn as
+    interleaved real pairs, U(a, b) each, or N(mean, std²/2) each (mean on both parts)."""
+    xp, backend = target.xp, target.backend
+    name = component_name(target.dtype_name)
+    part = Target(xp, backend, target.device, backend.dtype(name), name)
+    if isinstance(law, Normal):
+        law = Normal(law.loc, law.scale / math.sqrt(2.0))
+    view = backend.real_view(tensor)
+    if view is not None:  # the parts in place: the library's own draw (torch's, bit for bit)
+        backend.sample_into(view, law, rng, part)
+        return
+    pairs = law.sample(part, rng, (*tuple(tensor.shape), 2))
+    unit = xp.asarray(1j, dtype=target.dtype, device=target.xp_device)
+    real, imag = pairs[..., 0], pairs[..., 1]
+    values = xp.astype(real, target.dtype) + unit * xp.astype(imag, target.dtype)
+    backend.write(tensor, values)
 
 
 def uniform_(
@@ -153,7 +183,7 @@ def uniform_(
     >>> bool((abs(w) <= 1).all())
     True
     """
-    target = _target(tensor, "uniform_", _FLOATING[:1])
+    target = _target(tensor, "uniform_", _FLOATING)
     low, high = as_finite_float("a", a), as_finite_float("b", b)
     if low > high:
         msg = f"uniform_ expects a <= b; received a={a!r}, b={b!r}."
@@ -191,7 +221,7 @@ def normal_(
     >>> round(float(w.mean()), 1), round(float(w.std()), 1)
     (1.0, 0.5)
     """
-    target = _target(tensor, "normal_", _FLOATING[:1])
+    target = _target(tensor, "normal_", _FLOATING)
     law = Normal(as_finite_float("mean", mean), as_finite_float("std", std, minimum=0.0))
     check_fits("std", std, law.magnitude, target.dtype_name)
     return _sample(target, tensor, law, _rng(target, generator, seed))
@@ -444,7 +474,7 @@ def xavier_uniform_(
     >>> bool(abs(w).max() <= (6 / 384) ** 0.5)
     True
     """
-    target = _target(tensor, "xavier_uniform_", _FLOATING[:1])
+    target = _target(tensor, "xavier_uniform_", _FLOATING)
     fan_in, fan_out = _torch_fans(tensor)
     gain = as_finite_float("gain", gain, minimum=0.0)
     rng = _rng(target, generator, seed)
@@ -484,7 +514,7 @@ def xavier_normal_(
     >>> round(float(w.std()) / (2 / 512) ** 0.5, 1)
     1.0
     """
-    target = _target(tensor, "xavier_normal_", _FLOATING[:1])
+    target = _target(tensor, "xavier_normal_", _FLOATING)
     fan_in, fan_out = _torch_fans(tensor)
     gain = as_finite_float("gain", gain, minimum=0.0)
     rng = _rng(target, generator, seed)
@@ -498,7 +528,7 @@ def xavier_normal_(
 def _kaiming(
     function: str, tensor: Array, a: float, mode: str, nonlinearity: str, generator: Any, seed: Any
 ) -> tuple[Target, float, Any] | None:
-    target = _target(tensor, function, _FLOATING[:1])
+    target = _target(tensor, function, _FLOATING)
     # Every argument is checked before the zero-element no-op (torch skips them).
     slope = as_finite_float("a", a)
     fan = _fan_for_mode(tensor, mode)
@@ -688,7 +718,7 @@ def sparse_(
     >>> (w == 0).sum(axis=0).tolist()
     [3, 3, 3, 3]
     """
-    target = _target(tensor, "sparse_", _FLOATING[:1])
+    target = _target(tensor, "sparse_", _FLOATING)
     if len(tensor.shape) != 2:
         msg = "Only tensors with 2 dimensions are supported"
         raise ValueError(msg)
@@ -702,9 +732,12 @@ def sparse_(
         return tensor
     xp, backend = target.xp, target.backend
     rows, _ = tensor.shape
-    backend.sample_into(tensor, Normal(0.0, std), value_rng, target)
+    _sample(target, tensor, Normal(0.0, std), value_rng)
     zeros = math.ceil(fraction * rows)
-    if zeros:
+    native = backend.sparse_zero_mask(mask_rng, tuple(tensor.shape), zeros, target.device)
+    if native is not None:  # the library's own draw of the positions (torch's randperm)
+        backend.write(tensor, xp.where(native, xp.zeros_like(tensor), tensor))
+    elif zeros:
         keys = backend.uniform(
             mask_rng, tuple(tensor.shape), 0.0, 1.0, backend.dtype("float32"), target.device
         )

@@ -33,10 +33,15 @@ def _is_integer(value: Any) -> bool:
     return True
 
 
+#: No array library indexes more elements than a signed 64-bit integer counts.
+MAX_ELEMENTS = 2**63 - 1
+
+
 def as_shape(shape: Any) -> tuple[int, ...]:
     """Return `shape` as a tuple of non-negative Python ints or raise."""
-    if type(shape) is tuple and all(type(d) is int and d >= 0 for d in shape):
-        return shape  # the common case, without the generic checks below
+    if type(shape) is tuple and all(type(d) is int and 0 <= d < 2**31 for d in shape):
+        if len(shape) < 3 or math.prod(shape) <= MAX_ELEMENTS:
+            return shape  # the common case, without the generic checks below
     if _is_integer(shape):
         dims: Iterable[Any] = (shape,)
     elif isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):
@@ -60,6 +65,12 @@ def as_shape(shape: Any) -> tuple[int, ...]:
             msg = f"`shape` must contain only non-negative ints; received {shape!r}."
             raise ValueError(msg)
         result.append(value)
+    if math.prod(result) > MAX_ELEMENTS:
+        msg = (
+            f"`shape`={shape!r} has more elements than any array library can index "
+            f"(at most 2**63 - 1)."
+        )
+        raise ValueError(msg)
     return tuple(result)
 
 

@@ -125,6 +125,19 @@ class Backend:
             self._wide[device] = f64
         return f64
 
+    def working_device(self, device: Device) -> Device:
+        """Where intermediates of a structured initializer (a QR's input) are made.
+
+        Placements that describe the *result's* layout (Dask chunks) do not fit
+        intermediates of other shapes: an adapter returns a neutral one here and
+        applies the layout in :meth:`place`.
+        """
+        return device
+
+    def place(self, values: Array, device: Device) -> Array:
+        """`values` (made on :meth:`working_device`) laid out as `device` asks."""
+        return values
+
     def materializes(self, device: Device) -> bool:
         """False for devices that hold no data (torch's ``meta``)."""
         return True
@@ -527,6 +540,19 @@ class Backend:
     def sample_into(self, array: Array, law: Any, rng: Any, target: Any) -> None:
         """Fill `array` with draws from the distribution record `law`."""
         self.write(array, law.sample(target, rng, tuple(array.shape)))
+
+    def real_view(self, array: Array) -> Array | None:
+        """A writable real ``(*shape, 2)`` view of a complex array, or None if there is none."""
+        return None
+
+    def sparse_zero_mask(
+        self, rng: Any, shape: tuple[int, int], zeros: int, device: Device
+    ) -> Array | None:
+        """The library's own choice of `zeros` zero rows per column for ``sparse_``, or None.
+
+        None (the default) lets the core draw the positions from `rng`.
+        """
+        return None
 
     # -- linear algebra ---------------------------------------------------------------
 

@@ -90,6 +90,6 @@ def fill_blocks(out: np.ndarray, draw: Callable[[int, int], np.ndarray]) -> np.n
 
 
 def blocks_needed(shape: tuple[int, ...]) -> bool:
-    """Whether an array of `shape` is worth splitting (and fits the 32-bit fast path)."""
-    size = math.prod(shape)
-    return BLOCK < size <= 2**32
+    """Whether an array of `shape` is worth splitting into blocks (at every size above one:
+    a block past 2**32 elements builds its own 64-bit counters, never the whole array's)."""
+    return math.prod(shape) > BLOCK

@@ -67,6 +67,13 @@ class DaskBackend(NumpyDtypes, Backend):
         library = type(like._meta).__module__.partition(".")[0]
         return DaskPlacement("auto" if chunks is None else chunks, library)
 
+    def working_device(self, device: Any) -> DaskPlacement:
+        return DaskPlacement("auto", _placement(device).chunk_library)
+
+    def place(self, values: Array, device: Any) -> Array:
+        chunks = _placement(device).chunks
+        return values if chunks == "auto" else values.rechunk(chunks)
+
     def namespace_device(self, device: Any) -> Any:
         return None  # dask.array's creation functions take no placement
 

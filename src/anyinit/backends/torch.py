@@ -160,6 +160,22 @@ class TorchBackend(Backend):
         low, high = inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), name)
         return values.clamp_(low, high).to(dtype)
 
+    def real_view(self, array: Array) -> Array | None:
+        return torch.view_as_real(array)
+
+    def sparse_zero_mask(
+        self, rng: Any, shape: tuple[int, int], zeros: int, device: Device
+    ) -> Array | None:
+        if rng is not None:
+            return None  # a generator draws the positions too (torch ignores it there)
+        # torch.nn.init.sparse_: one randperm per column from the default CPU
+        # generator, even when no zero is asked for (so its state moves as torch's).
+        rows, cols = shape
+        mask = torch.zeros(shape, dtype=torch.bool)
+        for column in range(cols):
+            mask[torch.randperm(rows)[:zeros], column] = True
+        return mask.to(device)
+
     def qr(self, matrix: Array) -> tuple[Array, Array]:
         q, r = torch.linalg.qr(matrix, mode="reduced")
         return q, r
