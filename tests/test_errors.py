@@ -114,7 +114,7 @@ CALL = [
         "foreign dtype",
         lambda b: ((2, 2), {"dtype": _foreign_dtype(b)}),
         TypeError,
-        r"is not a dtype of",
+        r"is not one of the .* dtypes anyinit supports",
     ),
     (
         "like not an array",

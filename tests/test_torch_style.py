@@ -351,3 +351,90 @@ def test_unseeded_calls_follow_torch_manual_seed(torch_backend, backend):
     torch.manual_seed(7)
     theirs = torch.nn.init.kaiming_uniform_(torch.empty(5, 5))
     assert torch.equal(ours, theirs)
+
+
+# -- torch: the cases real model code hit --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["uniform_", "normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+             "kaiming_normal_"],
+)  # fmt: skip
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_complex_tensors_bit_identical_to_torch(torch_backend, backend, name, dtype):
+    # nn.Linear(8, 8, dtype=torch.complex64) calls kaiming_uniform_ on a complex weight.
+    torch = torch_backend
+    kind = getattr(torch, dtype)
+    ours, theirs = (torch.empty(6, 5, dtype=kind, device=backend.device) for _ in range(2))
+    gen_ours = torch.Generator(device=backend.device).manual_seed(4)
+    gen_theirs = torch.Generator(device=backend.device).manual_seed(4)
+    getattr(anyinit, name)(ours, generator=gen_ours)
+    getattr(torch.nn.init, name)(theirs, generator=gen_theirs)
+    assert torch.equal(ours, theirs)
+    assert torch.equal(gen_ours.get_state(), gen_theirs.get_state())
+
+
+def test_complex_layers_build_with_anyinit_in_place_of_torch_nn_init(torch_backend, backend):
+    torch = torch_backend
+    layer = torch.nn.Linear(8, 8, dtype=torch.complex64)
+    torch.manual_seed(0)
+    anyinit.kaiming_uniform_(layer.weight, a=math.sqrt(5))
+    ours = layer.weight.detach().clone()
+    torch.manual_seed(0)
+    torch.nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5))
+    assert torch.equal(ours, layer.weight)
+
+
+def test_complex_arrays_of_other_backends_get_the_same_law(backend):
+    w = backend.to_numpy(anyinit.normal_(empty(backend, (20000,), "complex64"), 1.0, 2.0, seed=0))
+    assert abs(w.real.mean() - 1.0) < 0.05
+    assert abs(w.imag.mean() - 1.0) < 0.05
+    assert abs(w.real.std() - 2.0 / math.sqrt(2)) < 0.05
+    u = backend.to_numpy(anyinit.uniform_(empty(backend, (5000,), "complex64"), -1.0, 3.0, seed=0))
+    assert u.real.min() >= -1 and u.real.max() <= 3 and u.imag.min() >= -1 and u.imag.max() <= 3
+
+
+def test_sparse_without_generator_matches_torch_and_its_generator_state(torch_backend, backend):
+    torch = torch_backend
+    for sparsity in (0.0, 0.3, 1.0):
+        torch.manual_seed(0)
+        theirs = torch.nn.init.sparse_(torch.empty(7, 5, device=backend.device), sparsity)
+        after_theirs = torch.rand(4)
+        torch.manual_seed(0)
+        ours = anyinit.sparse_(torch.empty(7, 5, device=backend.device), sparsity)
+        assert torch.equal(ours, theirs)
+        assert torch.equal(torch.rand(4), after_theirs)
+
+
+@pytest.mark.parametrize("kind", ["float8_e4m3fn", "float8_e5m2"])
+def test_float8_fills_as_torch(torch_backend, backend, kind):
+    torch = torch_backend
+    dtype = getattr(torch, kind)
+    for name, args in [("zeros_", ()), ("ones_", ()), ("constant_", (2.5,)), ("eye_", ())]:
+        ours = getattr(anyinit, name)(torch.empty(3, 4, dtype=dtype), *args)
+        theirs = getattr(torch.nn.init, name)(torch.empty(3, 4, dtype=dtype), *args)
+        assert torch.equal(ours.float(), theirs.float()), name
+    ours = anyinit.dirac_(torch.empty(2, 2, 3, dtype=dtype))
+    assert torch.equal(
+        ours.float(), torch.nn.init.dirac_(torch.empty(2, 2, 3, dtype=dtype)).float()
+    )
+    with pytest.raises(TypeError, match="not one of the torch dtypes anyinit supports"):
+        anyinit.normal_(torch.empty(2, dtype=dtype))
+
+
+def test_meta_tensor_with_a_cpu_generator_is_a_no_op(torch_backend, backend):
+    torch = torch_backend
+    weight = torch.empty(4, 4, device="meta")
+    assert anyinit.kaiming_uniform_(weight, generator=torch.Generator()) is weight
+
+
+def test_inference_tensors_are_refused_before_any_write(torch_backend, backend):
+    torch = torch_backend
+    with torch.inference_mode():
+        weight = torch.full((3, 3), 7.0)
+    for name in ("normal_", "xavier_uniform_", "zeros_", "orthogonal_"):
+        with pytest.raises(TypeError, match="immutable or read-only"):
+            getattr(anyinit, name)(weight)
+        assert (weight == 7.0).all()
+    with torch.inference_mode():
+        assert anyinit.normal_(weight, seed=0) is weight  # inside inference mode it may write

@@ -532,7 +532,11 @@ def _kaiming(
     # Every argument is checked before the zero-element no-op (torch skips them).
     slope = as_finite_float("a", a)
     fan = _fan_for_mode(tensor, mode)
-    gain = calculate_gain(nonlinearity, slope)
+    try:
+        gain = calculate_gain(nonlinearity, slope)
+    except OverflowError:  # 1 + a² past float64
+        msg = f"`a`={a!r} is too large: the gain sqrt(2 / (1 + a²)) cannot be computed."
+        raise ValueError(msg) from None
     rng = _rng(target, generator, seed)
     if _zero_element_no_op(tensor):
         return None

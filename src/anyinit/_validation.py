@@ -39,9 +39,12 @@ MAX_ELEMENTS = 2**63 - 1
 
 def as_shape(shape: Any) -> tuple[int, ...]:
     """Return `shape` as a tuple of non-negative Python ints or raise."""
-    if type(shape) is tuple and all(type(d) is int and 0 <= d < 2**31 for d in shape):
-        if len(shape) < 3 or math.prod(shape) <= MAX_ELEMENTS:
-            return shape  # the common case, without the generic checks below
+    if (
+        type(shape) is tuple
+        and all(type(d) is int and 0 <= d < 2**31 for d in shape)
+        and (len(shape) < 3 or math.prod(shape) <= MAX_ELEMENTS)
+    ):
+        return shape  # the common case, without the generic checks below
     if _is_integer(shape):
         dims: Iterable[Any] = (shape,)
     elif isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):
