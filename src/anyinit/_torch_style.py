@@ -674,7 +674,8 @@ def orthogonal_(
     if len(tensor.shape) < 2:
         msg = "Only tensors with 2 or more dimensions are supported"
         raise ValueError(msg)
-    check_fits("gain", gain, abs(as_finite_float("gain", gain)), target.dtype_name)
+    gain = as_finite_float("gain", gain)
+    check_fits("gain", gain, abs(gain), target.dtype_name)
     rng = _rng(target, generator, seed)
     if math.prod(tensor.shape) == 0 or not target.materializes:
         return tensor
@@ -730,7 +731,8 @@ def sparse_(
     if fraction > 1:
         msg = f"`sparsity` must be in [0, 1]; received sparsity={sparsity!r}."
         raise ValueError(msg)
-    check_fits("std", std, 6 * as_finite_float("std", std, minimum=0.0), target.dtype_name)
+    std = as_finite_float("std", std, minimum=0.0)
+    check_fits("std", std, 6 * std, target.dtype_name)
     value_rng, mask_rng = independent_streams(_rng(target, generator, seed), 2)
     if not target.materializes or math.prod(tensor.shape) == 0:
         return tensor

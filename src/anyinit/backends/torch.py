@@ -257,7 +257,11 @@ class TorchBackend(Backend):
     def _sample_native(self, array: Array, law: Any, rng: Any, target: Any) -> None:
         kind = type(law)
         if kind is Uniform:
-            array.uniform_(law.low, law.high, generator=rng)
+            # torch draws in the dtype from the exact bounds, so its rounding can cross
+            # them (bfloat16 xavier_uniform_, bounds below float32's resolution): the
+            # clamp changes nothing wherever torch is inside [low, high].
+            low, high = inward_bounds(law.low, law.high, self._name_of(array.dtype))
+            array.uniform_(law.low, law.high, generator=rng).clamp_(low, high)
         elif kind is Normal:
             array.normal_(law.loc, law.scale, generator=rng)
         elif kind is BoundedNormal:
