@@ -170,6 +170,8 @@ def test_in_place_calls_write_correctly_or_leave_the_array_untouched(
         return
     assert np.isfinite(values).all(), (name, kwargs, shape, dtype)
     if name == "uniform_" and values.size and not np.iscomplexobj(values):
-        assert values.min() >= float(kwargs["a"]) and values.max() <= float(kwargs["b"])
+        assert values.min() >= float(kwargs["a"])
+        assert values.max() <= float(kwargs["b"])
     if name == "trunc_normal_" and values.size:
-        assert values.min() >= float(kwargs["a"]) and values.max() <= float(kwargs["b"])
+        assert values.min() >= float(kwargs["a"])
+        assert values.max() <= float(kwargs["b"])
