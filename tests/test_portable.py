@@ -184,3 +184,18 @@ def test_native_generators_still_use_the_native_stream(backend, like):
     portable = anyinit.RandomUniform(0.0, 1.0, seed=3)((1000,))
     assert not np.array_equal(values, portable)
     assert math.isclose(values.mean(), 0.5, abs_tol=0.05)
+
+
+def test_random_uniform_equals_jax_wherever_jax_is_inside(backend, like):
+    """The README's claim: bit for bit, except where JAX's value leaves [minval, maxval]."""
+    jax = pytest.importorskip("jax")
+    shape = (500, 400)
+    reference = np.asarray(
+        jax.random.uniform(jax.random.key(0), shape, "float32", minval=-0.05, maxval=0.05)
+    )
+    ours = backend.to_numpy(anyinit.RandomUniform(-0.05, 0.05, seed=0)(shape, like=like))
+    inside = (reference.astype(np.float64) >= -0.05) & (reference.astype(np.float64) <= 0.05)
+    assert ulps(ours[inside], reference[inside]) == 0
+    assert ours.min() >= -0.05
+    assert ours.max() <= 0.05
+    assert inside.mean() > 0.9999

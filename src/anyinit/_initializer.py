@@ -94,9 +94,10 @@ class Initializer:
         """Reject dtypes (and shapes) this initializer cannot produce."""
         if target.kind not in self.dtype_kinds:
             allowed = " or ".join(self.dtype_kinds)
+            article = "an" if allowed[0] in "aeiou" else "a"
             msg = (
                 f"`dtype`={target.dtype_name!r} is not supported by {type(self).__name__}; "
-                f"it needs a {allowed} dtype."
+                f"it needs {article} {allowed} dtype."
             )
             raise ValueError(msg)
 
