@@ -358,3 +358,20 @@ def test_cli_errors_are_messages_with_status_2(argv, capsys):
     err = capsys.readouterr().err
     assert err.startswith("anyinit sample:")
     assert "Traceback" not in err
+
+
+def test_cli_list_into_a_closed_pipe_is_quiet():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        f'"{sys.executable}" -m anyinit list | head -n 1',
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.stdout.strip()
+    assert "Traceback" not in done.stderr
+    assert "BrokenPipeError" not in done.stderr

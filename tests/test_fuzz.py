@@ -10,6 +10,7 @@ never a value outside the bounds, never a half-written array.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 
 import numpy as np
@@ -22,7 +23,7 @@ hypothesis = pytest.importorskip("hypothesis")
 st = hypothesis.strategies
 given, settings = hypothesis.given, hypothesis.settings
 
-EXAMPLES = 150
+EXAMPLES = int(os.environ.get("ANYINIT_FUZZ_EXAMPLES", "150"))
 
 numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
@@ -107,7 +108,8 @@ def test_out_of_place_calls_give_a_correct_array_or_a_named_error(
     assert backend.dtype_name(w) == dtype
     values = backend.to_numpy(w)
     fill = kwargs.get("value", kwargs.get("gain", 0.0))
-    if not (name in ("Constant", "Identity") and not math.isfinite(float(fill))):
+    non_finite_fill = isinstance(fill, float) and not math.isfinite(fill)
+    if not (name in ("Constant", "Identity") and non_finite_fill):
         assert np.isfinite(values).all(), (name, kwargs, shape, dtype)
     if isinstance(init, RandomInitializer) and values.size and not np.iscomplexobj(values):
         try:
@@ -157,8 +159,9 @@ def test_in_place_calls_write_correctly_or_leave_the_array_untouched(
     tensor = xp.full(shape, 1, dtype=backend.dtype(dtype), device=backend.device)
     try:
         with warnings.catch_warnings():
-            # torch's own warning for kaiming_*_ on zero elements
+            # torch's own warnings: kaiming_*_ on zero elements, a mean far from [a, b]
             warnings.filterwarnings("ignore", "Initializing zero-element tensors is a no-op")
+            warnings.filterwarnings("ignore", "mean is more than 2 std from")
             result = getattr(anyinit, name)(tensor, **kwargs)
     except Exception as error:
         _check_error(error)
@@ -166,7 +169,11 @@ def test_in_place_calls_write_correctly_or_leave_the_array_untouched(
         return
     assert result is tensor
     values = backend.to_numpy(tensor)
-    if name == "constant_" and not math.isfinite(float(kwargs["val"])):
+    if (
+        name == "constant_"
+        and isinstance(kwargs["val"], float)
+        and not math.isfinite(kwargs["val"])
+    ):
         return
     assert np.isfinite(values).all(), (name, kwargs, shape, dtype)
     if name == "uniform_" and values.size and not np.iscomplexobj(values):

@@ -11,7 +11,20 @@ from ._target import Target
 from ._typing import Array
 from ._validation import as_fill_value, as_finite_float, as_int
 
-__all__ = ["Constant", "Dirac", "Identity", "Ones", "Zeros", "at_centre", "check_fill"]
+__all__ = ["Constant", "Dirac", "Identity", "Ones", "Zeros", "at_centre", "check_fill", "fill_for"]
+
+
+def fill_for(value: bool | int | float, kind: str) -> bool | int | float:
+    """The fill `value` as the Python type a library takes for dtypes of `kind`.
+
+    An int beyond int64 (``-2**63 - 1``) is a float to a floating array: libraries
+    convert Python ints through int64 first and overflow.
+    """
+    if kind == "bool":
+        return bool(value)
+    if kind == "integral" or isinstance(value, bool):
+        return int(value) if kind == "integral" else value
+    return float(value)
 
 
 def check_fill(argument: str, value: bool | int | float, name: str) -> None:
@@ -111,7 +124,7 @@ class Constant(Initializer):
         check_fill("value", self.value, target.dtype_name)
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
-        value = int(self.value) if target.kind == "integral" else self.value
+        value = fill_for(self.value, target.kind)
         return target.backend.full(shape, value, target.dtype, target.device)
 
     def get_config(self) -> dict[str, Any]:

@@ -31,9 +31,12 @@ __all__ = [
     "TAIL_START",
     "clamp_open",
     "erfinv",
+    "finite_bounds",
     "in_tail",
     "log_interval_mass",
+    "log_mills",
     "log_normal_sf",
+    "log_sf_ratio",
     "normal",
     "normal_from01",
     "tail",
@@ -176,8 +179,19 @@ def in_tail(lower: float, upper: float) -> bool:
     return lower >= TAIL_START or upper <= -TAIL_START
 
 
+#: Standardised bounds are held inside ±1e30: float32 holds them (and their squares'
+#: halves stay finite in float64), and no draw can tell a bound there from a farther one.
+_FAR = 1e30
+
+
+def finite_bounds(lower: float, upper: float) -> tuple[float, float]:
+    """``(lower, upper)`` held inside ±1e30 standard deviations (``std=1e-300`` gives 1e300)."""
+    return min(max(lower, -_FAR), _FAR), min(max(upper, -_FAR), _FAR)
+
+
 def truncated_from01(xp: Any, u: Array, lower: float, upper: float, wide: Any = None) -> Array:
     """Standard normal on ``[lower, upper]`` from float32 u in [0, 1): total (see the module)."""
+    lower, upper = finite_bounds(lower, upper)
     if in_tail(lower, upper):
         flip = upper <= -TAIL_START
         near, far = (-upper, -lower) if flip else (lower, upper)
@@ -200,15 +214,28 @@ def clamp_open(xp: Any, values: Array, lower: float, upper: float) -> Array:
     return xp.clip(values, inside_low, inside_high)
 
 
-def log_normal_sf(x: float) -> float:
-    """``log P(N(0, 1) > x)``, accurate for every finite x (no underflow in the far tail)."""
+def log_mills(x: float) -> float:
+    """``log(S(x)/φ(x))`` (S the standard normal survival function), stable for every x."""
     if x < 30.0:
-        return math.log(0.5 * math.erfc(x / math.sqrt(2.0)))
-    # S(x) = φ(x) / (x + 1/(x + 2/(x + …))): 60 terms are exact in float64 for x >= 30.
+        sf = 0.5 * math.erfc(x / math.sqrt(2.0))
+        return math.log(sf) + 0.5 * x * x + 0.5 * math.log(2.0 * math.pi)
+    # S(x)/φ(x) = 1/(x + 1/(x + 2/(x + …))): 60 terms are exact in float64 for x >= 30.
     t = x
     for k in range(60, 0, -1):
         t = x + k / t
-    return -0.5 * x * x - math.log(t) - 0.5 * math.log(2.0 * math.pi)
+    return -math.log(t)
+
+
+def log_normal_sf(x: float) -> float:
+    """``log P(N(0, 1) > x)``, accurate for every finite x (no underflow in the far tail)."""
+    return log_mills(x) - 0.5 * x * x - 0.5 * math.log(2.0 * math.pi)
+
+
+def log_sf_ratio(near: float, far: float) -> float:
+    """``log(S(far)/S(near))`` for ``0 <= near <= far`` without cancelling the x²/2 terms."""
+    if not math.isfinite(far):
+        return -math.inf
+    return log_mills(far) - log_mills(near) - 0.5 * (far - near) * (far + near)
 
 
 def log_interval_mass(lower: float, upper: float) -> float:
@@ -216,9 +243,7 @@ def log_interval_mass(lower: float, upper: float) -> float:
     if upper <= 0.0:
         lower, upper = -upper, -lower
     if lower >= 0.0:
-        log_near = log_normal_sf(lower)
-        far = log_normal_sf(upper) if math.isfinite(upper) else -math.inf
-        return log_near + math.log1p(-math.exp(far - log_near))
+        return log_normal_sf(lower) + math.log1p(-math.exp(log_sf_ratio(lower, upper)))
     mass = 0.5 * (math.erfc(-upper / math.sqrt(2.0)) - math.erfc(-lower / math.sqrt(2.0)))
     return math.log(mass)
 
@@ -230,14 +255,13 @@ def uniform_proposal_acceptance(lower: float, upper: float) -> float:
     the interval nearest to 0: the rate is ``mass·√(2π)·exp(m²/2) / (upper - lower)``
     (about ``1/(m·(upper - lower))`` in a far tail, where such a loop never ends).
     """
-    nearest = 0.0 if lower <= 0.0 <= upper else min(abs(lower), abs(upper))
-    log_rate = (
-        log_interval_mass(lower, upper)
-        + 0.5 * math.log(2 * math.pi)
-        + 0.5 * nearest * nearest
-        - math.log(upper - lower)
-    )
-    return math.exp(min(log_rate, 0.0))
+    if lower < 0.0 < upper:
+        log_rate = log_interval_mass(lower, upper) + 0.5 * math.log(2 * math.pi)
+    else:
+        near, far = (-upper, -lower) if upper <= 0.0 else (lower, upper)
+        # mass·√(2π)·exp(near²/2) = (S(near)/φ(near))·(1 - S(far)/S(near)): no x² terms.
+        log_rate = log_mills(near) + math.log1p(-math.exp(log_sf_ratio(near, far)))
+    return math.exp(min(log_rate - math.log(upper - lower), 0.0))
 
 
 def _mills(x: Any) -> Any:
@@ -259,7 +283,7 @@ def tail(xp: Any, u: Array, near: float, far: float) -> Array:
     quadratic part. Every step is finite for every u in [0, 1), however far
     the tail (float32 arithmetic; the constants in float64).
     """
-    r = math.exp(log_normal_sf(far) - log_normal_sf(near)) if math.isfinite(far) else 0.0
+    r = math.exp(log_sf_ratio(near, far))
     a = float(_F32(near))
     floor = a if a >= near else float(np.nextafter(_F32(near), _F32(np.inf)))
     log_m_near = float(_F32(math.log(_mills(near))))

@@ -14,7 +14,7 @@ import math
 import warnings
 from typing import Any
 
-from ._constant import Dirac, check_fill
+from ._constant import Dirac, check_fill, fill_for
 from ._distributions import BoundedNormal, Normal, Uniform
 from ._dtypes import check_fits, component_name
 from ._fans import calculate_gain, compute_fans
@@ -312,7 +312,7 @@ def constant_(tensor: Array, val: float) -> Array:
     value = as_fill_value("val", val)
     check_fill("val", value, target.dtype_name)
     if target.materializes:
-        target.backend.fill(tensor, value)
+        target.backend.fill(tensor, fill_for(value, target.kind))
     return tensor
 
 

@@ -41,6 +41,7 @@ def truncated_from01(u: Array, lower: float, upper: float) -> Array:
     and erfinv, the same fusion), bit for bit, with u kept off ±1; far tails
     take :func:`anyinit._portable.tail`.
     """
+    lower, upper = _portable.finite_bounds(lower, upper)
     if _portable.in_tail(lower, upper):
         return _portable.truncated_from01(jnp, u, lower, upper)
     sqrt2 = np.float32(np.sqrt(2))

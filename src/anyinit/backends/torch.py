@@ -76,6 +76,10 @@ class TorchBackend(Backend):
                 raise ValueError(msg) from None
         return resolved
 
+    def wide_dtype(self, device: Device) -> DType | None:
+        # MPS has no float64: the portable uniform then takes two float32 roundings.
+        return None if torch.device(device).type == "mps" else torch.float64
+
     def is_mutable(self, array: Array) -> bool:
         # An inference tensor cannot be written outside inference mode: say so before
         # anything is written (torch writes, then raises).
