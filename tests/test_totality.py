@@ -156,7 +156,7 @@ def test_central_truncated_equals_jax_where_jax_is_inside(backend, all_uniforms,
     host_u = np.arange(2**23, dtype=np.float32) * np.float32(2.0**-23)
     reference, at_end = _jax_construction(host_u, lower, upper)
     ours = _host(backend, _truncated(backend, target, xp, u, lower, upper)).astype(np.float32)
-    from tests.test_portable import ulps
+    from test_portable import ulps
 
     bound = 0 if backend.name == "jax" else 4
     assert ulps(ours[~at_end], reference[~at_end]) <= bound
