@@ -113,7 +113,7 @@ def test_out_of_place_calls_give_a_correct_array_or_a_named_error(
         assert np.isfinite(values).all(), (name, kwargs, shape, dtype)
     if isinstance(init, RandomInitializer) and values.size and not np.iscomplexobj(values):
         try:
-            law = init.distribution(shape)
+            law = init.law(shape)
         except NotImplementedError:
             return
         low, high = law.bounds

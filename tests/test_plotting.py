@@ -65,7 +65,7 @@ def test_density_is_the_derivative_of_the_cdf(law):
 @pytest.mark.parametrize(("shape", "column_axis"), [((48, 48), -1), ((20, 90), -1), ((6, 5, 4), 0)])
 def test_orthogonal_entries_follow_the_sphere_coordinate_law(backend, shape, column_axis):
     init = anyinit.Orthogonal(gain=1.5, seed=11, column_axis=column_axis)
-    law = init.distribution(shape)
+    law = init.law(shape)
     values = np.concatenate(
         [backend.to_numpy(init(shape, "float64", like=backend.like("float64"))).ravel()]
         + [
@@ -89,12 +89,12 @@ def test_orthogonal_entries_follow_the_sphere_coordinate_law(backend, shape, col
 
 def test_sparse_and_delta_orthogonal_describe_their_exact_zeros(backend):
     sparse = anyinit.Sparse(sparsity=0.3, stddev=0.2, seed=0)
-    law = sparse.distribution((10, 40))
+    law = sparse.law((10, 40))
     values = backend.to_numpy(sparse((10, 40), like=backend.like()))
     assert law.zero_fraction == 0.3
     assert float(np.mean(values == 0)) == pytest.approx(law.zero_fraction)
     assert law.std == pytest.approx(math.sqrt(0.7) * 0.2)
-    delta = anyinit.DeltaOrthogonal(seed=0).distribution((3, 3, 8, 16))
+    delta = anyinit.DeltaOrthogonal(seed=0).law((3, 3, 8, 16))
     assert delta.zero_fraction == pytest.approx(8 / 9)
     assert delta.law.dimension == 16
 
@@ -110,7 +110,7 @@ def test_histogram_figure_draws_every_sample_and_the_density(backend, name):
     from anyinit._plotting import histogram_figure
 
     shape = (64, 32)
-    law = init.distribution(shape)
+    law = init.law(shape)
     samples = {f"{backend.name} under test": init(shape, like=backend.like()), "numpy": init(shape)}
     figure = histogram_figure(samples, law, title=name)
     (axes,) = figure.axes

@@ -153,7 +153,7 @@ def test_issue_example():
     init = anyinit.get(
         {"class_name": "VarianceScaling", "config": {"scale": 2.0, "mode": "fan_out"}}
     )
-    assert (init.scale, init.mode, init.distribution_name) == (2.0, "fan_out", "truncated_normal")
+    assert (init.scale, init.mode, init.distribution) == (2.0, "fan_out", "truncated_normal")
     assert anyinit.deserialize(anyinit.serialize(init)) == init
 
 
@@ -205,3 +205,15 @@ def test_keras_axes_give_keras_fans():
     keras_fans = pytest.importorskip("keras.src.initializers.random_initializers").compute_fans
     init = anyinit.VarianceScaling(input_axes=[0, 1], output_axes=[2])
     assert init.fans((4, 3, 5, 2)) == keras_fans((4, 3, 5, 2), input_axes=[0, 1], output_axes=[2])
+
+
+def test_keras_attributes_read_as_in_keras():
+    init = anyinit.VarianceScaling(2.0, "fan_out", distribution="uniform", seed=3)
+    assert (init.scale, init.mode, init.distribution, init.seed) == (2.0, "fan_out", "uniform", 3)
+    assert anyinit.VarianceScaling(distribution="normal").distribution == "truncated_normal"
+    assert anyinit.GlorotUniform().distribution == "uniform"
+    assert (anyinit.RandomUniform(-1, 1).minval, anyinit.RandomUniform(-1, 1).maxval) == (-1, 1)
+    assert (anyinit.TruncatedNormal(0.5, 2.0).mean, anyinit.TruncatedNormal(0.5, 2.0).stddev) == (
+        0.5,
+        2.0,
+    )

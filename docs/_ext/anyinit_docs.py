@@ -175,7 +175,7 @@ class GalleryDirective(SphinxDirective):
             init = entry.initializer()
             samples = {label: init(entry.shape, entry.dtype, xp=xp) for xp, label in backends}
             kind = "complex floating" if entry.dtype.startswith("complex") else "real floating"
-            law = init.distribution(entry.shape, kind)
+            law = init.law(entry.shape, kind)
             title = f"{entry.code}({entry.shape}, {entry.dtype!r})"
             figure = histogram_figure(samples, law, title=title)
             figure.savefig(out / f"{entry.slug}.png", dpi=100)

@@ -81,7 +81,7 @@ def _law(init: Any, shape: tuple[int, ...], kind: str) -> Distribution | None:
     if not isinstance(init, RandomInitializer):
         return None
     try:
-        return init.distribution(shape, kind)
+        return init.law(shape, kind)
     except NotImplementedError:
         return None
 

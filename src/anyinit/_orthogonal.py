@@ -109,13 +109,13 @@ class Orthogonal(RandomInitializer):
             msg = f"`column_axis`={self.column_axis} is out of range for shape={shape}."
             raise ValueError(msg)
 
-    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+    def law(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
         """The law of each entry (the matrix itself is drawn jointly, by QR).
 
         Examples
         --------
         >>> import anyinit
-        >>> anyinit.Orthogonal(gain=2.0).distribution((100, 400)).std
+        >>> anyinit.Orthogonal(gain=2.0).law((100, 400)).std
         0.1
         """
         if kind != "real floating":
@@ -198,7 +198,7 @@ class DeltaOrthogonal(RandomInitializer):
             )
             raise ValueError(msg)
 
-    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+    def law(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
         """The law of each entry: zeros off the centre tap, an orthogonal matrix on it."""
         if kind != "real floating":
             msg = "the law of one entry is described for real dtypes only"

@@ -74,7 +74,7 @@ def histogram_figure(
         Label (e.g. the backend's name) to the drawn weights, of any library.
         Complex weights are shown by their modulus.
     law : Distribution
-        The exact law of each entry, from ``initializer.distribution(shape)``.
+        The exact law of each entry, from ``initializer.law(shape)``.
         For a law with exact zeros (``Sparse``, ``DeltaOrthogonal``), the
         histogram shows the non-zero entries and the legend the zero fraction.
     title : str
@@ -92,7 +92,7 @@ def histogram_figure(
     >>> import anyinit
     >>> from anyinit._plotting import histogram_figure
     >>> init = anyinit.he_uniform(seed=0)
-    >>> law = init.distribution((256, 128))
+    >>> law = init.law((256, 128))
     >>> figure = histogram_figure({"numpy": init((256, 128))}, law, title="he_uniform")
     >>> len(figure.axes)
     1

@@ -78,8 +78,11 @@ class RandomInitializer(Initializer):
         self.seed = check_seed(seed)
         self._laws: dict[tuple[tuple[int, ...], str], Distribution] = {}
 
-    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
-        """The distribution this initializer samples for `shape` and a dtype kind."""
+    def law(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+        """The law (a distribution record) this initializer samples for `shape` and a dtype kind.
+
+        Named `law` because Keras's `distribution` attribute is a string on `VarianceScaling`.
+        """
         raise NotImplementedError
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
@@ -87,7 +90,7 @@ class RandomInitializer(Initializer):
         # Parameters depend only on the shape and the dtype kind: compute them once.
         law = self._laws.get((shape, target.kind))
         if law is None:
-            law = self.distribution(shape, target.kind)
+            law = self.law(shape, target.kind)
             if len(self._laws) < 64:
                 self._laws[shape, target.kind] = law
         if law.magnitude > 6.5e4:  # only then can a dtype overflow (float16's max is 65504)
@@ -129,7 +132,7 @@ class RandomNormal(RandomInitializer):
         self.stddev = as_finite_float("stddev", stddev, minimum=0.0)
         super().__init__(seed)
 
-    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+    def law(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
         if kind == "complex floating":
             return ComplexNormal(self.stddev, self.mean)
         return Normal(self.mean, self.stddev)
@@ -168,7 +171,7 @@ class RandomUniform(RandomInitializer):
             raise ValueError(msg)
         super().__init__(seed)
 
-    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+    def law(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
         return Uniform(self.minval, self.maxval)
 
     def get_config(self) -> dict[str, Any]:
@@ -204,7 +207,7 @@ class TruncatedNormal(RandomInitializer):
         self.stddev = as_finite_float("stddev", stddev, minimum=0.0)
         super().__init__(seed)
 
-    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+    def law(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
         return _TruncatedNormalLaw(self.mean, self.stddev)
 
     def get_config(self) -> dict[str, Any]:
@@ -279,7 +282,7 @@ class VarianceScaling(RandomInitializer):
             distribution = distribution.lower()
             if distribution == "normal":
                 distribution = "truncated_normal"
-        self.distribution_name = check_choice(
+        self.distribution = check_choice(
             "distribution", distribution, (*_DISTRIBUTIONS, "normal")
         )
         self.in_axis = as_axes("in_axis", in_axis)
@@ -308,7 +311,7 @@ class VarianceScaling(RandomInitializer):
         # Keras clamps so that zero-sized weights never divide by zero.
         return self.scale / max(1.0, n)
 
-    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+    def law(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
         # Scales in float32 arithmetic, as jax.nn.initializers computes them, so
         # that integer seeds reproduce JAX's weights to the last bit or two.
         exact = self.variance(shape)
@@ -316,11 +319,11 @@ class VarianceScaling(RandomInitializer):
         variance = np.float32(exact)
         root = np.sqrt(variance)
         complex_ = kind == "complex floating"
-        if self.distribution_name == "truncated_normal":
+        if self.distribution == "truncated_normal":
             if complex_:
                 return ComplexTruncatedNormal(float(root / np.float32(COMPLEX_TRUNCATED_STD)))
             return _TruncatedNormalLaw(0.0, float(root / np.float32(TRUNCATED_STD)))
-        if self.distribution_name == "untruncated_normal":
+        if self.distribution == "untruncated_normal":
             return ComplexNormal(float(root)) if complex_ else Normal(0.0, float(root))
         if complex_:
             return ComplexUniformDisk(float(np.sqrt(np.float32(2) * variance)))
@@ -331,7 +334,7 @@ class VarianceScaling(RandomInitializer):
         config: dict[str, Any] = {
             "scale": self.scale,
             "mode": self.mode,
-            "distribution": self.distribution_name,
+            "distribution": self.distribution,
             "seed": self.seed,
         }
         config.update(self._axes_config())

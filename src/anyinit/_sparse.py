@@ -55,7 +55,7 @@ class Sparse(RandomInitializer):
             msg = f"Sparse needs a 2-D shape; received shape={shape} of rank {len(shape)}."
             raise ValueError(msg)
 
-    def distribution(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
+    def law(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
         """The law of each entry: ``ceil(sparsity · rows) / rows`` zeros, else N(0, stddev²)."""
         rows = shape[0] if shape else 1
         zeros = self._zeros_per_column(rows) / rows if rows else 0.0
