@@ -7,6 +7,7 @@ pytest (``nox -s tests-torch -- --device cuda``).
 
 from __future__ import annotations
 
+import runpy
 import shutil
 import subprocess
 
@@ -18,8 +19,10 @@ nox.options.default_venv_backend = "virtualenv"
 nox.options.error_on_missing_interpreters = True
 
 PROJECT = nox.project.load_toml("pyproject.toml")
-BACKENDS = ("numpy", "torch", "array_api_strict", "jax", "dask", "cupy")
-NEEDS_GPU = frozenset({"cupy"})
+# The one table of built-in backends (plain data: read without anyinit installed).
+_BUILTIN = runpy.run_path("src/anyinit/backends/_builtin.py")
+BACKENDS = tuple(_BUILTIN["BUILTIN"])
+NEEDS_GPU = _BUILTIN["NEEDS_GPU"]
 
 
 def _cuda_device_present() -> bool:

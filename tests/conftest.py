@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-KNOWN_BACKENDS = ("numpy", "torch", "array_api_strict", "jax", "dask", "cupy")
-_MODULES = {"jax": "jax.numpy", "dask": "dask.array"}
+from anyinit.backends._builtin import MODULES
+
+KNOWN_BACKENDS = tuple(MODULES)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -178,7 +179,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     """The backend under test."""
     name = _selected_backend(request.config)
     try:
-        module = importlib.import_module(_MODULES.get(name, name))
+        module = importlib.import_module(MODULES[name])
     except ImportError as error:
         pytest.fail(
             f"backend {name!r} was requested but cannot be imported: {error}", pytrace=False

@@ -17,11 +17,12 @@ from ._initializer import Initializer
 from ._plotting import to_numpy
 from ._serialization import ALIASES, ALL_INITIALIZERS, get
 from ._version import __version__
+from .backends._builtin import MODULES
 
 __all__ = ["main"]
 
-_ALIASES = {"jax": "jax.numpy", "dask": "dask.array"}
-_BACKEND_MODULES = ("numpy", "torch", "cupy", "array_api_strict", "jax.numpy", "dask.array")
+_ALIASES = MODULES
+_BACKEND_MODULES = tuple(MODULES.values())
 
 
 def _info(_: argparse.Namespace) -> int:
@@ -129,7 +130,7 @@ def _sample(args: argparse.Namespace) -> int:
     if not name or not all(part.isidentifier() for part in name.split(".")):
         print(
             f"anyinit sample: --backend {args.backend!r} is not a module name "
-            "(numpy, torch, cupy, jax, dask, array_api_strict, …)",
+            f"({', '.join(MODULES)}, or any Array API namespace module)",
             file=sys.stderr,
         )
         return 2
@@ -216,7 +217,9 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("name", help="initializer name, e.g. glorot_normal (see `anyinit list`)")
     sample.add_argument("--shape", type=int, nargs="+", required=True, help="e.g. --shape 256 128")
     sample.add_argument(
-        "--backend", default="numpy", help="numpy (default), torch, cupy, array_api_strict, …"
+        "--backend",
+        default="numpy",
+        help=f"one of {', '.join(MODULES)} (default numpy), or any Array API namespace module",
     )
     sample.add_argument(
         "--seed", type=int, default=None, help="integer seed (default: fresh entropy)"

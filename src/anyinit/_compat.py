@@ -6,24 +6,6 @@ one-file change, as array-api-extra does.
 
 from __future__ import annotations
 
-from array_api_compat import (
-    array_namespace,
-    device,
-    is_array_api_obj,
-    is_array_api_strict_namespace,
-    is_cupy_namespace,
-    is_jax_namespace,
-    is_numpy_namespace,
-    is_torch_namespace,
-)
+from array_api_compat import array_namespace, device, is_array_api_obj
 
-__all__ = [
-    "array_namespace",
-    "device",
-    "is_array_api_obj",
-    "is_array_api_strict_namespace",
-    "is_cupy_namespace",
-    "is_jax_namespace",
-    "is_numpy_namespace",
-    "is_torch_namespace",
-]
+__all__ = ["array_namespace", "device", "is_array_api_obj"]

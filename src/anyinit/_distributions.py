@@ -50,6 +50,15 @@ class Distribution:
         """Draw an array of `shape` on `target`."""
         raise NotImplementedError
 
+    def sample_into(self, target: Target, array: Array, rng: Any) -> None:
+        """Fill `array` (of `target`'s library, device and dtype) with draws, in place."""
+        if not self._native_into(target, array, rng):
+            target.backend.write(array, self.sample(target, rng, tuple(array.shape)))
+
+    def _native_into(self, target: Target, array: Array, rng: Any) -> bool:
+        """The adapter's own in-place draw, where it has one (torch.nn.init parity)."""
+        return False
+
     @property
     def mean(self) -> float:
         """The exact mean."""
@@ -105,6 +114,10 @@ class Uniform(Distribution):
             return backend._finish(values, self.high, 0.0, clip, target.dtype)
         return backend.uniform(rng, shape, self.low, self.high, target.dtype, target.device)
 
+    def _native_into(self, target: Target, array: Array, rng: Any) -> bool:
+        clip = inward_bounds(self.low, self.high, target.dtype_name)
+        return target.backend.uniform_into(array, self.low, self.high, clip, rng)
+
     @property
     def mean(self) -> float:
         return (self.low + self.high) / 2
@@ -146,6 +159,9 @@ class Normal(Distribution):
     def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
         return target.backend.normal(rng, shape, self.loc, self.scale, target.dtype, target.device)
 
+    def _native_into(self, target: Target, array: Array, rng: Any) -> bool:
+        return target.backend.normal_into(array, self.loc, self.scale, rng)
+
     @property
     def mean(self) -> float:
         return self.loc
@@ -177,9 +193,7 @@ class TruncatedNormal(Distribution):
     kind = "truncated_normal"
 
     def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
-        return target.backend.truncated_normal(
-            rng, shape, self.loc, self.scale, self.lower, self.upper, target.dtype, target.device
-        )
+        return target.backend.truncated_normal(rng, shape, self, target.dtype, target.device)
 
     @property
     def _mass(self) -> float:
@@ -223,25 +237,21 @@ class TruncatedNormal(Distribution):
 
 @dataclass(frozen=True)
 class BoundedNormal(TruncatedNormal):
-    """N(loc, scale²) restricted to the absolute interval ``[a, b]`` (torch's ``trunc_normal_``)."""
+    """N(loc, scale²) restricted to the absolute interval ``[a, b]`` (torch's ``trunc_normal_``).
+
+    ``lower``/``upper`` are derived from `a` and `b` in floating point; the
+    bounds every backend clips to are the user's own `a` and `b`, so that
+    neither is crossed.
+    """
 
     a: float = -2.0
     b: float = 2.0
     kind = "bounded_normal"
 
-    def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
-        # lower/upper were derived from a and b in floating point: the backend
-        # clips to the user's own a and b instead, so that neither is crossed.
-        return target.backend.truncated_normal(
-            rng,
-            shape,
-            self.loc,
-            self.scale,
-            self.lower,
-            self.upper,
-            target.dtype,
-            target.device,
-            bounds=(self.a, self.b),
+    def _native_into(self, target: Target, array: Array, rng: Any) -> bool:
+        clip = inward_bounds(self.a, self.b, target.dtype_name)
+        return target.backend.trunc_normal_into(
+            array, self.loc, self.scale, (self.a, self.b), clip, rng
         )
 
     @classmethod

@@ -10,7 +10,6 @@ from ._validation import as_shape
 
 __all__ = ["Initializer"]
 
-_FLOATING = ("real floating",)
 _NUMERIC = ("bool", "integral", "real floating", "complex floating")
 
 

@@ -18,13 +18,13 @@ __all__ = ["DeltaOrthogonal", "Orthogonal", "orthogonal_matrix"]
 
 
 def orthogonal_matrix(
-    target: Target, rng: Any, rows: int, cols: int, *, draw_as_torch: bool = False
+    target: Target, rng: Any, rows: int, cols: int, *, rows_first: bool = False
 ) -> Array:
     """A Haar-random ``(rows, cols)`` matrix with orthonormal rows or columns.
 
     The QR runs in float32 for 16-bit dtypes (no library has a 16-bit QR)
     and the result is rounded once. Only the smaller side is factorised.
-    With `draw_as_torch`, the Gaussian matrix is drawn ``(rows, cols)`` and
+    With `rows_first`, the Gaussian matrix is drawn ``(rows, cols)`` and
     transposed, in the order ``torch.nn.init.orthogonal_`` draws it.
     """
     xp, backend = target.xp, target.backend
@@ -36,7 +36,7 @@ def orthogonal_matrix(
 
         sub = Target(target.xp, backend, target.device, work, work_name)
         gaussian = ComplexNormal(1.0).sample(sub, rng, (tall, short))
-    elif draw_as_torch:
+    elif rows_first:
         gaussian = backend.normal(rng, (rows, cols), 0.0, 1.0, work, target.device)
         if rows < cols:
             gaussian = xp.matrix_transpose(gaussian)

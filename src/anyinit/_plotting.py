@@ -26,19 +26,9 @@ def to_numpy(array: Any) -> Any:
     """A float64 (or complex128) NumPy copy of an array of any supported library."""
     import numpy as np
 
-    if hasattr(array, "detach"):  # torch: any device and dtype (bfloat16 has no NumPy twin)
-        import torch
+    from ._target import _for_array
 
-        real = array.detach().cpu()
-        return real.to(torch.complex128 if real.is_complex() else torch.float64).numpy()
-    if hasattr(array, "get") and not isinstance(array, np.ndarray):  # cupy
-        array = array.get()
-    if hasattr(array, "compute") and hasattr(array, "dask"):  # dask
-        array = array.compute()
-    try:
-        host = np.asarray(array)
-    except (TypeError, ValueError, RuntimeError):
-        host = np.from_dlpack(array)
+    host = np.asarray(_for_array(array)[1].to_host(array))
     return host.astype(np.complex128 if np.iscomplexobj(host) else np.float64)
 
 

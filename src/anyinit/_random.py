@@ -282,9 +282,7 @@ class VarianceScaling(RandomInitializer):
             distribution = distribution.lower()
             if distribution == "normal":
                 distribution = "truncated_normal"
-        self.distribution = check_choice(
-            "distribution", distribution, (*_DISTRIBUTIONS, "normal")
-        )
+        self.distribution = check_choice("distribution", distribution, (*_DISTRIBUTIONS, "normal"))
         self.in_axis = as_axes("in_axis", in_axis)
         self.out_axis = as_axes("out_axis", out_axis)
         self.batch_axis = as_axes("batch_axis", batch_axis)

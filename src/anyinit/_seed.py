@@ -124,9 +124,9 @@ def _is_int(value: Any) -> bool:
 def check_seed(seed: Any) -> Any:
     """Validate a ``seed`` argument at construction time and return it.
 
-    Native generators cannot be recognised without importing their library,
-    so anything with a library-specific generator type is accepted here and
-    checked against the target backend when the initializer is called.
+    Native generators are recognised by the adapters registered for their
+    library (without importing anything new), and checked against the target
+    backend again when the initializer is called.
     """
     if seed is None or isinstance(seed, SeedGenerator):
         return seed
@@ -142,19 +142,11 @@ def check_seed(seed: Any) -> Any:
     raise TypeError(msg)
 
 
-_NATIVE_GENERATOR_TYPES = frozenset(
-    {
-        ("numpy.random._generator", "Generator"),
-        ("numpy.random.mtrand", "RandomState"),
-        ("torch", "Generator"),
-        ("torch._C", "Generator"),
-        ("cupy.random._generator_api", "Generator"),
-        ("cupy.random._generator", "RandomState"),
-    }
-)
-
-
 def _looks_like_native_generator(seed: Any) -> bool:
-    return any(
-        (cls.__module__, cls.__name__) in _NATIVE_GENERATOR_TYPES for cls in type(seed).__mro__
-    )
+    # A generator's library is imported already (the object exists), so asking
+    # the adapters registered for that library imports nothing new; a third
+    # party's registered adapter is asked the same way.
+    from ._target import adapters_for_library
+
+    library = type(seed).__module__.partition(".")[0]
+    return any(adapter.is_generator(seed) for adapter in adapters_for_library(library))

@@ -7,6 +7,7 @@ is a few dictionary hits rather than an ``array_namespace`` call.
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -14,12 +15,12 @@ from typing import Any
 from . import _compat
 from ._dtypes import DTYPE_NAMES, kind_of
 from ._typing import Array, ArrayNamespace, Device, DType
-from .backends import Backend, backend_for_namespace
+from .backends import Backend, backend_for_namespace, known_backends
+from .backends._builtin import WRAPPED
 
 __all__ = ["Target", "resolve_target"]
 
 _DEFAULT_DTYPE = "float32"
-_WRAPPED = frozenset({"numpy", "torch", "cupy", "dask.array"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ def _for_module(xp: Any) -> tuple[ArrayNamespace, Backend]:
     name = xp.__name__
     found = _BY_MODULE.get(name)
     if found is None:
-        if name in _WRAPPED:
+        if name in WRAPPED:
             namespace: ArrayNamespace = importlib.import_module(f"array_api_compat.{name}")
         elif name.startswith("array_api_compat.") or hasattr(xp, "__array_namespace_info__"):
             namespace = xp
@@ -92,6 +93,19 @@ def _for_module(xp: Any) -> tuple[ArrayNamespace, Backend]:
             raise TypeError(msg)
         found = (namespace, backend_for_namespace(namespace))
         _BY_MODULE[name] = found
+    return found
+
+
+def adapters_for_library(library: str) -> list[Backend]:
+    """The adapters registered for namespaces of the (imported) top-level module `library`."""
+    found = []
+    for name in known_backends():
+        if name.partition(".")[0] != library or library not in sys.modules:
+            continue
+        try:
+            found.append(_for_module(importlib.import_module(name))[1])
+        except (ImportError, TypeError):  # a registered namespace that cannot be used here
+            continue
     return found
 
 
@@ -136,8 +150,9 @@ def resolve_target(
     try:
         if like is not None:
             key: tuple[Any, ...] = (type(like), like.dtype, like.device, xp, device, dtype, chunks)
-            if chunks is None and hasattr(like, "_meta"):  # Dask: the chunk library counts
-                key += (type(like._meta),)
+            found_backend = _BY_TYPE.get(type(like))
+            if found_backend is not None:  # what else of `like` decides (Dask: chunk library)
+                key += (found_backend[1].layout_key(like),)
         else:
             key = (None, xp, device, dtype, chunks)
         found = _RESOLVED.get(key)
@@ -164,10 +179,7 @@ def _resolve(
         if xp is not None and _for_module(xp)[1] is not backend:
             msg = f"`xp`={xp.__name__!r} does not match `like`, which is a {backend.name} array."
             raise ValueError(msg)
-        if hasattr(backend, "placement_of"):  # Dask: chunking and chunk library
-            device = backend.placement_of(like, chunks)
-        else:
-            device = _compat.device(like) if device is None else backend.check_device(device)
+        device = backend.device_of(like, device, chunks)
         if dtype is None:
             like_name = backend.dtype_of(like)
             if like_name is not None and kind_of(like_name) in (
@@ -182,10 +194,7 @@ def _resolve(
             xp = numpy
         namespace, backend = _for_module(xp)
         device = backend.default_device() if device is None else backend.check_device(device)
-        if chunks is not None and hasattr(backend, "placement_of"):
-            device = type(device)(chunks, device.chunk_library)
-    if chunks is not None and not hasattr(backend, "placement_of"):
-        msg = f"`chunks` applies to Dask arrays only; the target library is {backend.name}."
-        raise ValueError(msg)
+        if chunks is not None:
+            device = backend.with_chunks(device, chunks)
     resolved, name = _dtype_for(backend, _DEFAULT_DTYPE if dtype is None else dtype)
     return Target(namespace, backend, device, resolved, name)

@@ -152,8 +152,3 @@ def uniform01_from_bits(xp: ArrayNamespace, bits: Array, device: Device = None) 
     """
     mantissa = bits >> xp.asarray(9, dtype=xp.uint32, device=device)
     return xp.astype(mantissa, xp.float32) * xp.asarray(2.0**-23, dtype=xp.float32, device=device)
-
-
-def describe(key: Any) -> str:
-    """Human-readable key, for messages."""
-    return f"[{key.k0}, {key.k1}]"

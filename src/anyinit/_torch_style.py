@@ -70,7 +70,7 @@ def _target(tensor: Array, function: str, kinds: tuple[str, ...] | None = None) 
     except TypeError:
         msg = f"`tensor` must be an array; {function} received {type(tensor).__name__}."
         raise TypeError(msg) from None
-    if not backend.is_mutable(tensor) or type(tensor).__module__.startswith("jax"):
+    if not backend.is_mutable(tensor):
         msg = (
             f"anyinit.{function} writes in place, but this {type(tensor).__name__} is immutable "
             f"or read-only; use the out-of-place form {_OUT_OF_PLACE[function]}"
@@ -132,7 +132,7 @@ def _sample(target: Target, tensor: Array, law: Any, rng: Any) -> Array:
     if target.kind == "complex floating":
         _sample_complex(target, tensor, law, rng)
     else:
-        target.backend.sample_into(tensor, law, rng, target)
+        law.sample_into(target, tensor, rng)
     return tensor
 
 
@@ -146,7 +146,7 @@ def _sample_complex(target: Target, tensor: Array, law: Any, rng: Any) -> None:
         law = Normal(law.loc, law.scale / math.sqrt(2.0))
     view = backend.real_view(tensor)
     if view is not None:  # the parts in place: the library's own draw (torch's, bit for bit)
-        backend.sample_into(view, law, rng, part)
+        law.sample_into(part, view, rng)
         return
     pairs = law.sample(part, rng, (*tuple(tensor.shape), 2))
     unit = xp.asarray(1j, dtype=target.dtype, device=target.xp_device)
@@ -682,7 +682,7 @@ def orthogonal_(
     xp = target.xp
     rows = tensor.shape[0]
     cols = math.prod(tensor.shape) // rows
-    q = orthogonal_matrix(target, rng, rows, cols, draw_as_torch=True)
+    q = orthogonal_matrix(target, rng, rows, cols, rows_first=True)
     q = xp.reshape(xp.astype(q, target.dtype), tuple(tensor.shape))
     if gain != 1:
         q = q * gain

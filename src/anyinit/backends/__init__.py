@@ -16,18 +16,12 @@ from typing import Any
 
 from .._typing import ArrayNamespace
 from ._base import Backend
+from ._builtin import ADAPTERS
 
 __all__ = ["Backend", "backend_for_namespace", "known_backends", "register_backend"]
 
 # namespace name (as ``xp.__name__``) -> "module:Class" or a factory
-_BUILTIN: dict[str, str] = {
-    "numpy": "anyinit.backends.numpy:NumpyBackend",
-    "torch": "anyinit.backends.torch:TorchBackend",
-    "cupy": "anyinit.backends.cupy:CupyBackend",
-    "jax.numpy": "anyinit.backends.jax:JaxBackend",
-    "dask.array": "anyinit.backends.dask:DaskBackend",
-}
-_REGISTRY: dict[str, str | Callable[[ArrayNamespace], Backend]] = dict(_BUILTIN)
+_REGISTRY: dict[str, str | Callable[[ArrayNamespace], Backend]] = dict(ADAPTERS)
 _CACHE: dict[str, Backend] = {}
 _LOCK = threading.Lock()
 _ENTRY_POINTS_LOADED = False

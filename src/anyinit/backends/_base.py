@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import _portable
-from .._dtypes import DTYPE_NAMES, compute_name, inward_bounds, kind_of
+from .. import _compat, _portable
+from .._dtypes import DTYPE_NAMES, compute_name, inward_bounds
 from .._seed import SeedGenerator
 from .._threefry import StreamKey, key_from_seed
 from .._typing import Array, ArrayNamespace, Device, DType
@@ -124,6 +124,21 @@ class Backend:
         with contextlib.suppress(TypeError):  # an unhashable device is not cached
             self._wide[device] = f64
         return f64
+
+    def device_of(self, like: Array, device: Device, chunks: Any) -> Device:
+        """The device of a result made like `like`; `device`, when given, overrides it."""
+        if chunks is not None:
+            self.with_chunks(device, chunks)
+        return _compat.device(like) if device is None else self.check_device(device)
+
+    def with_chunks(self, device: Device, chunks: Any) -> Device:
+        """`device` with a chunked layout (Dask); other libraries take no `chunks`."""
+        msg = f"`chunks` applies to Dask arrays only; the target library is {self.name}."
+        raise ValueError(msg)
+
+    def layout_key(self, like: Array) -> Any:
+        """What of `like`, beyond its type, dtype and device, decides a result's layout."""
+        return None
 
     def working_device(self, device: Device) -> Device:
         """Where intermediates of a structured initializer (a QR's input) are made.
@@ -241,34 +256,27 @@ class Backend:
         self,
         rng: Any,
         shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        lower: float,
-        upper: float,
+        law: Any,
         dtype: DType,
         device: Device,
-        bounds: tuple[float, float] | None = None,
         region: Region = None,
     ) -> Array:
-        """N(mean, std²) restricted to ``[mean + lower·std, mean + upper·std]``.
+        """Draws of a truncated-normal record `law` (``loc``, ``scale``, standardised
+        ``lower``/``upper`` and absolute ``bounds``) in `dtype`.
 
-        Never returns a value outside the bounds: native draws are rejection
-        sampled, portable ones follow JAX's inverse CDF; both are clipped to
-        the bounds as representable in `dtype`. `bounds`, when given, are the
-        same interval as exact values (the caller's own ``[a, b]``); `region`
-        as in :meth:`uniform`.
+        Never returns a value outside ``law.bounds``: native draws are rejection
+        sampled (or inverted, in far tails), portable ones follow JAX's inverse
+        CDF; both are clipped to the bounds as representable in `dtype`.
+        `region` as in :meth:`uniform`.
         """
-        if not isinstance(rng, StreamKey):
-            return self._native_truncated_normal(
-                rng, shape, mean, std, lower, upper, dtype, device, bounds
-            )
         # The bounds as representable in the *output* dtype, checked now (a lazy
         # backend would otherwise raise only when a chunk is computed).
-        name = self._name_of(dtype)
-        clip = inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), name)
+        clip = inward_bounds(*law.bounds, self._name_of(dtype))
+        if not isinstance(rng, StreamKey):
+            return self.native_truncated_normal(rng, shape, law, clip, dtype, device)
 
         def draw(backend: Backend, *where: Any) -> Array:
-            return backend._portable_truncated(rng, mean, std, lower, upper, clip, *where)
+            return backend._portable_truncated(rng, law, clip, *where)
 
         return self.draw_portable("truncated_normal", shape, dtype, device, region, draw)
 
@@ -323,20 +331,17 @@ class Backend:
     def _portable_truncated(
         self,
         rng: StreamKey,
-        mean: float,
-        std: float,
-        lower: float,
-        upper: float,
+        law: Any,
         clip: tuple[float, float],
         shape: tuple[int, ...],
         dtype: DType,
         device: Device,
         region: Region,
     ) -> Array:
-        values = _portable.truncated_normal(self, rng, shape, lower, upper, device, region)
+        values = _portable.truncated_normal(self, rng, shape, law.lower, law.upper, device, region)
         # Clipping to bounds representable in the output dtype keeps the final
         # rounding inside them.
-        return self._finish(values, std, mean, clip, dtype)
+        return self._finish(values, law.scale, law.loc, clip, dtype)
 
     def _finish(
         self,
@@ -410,40 +415,34 @@ class Backend:
             values += mean
         return self._host_draw(values, dtype, device)
 
-    def _native_truncated_normal(
+    def native_truncated_normal(
         self,
         rng: Any,
         shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        lower: float,
-        upper: float,
+        law: Any,
+        clip: tuple[float, float],
         dtype: DType,
         device: Device,
-        bounds: tuple[float, float] | None = None,
     ) -> Array:
-        """N(mean, std²) restricted to ``[mean + lower·std, mean + upper·std]``.
+        """Draws of the truncated-normal record `law` from a native generator.
 
-        `bounds`, when given, are the same interval as exact values (the
-        caller's own ``[a, b]``), used for the final clip instead of the
-        recomputed ``mean + lower·std``, which may differ in the last bit.
+        `clip` is ``law.bounds`` rounded inward to `dtype` (the final clip, so
+        that neither the scaling nor the rounding can cross the bounds).
 
         Exact rejection sampling: out-of-range draws are redrawn until none is
         left, so no value lies outside the bounds. When the interval holds
         less than 30 % of the normal's mass, proposals come from a uniform on
-        the interval instead of the normal (as torch 2.13 does).
+        the interval instead of the normal (as torch 2.13 does); where that
+        would not converge, the total inverse CDF of native uniforms.
         """
         xp = self.xp
-        name = self._name_of(dtype)
-        work = self.dtype(compute_name(name))
+        work = self.dtype(compute_name(self._name_of(dtype)))
         size = math.prod(shape)
-        flat = self._truncated_standard(rng, size, lower, upper, work, device)
+        flat = self._truncated_standard(rng, size, law.lower, law.upper, work, device)
         values = xp.reshape(flat, shape)
+        std, mean = law.scale, law.loc
         values = values * std + mean if (std != 1.0 or mean != 0.0) else values
-        # Clip to the bounds as representable in the output dtype (rounded inwards),
-        # so that neither the scaling nor the final rounding can cross them.
-        low, high = inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), name)
-        values = xp.clip(values, low, high)
+        values = xp.clip(values, *clip)
         return values if work == dtype else xp.astype(values, dtype)
 
     def _truncated_standard(
@@ -522,6 +521,18 @@ class Backend:
         bits = random_bits(self.xp, key, shape, region, device)
         return uniform01_from_bits(self.xp, bits, device)
 
+    # -- the host -----------------------------------------------------------------------
+
+    def to_host(self, array: Array) -> Any:
+        """A NumPy array with `array`'s values (for the CLI, plots and tests).
+
+        16-bit floats without a NumPy twin may come back as float32.
+        """
+        try:
+            return np.asarray(array)
+        except (TypeError, ValueError, RuntimeError):
+            return np.from_dlpack(array)
+
     # -- in-place writes (the torch.nn.init-style functions) --------------------------
 
     def is_mutable(self, array: Array) -> bool:
@@ -537,9 +548,30 @@ class Backend:
         """Set every element of `array` to `value`."""
         array[...] = value
 
-    def sample_into(self, array: Array, law: Any, rng: Any, target: Any) -> None:
-        """Fill `array` with draws from the distribution record `law`."""
-        self.write(array, law.sample(target, rng, tuple(array.shape)))
+    # Optional in-place draws with the library's own generator (torch.nn.init
+    # parity): return True when done, False to let the core draw and write.
+
+    def uniform_into(
+        self, array: Array, low: float, high: float, clip: tuple[float, float], rng: Any
+    ) -> bool:
+        """Fill `array` with U[low, high) from `rng` in place, clipped to `clip`; or False."""
+        return False
+
+    def normal_into(self, array: Array, mean: float, std: float, rng: Any) -> bool:
+        """Fill `array` with N(mean, std²) from `rng` in place, or return False."""
+        return False
+
+    def trunc_normal_into(
+        self,
+        array: Array,
+        mean: float,
+        std: float,
+        bounds: tuple[float, float],
+        clip: tuple[float, float],
+        rng: Any,
+    ) -> bool:
+        """Fill `array` with N(mean, std²) truncated to `bounds` in place, or return False."""
+        return False
 
     def real_view(self, array: Array) -> Array | None:
         """A writable real ``(*shape, 2)`` view of a complex array, or None if there is none."""
@@ -565,8 +597,3 @@ class Backend:
         """Human-readable list of devices, for ``anyinit info``."""
         info = getattr(self.xp, "__array_namespace_info__", None)
         return [str(d) for d in info().devices()] if info is not None else []
-
-    def kind(self, dtype: DType) -> str | None:
-        """The Array API kind of one of the library's dtypes."""
-        name = self.dtype_name(dtype)
-        return kind_of(name) if name is not None else None

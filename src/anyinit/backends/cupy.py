@@ -98,27 +98,25 @@ class CupyBackend(NumpyDtypes, Backend):
             values += mean
             return values if values.dtype == dtype else values.astype(dtype)
 
-    def _native_truncated_normal(
+    def native_truncated_normal(
         self,
         rng: Any,
         shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        lower: float,
-        upper: float,
+        law: Any,
+        clip: tuple[float, float],
         dtype: DType,
         device: Device,
-        bounds: tuple[float, float] | None = None,
     ) -> Array:
         with device:
-            return super()._native_truncated_normal(
-                rng, shape, mean, std, lower, upper, dtype, device, bounds
-            )
+            return super().native_truncated_normal(rng, shape, law, clip, dtype, device)
 
     def qr(self, matrix: Array) -> tuple[Array, Array]:
         with matrix.device:
             q, r = cupy.linalg.qr(matrix, mode="reduced")
         return q, r
+
+    def to_host(self, array: Array) -> Any:
+        return array.get()
 
     def describe_devices(self) -> list[str]:
         count = cupy.cuda.runtime.getDeviceCount()

@@ -62,10 +62,15 @@ class DaskBackend(NumpyDtypes, Backend):
         )
         raise ValueError(msg)
 
-    def placement_of(self, like: Array, chunks: Any) -> DaskPlacement:
+    def device_of(self, like: Array, device: Any, chunks: Any) -> DaskPlacement:
         """The placement for a result made like `like` (its chunk library)."""
-        library = type(like._meta).__module__.partition(".")[0]
-        return DaskPlacement("auto" if chunks is None else chunks, library)
+        return DaskPlacement("auto" if chunks is None else chunks, _placement_library(like))
+
+    def with_chunks(self, device: Any, chunks: Any) -> DaskPlacement:
+        return DaskPlacement(chunks, _placement(device).chunk_library)
+
+    def layout_key(self, like: Array) -> Any:
+        return _placement_library(like)
 
     def working_device(self, device: Any) -> DaskPlacement:
         return DaskPlacement("auto", _placement(device).chunk_library)
@@ -79,6 +84,10 @@ class DaskBackend(NumpyDtypes, Backend):
 
     def is_mutable(self, array: Array) -> bool:
         return False
+
+    def to_host(self, array: Array) -> Any:
+        values = array.compute()
+        return values.get() if _placement_library(array) == "cupy" else np.asarray(values)
 
     def describe_devices(self) -> list[str]:
         return ["cpu (NumPy chunks)", "CuPy chunks where like= has them"]
@@ -172,6 +181,10 @@ class DaskBackend(NumpyDtypes, Backend):
         # tsqr needs a single chunk across the columns.
         q, r = da.linalg.qr(matrix.rechunk({0: "auto", 1: -1}))
         return q, r
+
+
+def _placement_library(array: Array) -> str:
+    return type(array._meta).__module__.partition(".")[0]
 
 
 def _placement(device: Any) -> DaskPlacement:

@@ -86,17 +86,14 @@ class JaxBackend(NumpyDtypes, Backend):
     def _host_draw(self, values: Any, dtype: DType, device: Device) -> Array:
         return jnp.asarray(values, device=device).astype(dtype)
 
-    def _native_truncated_normal(
+    def native_truncated_normal(
         self,
         rng: Any,
         shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        lower: float,
-        upper: float,
+        law: Any,
+        clip: tuple[float, float],
         dtype: DType,
         device: Device,
-        bounds: tuple[float, float] | None = None,
     ) -> Array:
         # Rejection sampling needs masked writes: draw on the host, then move.
         import array_api_compat.numpy
@@ -104,13 +101,11 @@ class JaxBackend(NumpyDtypes, Backend):
         from . import backend_for_namespace
 
         host = backend_for_namespace(array_api_compat.numpy)
-        values = host._native_truncated_normal(
-            rng, shape, mean, std, lower, upper, np.dtype("float32"), "cpu", bounds
+        f32 = np.dtype("float32")
+        values = host.native_truncated_normal(
+            rng, shape, law, inward_bounds(*law.bounds, "float32"), f32, "cpu"
         )
-        low, high = inward_bounds(
-            *(bounds or (mean + lower * std, mean + upper * std)), self._name_of(dtype)
-        )
-        return jnp.asarray(np.clip(values, low, high), device=device).astype(dtype)
+        return jnp.asarray(np.clip(values, *clip), device=device).astype(dtype)
 
     # The portable stream is JAX's own: let jax.random compute it.
 
@@ -156,26 +151,18 @@ class JaxBackend(NumpyDtypes, Backend):
         self,
         rng: Any,
         shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        lower: float,
-        upper: float,
+        law: Any,
         dtype: DType,
         device: Device,
-        bounds: tuple[float, float] | None = None,
         region: Region = None,
     ) -> Array:
         if not isinstance(rng, StreamKey):
-            return super().truncated_normal(
-                rng, shape, mean, std, lower, upper, dtype, device, bounds, region
-            )
-        clip = inward_bounds(
-            *(bounds or (mean + lower * std, mean + upper * std)), self._name_of(dtype)
-        )
+            return super().truncated_normal(rng, shape, law, dtype, device, region)
+        clip = inward_bounds(*law.bounds, self._name_of(dtype))
         with jax.default_device(device):
             u = jax.random.uniform(_jax_key(rng), shape, jnp.float32)
-            values = truncated_from01(u, lower, upper)
-        return self._finish(_select(values, region), std, mean, clip, dtype)
+            values = truncated_from01(u, law.lower, law.upper)
+        return self._finish(_select(values, region), law.scale, law.loc, clip, dtype)
 
     def describe_devices(self) -> list[str]:
         return [str(d) for d in jax.devices()]

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._dtypes import compute_name, inward_bounds
+from .._dtypes import compute_name
 from .._threefry import counters
 from .._typing import Array, Device, DType
 from ._base import Backend, Region, normal_cdf
@@ -76,37 +76,30 @@ class NumpyBackend(NumpyDtypes, Backend):
         values = uniform01_from_counters(key, high.reshape(-1).copy(), low.reshape(-1).copy())
         return values.reshape(block)
 
-    def _native_truncated_normal(
+    def native_truncated_normal(
         self,
         rng: Any,
         shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        lower: float,
-        upper: float,
+        law: Any,
+        clip: tuple[float, float],
         dtype: DType,
         device: Device,
-        bounds: tuple[float, float] | None = None,
     ) -> Array:
         # Rejection in blocks: masks and redraws stay block-sized, so the peak
         # memory is the output plus one block (one generator: blocks in order).
         size = math.prod(shape)
+        lower, upper = law.lower, law.upper
         if size <= BLOCK:
-            return super()._native_truncated_normal(
-                rng, shape, mean, std, lower, upper, dtype, device, bounds
-            )
+            return super().native_truncated_normal(rng, shape, law, clip, dtype, device)
+        out = np.empty(size, dtype=dtype)
         if normal_cdf(upper) - normal_cdf(lower) < 0.3:  # the uniform-proposal case
-            out = np.empty(size, dtype=dtype)
             for start in range(0, size, BLOCK):
                 stop = min(start + BLOCK, size)
-                out[start:stop] = super()._native_truncated_normal(
-                    rng, (stop - start,), mean, std, lower, upper, dtype, device, bounds
+                out[start:stop] = super().native_truncated_normal(
+                    rng, (stop - start,), law, clip, dtype, device
                 )
             return out.reshape(shape)
-        name = self._name_of(dtype)
-        work = np.dtype(compute_name(name))
-        low, high = inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), name)
-        out = np.empty(size, dtype=dtype)
+        work = np.dtype(compute_name(self._name_of(dtype)))
         for start in range(0, size, BLOCK):
             stop = min(start + BLOCK, size)
             block = rng.standard_normal(stop - start, dtype=work)
@@ -117,9 +110,9 @@ class NumpyBackend(NumpyDtypes, Backend):
                 keep = (fresh >= lower) & (fresh <= upper)
                 block[redo[keep]] = fresh[keep]
                 redo = redo[~keep]
-            block *= std
-            block += mean
-            np.clip(block, low, high, out=block)
+            block *= law.scale
+            block += law.loc
+            np.clip(block, *clip, out=block)
             out[start:stop] = block
         return out.reshape(shape)
 

@@ -5,6 +5,7 @@ Works for CPU, CUDA, MPS and ``meta`` tensors; on ``meta`` nothing is drawn.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -12,8 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from .._distributions import BoundedNormal, Normal, Uniform
-from .._dtypes import compute_name, inward_bounds
+from .._dtypes import compute_name
 from .._portable import truncated_from01, uniform_proposal_acceptance
 from .._typing import Array, Device, DType
 from ._base import Backend, Region
@@ -135,20 +135,17 @@ class TorchBackend(Backend):
     ) -> Array:
         return torch.empty(shape, dtype=dtype, device=device).normal_(mean, std, generator=rng)
 
-    def _native_truncated_normal(
+    def native_truncated_normal(
         self,
         rng: Any,
         shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        lower: float,
-        upper: float,
+        law: Any,
+        clip: tuple[float, float],
         dtype: DType,
         device: Device,
-        bounds: tuple[float, float] | None = None,
     ) -> Array:
-        name = self._name_of(dtype)
-        work = self.dtype(compute_name(name))
+        lower, upper = law.lower, law.upper
+        work = self.dtype(compute_name(self._name_of(dtype)))
         if max(abs(lower), abs(upper)) <= 3.0:
             # Inverse CDF in place (uniform_, erfinv_), as torch did before 2.13: exact
             # for bounds this close, where u stays far from ±1 (torch's outliers came
@@ -159,10 +156,9 @@ class TorchBackend(Backend):
         else:
             flat = self._truncated_standard(rng, math.prod(shape), lower, upper, work, device)
             values = flat.reshape(shape)
-        if std != 1.0 or mean != 0.0:
-            values.mul_(std).add_(mean)
-        low, high = inward_bounds(*(bounds or (mean + lower * std, mean + upper * std)), name)
-        return values.clamp_(low, high).to(dtype)
+        if law.scale != 1.0 or law.loc != 0.0:
+            values.mul_(law.scale).add_(law.loc)
+        return values.clamp_(*clip).to(dtype)
 
     def real_view(self, array: Array) -> Array | None:
         return torch.view_as_real(array)
@@ -183,6 +179,12 @@ class TorchBackend(Backend):
     def qr(self, matrix: Array) -> tuple[Array, Array]:
         q, r = torch.linalg.qr(matrix, mode="reduced")
         return q, r
+
+    def to_host(self, array: Array) -> Any:
+        host = array.detach().cpu()
+        if host.dtype == torch.bfloat16:  # NumPy has no bfloat16
+            host = host.float()
+        return host.resolve_conj().numpy()
 
     def describe_devices(self) -> list[str]:
         devices = ["cpu"]
@@ -247,35 +249,55 @@ class TorchBackend(Backend):
         with torch.no_grad():
             array.fill_(value)
 
-    def sample_into(self, array: Array, law: Any, rng: Any, target: Any) -> None:
-        if not (rng is None or isinstance(rng, torch.Generator)):  # the portable stream
-            super().sample_into(array, law, rng, target)
-            return
-        # no_grad only where autograd is watching: entering it costs ~2 µs a call.
-        if array.requires_grad:
-            with torch.no_grad():
-                self._sample_native(array, law, rng, target)
-        else:
-            self._sample_native(array, law, rng, target)
+    # In-place draws with torch's own generator: the same tensor operations as
+    # torch.nn.init, so the values and the generator state are torch's.
 
-    def _sample_native(self, array: Array, law: Any, rng: Any, target: Any) -> None:
-        kind = type(law)
-        if kind is Uniform:
+    def uniform_into(
+        self, array: Array, low: float, high: float, clip: tuple[float, float], rng: Any
+    ) -> bool:
+        if not _native(rng):
+            return False
+        with _no_grad_if_watched(array):
             # torch draws in the dtype from the exact bounds, so its rounding can cross
             # them (bfloat16 xavier_uniform_, bounds below float32's resolution): the
             # clamp changes nothing wherever torch is inside [low, high].
-            low, high = inward_bounds(law.low, law.high, self._name_of(array.dtype))
-            array.uniform_(law.low, law.high, generator=rng).clamp_(low, high)
-        elif kind is Normal:
-            array.normal_(law.loc, law.scale, generator=rng)
-        elif kind is BoundedNormal:
-            _trunc_normal_like_torch(array, law.loc, law.scale, law.a, law.b, rng)
-            low, high = inward_bounds(law.a, law.b, self._name_of(array.dtype))
+            array.uniform_(low, high, generator=rng).clamp_(*clip)
+        return True
+
+    def normal_into(self, array: Array, mean: float, std: float, rng: Any) -> bool:
+        if not _native(rng):
+            return False
+        with _no_grad_if_watched(array):
+            array.normal_(mean, std, generator=rng)
+        return True
+
+    def trunc_normal_into(
+        self,
+        array: Array,
+        mean: float,
+        std: float,
+        bounds: tuple[float, float],
+        clip: tuple[float, float],
+        rng: Any,
+    ) -> bool:
+        if not _native(rng):
+            return False
+        with _no_grad_if_watched(array):
+            _trunc_normal_like_torch(array, mean, std, *bounds, rng)
             # torch rejects against the bounds cast to the dtype, which can lie
             # outside [a, b]; clamping changes nothing whenever torch is inside.
-            array.clamp_(low, high)
-        else:
-            super().sample_into(array, law, rng, target)
+            array.clamp_(*clip)
+        return True
+
+
+def _native(rng: Any) -> bool:
+    """torch's default generator (None) or a torch.Generator, not the portable stream."""
+    return rng is None or isinstance(rng, torch.Generator)
+
+
+def _no_grad_if_watched(array: Any) -> Any:
+    # no_grad only where autograd is watching: entering it costs ~2 µs a call.
+    return torch.no_grad() if array.requires_grad else contextlib.nullcontext()
 
 
 def _trunc_normal_like_torch(
