@@ -18,7 +18,13 @@ from .._typing import ArrayNamespace
 from ._base import Backend
 from ._builtin import ADAPTERS
 
-__all__ = ["Backend", "backend_for_namespace", "known_backends", "register_backend"]
+__all__ = [
+    "Backend",
+    "backend_for_namespace",
+    "host_backend",
+    "known_backends",
+    "register_backend",
+]
 
 # namespace name (as ``xp.__name__``) -> "module:Class" or a factory
 _REGISTRY: dict[str, str | Callable[[ArrayNamespace], Backend]] = dict(ADAPTERS)
@@ -97,6 +103,13 @@ def _instantiate(spec: str | Callable[[ArrayNamespace], Backend], xp: ArrayNames
     else:
         factory = spec
     return factory(xp)  # type: ignore[no-any-return]
+
+
+def host_backend() -> Backend:
+    """The NumPy adapter: where adapters draw what their library cannot (masked writes)."""
+    import array_api_compat.numpy
+
+    return backend_for_namespace(array_api_compat.numpy)
 
 
 def backend_for_namespace(xp: ArrayNamespace) -> Backend:

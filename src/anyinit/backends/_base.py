@@ -49,6 +49,10 @@ class Backend:
 
     name: str = "generic"
     generator_types: ClassVar[str] = "numpy.random.Generator or RandomState"
+    #: Native truncated normals are drawn in blocks of this many elements (None: at once).
+    rejection_block: ClassVar[int | None] = None
+    #: False for immutable arrays (JAX): native truncated normals are drawn on the host.
+    masked_writes: ClassVar[bool] = True
 
     def __init__(self, xp: ArrayNamespace) -> None:
         self.xp = xp
@@ -231,7 +235,7 @@ class Backend:
                 return backend._portable_uniform(rng, low, high, clip, *where)
 
             return self.draw_portable("uniform", shape, dtype, device, region, draw)
-        return self._native_uniform(rng, shape, *clip, dtype, device)
+        return self.native_uniform(rng, shape, *clip, dtype, device)
 
     def normal(
         self,
@@ -250,7 +254,7 @@ class Backend:
                 return backend._portable_normal(rng, mean, std, *where)
 
             return self.draw_portable("normal", shape, dtype, device, region, draw)
-        return self._native_normal(rng, shape, mean, std, dtype, device)
+        return self.native_normal(rng, shape, mean, std, dtype, device)
 
     def truncated_normal(
         self,
@@ -312,7 +316,7 @@ class Backend:
             # widened could lie outside bounds that float32 cannot represent.
             u = self.xp.astype(self.portable_uniform01(rng, shape, region, device), dtype)
             return self.xp.clip(u * (high - low) + low, *clip)
-        values = _portable.uniform(self, rng, shape, low, high, device, region)
+        values = self.portable_float32("uniform", rng, shape, region, device, (low, high))
         return self._rounded(self.xp.clip(values, *clip), dtype)
 
     def _portable_normal(
@@ -325,7 +329,7 @@ class Backend:
         device: Device,
         region: Region,
     ) -> Array:
-        values = _portable.normal(self, rng, shape, device, region)
+        values = self.portable_float32("normal", rng, shape, region, device, ())
         return self._finish(values, std, mean, None, dtype)
 
     def _portable_truncated(
@@ -338,7 +342,8 @@ class Backend:
         device: Device,
         region: Region,
     ) -> Array:
-        values = _portable.truncated_normal(self, rng, shape, law.lower, law.upper, device, region)
+        bounds = (law.lower, law.upper)
+        values = self.portable_float32("truncated_normal", rng, shape, region, device, bounds)
         # Clipping to bounds representable in the output dtype keeps the final
         # rounding inside them.
         return self._finish(values, law.scale, law.loc, clip, dtype)
@@ -375,12 +380,17 @@ class Backend:
     def _rounded(self, values: Array, dtype: DType) -> Array:
         return values if values.dtype == dtype else self.xp.astype(values, dtype)
 
-    def _host_draw(self, values: Any, dtype: DType, device: Device) -> Array:
+    def from_host(self, values: Any, dtype: DType, device: Device) -> Array:
+        """NumPy (or the generator's own) `values` as an array of this library on `device`."""
         xp = self.xp
         out = xp.asarray(values, device=device)
         return out if out.dtype == dtype else xp.astype(out, dtype)
 
-    def _native_uniform(
+    def on_device(self, device: Device) -> Any:
+        """A context in which the library's generators draw on `device` (CuPy's ``with device``)."""
+        return contextlib.nullcontext()
+
+    def native_uniform(
         self,
         rng: Any,
         shape: tuple[int, ...],
@@ -389,15 +399,16 @@ class Backend:
         dtype: DType,
         device: Device,
     ) -> Array:
-        """Samples of U[low, high) in `dtype` (a real floating dtype)."""
+        """Native U[low, high) draws in `dtype`, the library's own way (NumPy's Generator API)."""
         name = compute_name(self._name_of(dtype))
-        values = rng.random(shape, dtype=np.dtype(name))
-        if (low, high) != (0.0, 1.0):
-            values *= high - low
-            values += low
-        return self._host_draw(values, dtype, device)
+        with self.on_device(device):
+            values = rng.random(shape, dtype=np.dtype(name))
+            if (low, high) != (0.0, 1.0):
+                values *= high - low
+                values += low
+            return self.from_host(values, dtype, device)
 
-    def _native_normal(
+    def native_normal(
         self,
         rng: Any,
         shape: tuple[int, ...],
@@ -406,14 +417,15 @@ class Backend:
         dtype: DType,
         device: Device,
     ) -> Array:
-        """Samples of N(mean, std²) in `dtype` (a real floating dtype)."""
+        """Native N(mean, std²) draws in `dtype`, the library's own way (NumPy's Generator API)."""
         name = compute_name(self._name_of(dtype))
-        values = rng.standard_normal(shape, dtype=np.dtype(name))
-        if std != 1.0:
-            values *= std
-        if mean != 0.0:
-            values += mean
-        return self._host_draw(values, dtype, device)
+        with self.on_device(device):
+            values = rng.standard_normal(shape, dtype=np.dtype(name))
+            if std != 1.0:
+                values *= std
+            if mean != 0.0:
+                values += mean
+            return self.from_host(values, dtype, device)
 
     def native_truncated_normal(
         self,
@@ -433,17 +445,64 @@ class Backend:
         left, so no value lies outside the bounds. When the interval holds
         less than 30 % of the normal's mass, proposals come from a uniform on
         the interval instead of the normal (as torch 2.13 does); where that
-        would not converge, the total inverse CDF of native uniforms.
+        would not converge, the total inverse CDF of native uniforms. Arrays
+        of more than :attr:`rejection_block` elements are drawn block by block
+        (peak memory: the output and one block); libraries without masked
+        writes (:attr:`masked_writes`) draw on the host.
         """
+        if not self.masked_writes:
+            from . import host_backend
+
+            values = host_backend().native_truncated_normal(
+                rng, shape, law, inward_bounds(*law.bounds, "float32"), np.dtype("float32"), "cpu"
+            )
+            return self.from_host(np.clip(values, *clip), dtype, device)
+        size = math.prod(shape)
+        block = self.rejection_block or size
+        with self.on_device(device):
+            if size <= block:
+                return self._truncated_block(rng, shape, law, clip, dtype, device)
+            out = self.empty((size,), dtype, device)
+            for start in range(0, size, block):
+                stop = min(start + block, size)
+                out[start:stop] = self._truncated_block(
+                    rng, (stop - start,), law, clip, dtype, device
+                )
+            return self.xp.reshape(out, shape)
+
+    def _truncated_block(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        law: Any,
+        clip: tuple[float, float],
+        dtype: DType,
+        device: Device,
+    ) -> Array:
         xp = self.xp
         work = self.dtype(compute_name(self._name_of(dtype)))
-        size = math.prod(shape)
-        flat = self._truncated_standard(rng, size, law.lower, law.upper, work, device)
-        values = xp.reshape(flat, shape)
+        values = self.native_truncated_standard(rng, shape, law.lower, law.upper, work, device)
+        if values is None:
+            flat = self._truncated_standard(
+                rng, math.prod(shape), law.lower, law.upper, work, device
+            )
+            values = xp.reshape(flat, shape)
         std, mean = law.scale, law.loc
         values = values * std + mean if (std != 1.0 or mean != 0.0) else values
         values = xp.clip(values, *clip)
         return values if work == dtype else xp.astype(values, dtype)
+
+    def native_truncated_standard(
+        self,
+        rng: Any,
+        shape: tuple[int, ...],
+        lower: float,
+        upper: float,
+        work: DType,
+        device: Device,
+    ) -> Array | None:
+        """The library's own draw of N(0, 1) on ``[lower, upper]``, or None for rejection."""
+        return None
 
     def _truncated_standard(
         self,
@@ -461,7 +520,7 @@ class Backend:
             # Far tails and long one-sided intervals, where rejection would take
             # thousands of rounds or never end: the inverse CDF of native uniforms
             # (the portable stream's total map: central erfinv or the log-domain tail).
-            u = self._native_uniform(rng, (size,), 0.0, 1.0, self.dtype("float32"), device)
+            u = self.native_uniform(rng, (size,), 0.0, 1.0, self.dtype("float32"), device)
             values = _portable.truncated_from01(xp, u, lower, upper, self.wide_dtype(device))
             return values if values.dtype == work else xp.astype(values, work)
         # The uniform proposal accepts x with probability exp((m² - x²) / 2),
@@ -470,11 +529,11 @@ class Backend:
 
         def propose(count: int) -> tuple[Array, Array]:
             if use_normal:
-                candidates = self._native_normal(rng, (count,), 0.0, 1.0, work, device)
+                candidates = self.native_normal(rng, (count,), 0.0, 1.0, work, device)
                 rejected = (candidates < lower) | (candidates > upper)
             else:
-                candidates = self._native_uniform(rng, (count,), lower, upper, work, device)
-                test = self._native_uniform(rng, (count,), 0.0, 1.0, work, device)
+                candidates = self.native_uniform(rng, (count,), lower, upper, work, device)
+                test = self.native_uniform(rng, (count,), 0.0, 1.0, work, device)
                 rejected = (candidates < lower) | (candidates > upper)
                 rejected |= test > xp.exp((nearest * nearest - candidates * candidates) / 2)
             return candidates, rejected
@@ -507,6 +566,29 @@ class Backend:
         return name
 
     # -- the portable stream -------------------------------------------------------
+
+    def portable_float32(
+        self,
+        kind: str,
+        key: StreamKey,
+        shape: tuple[int, ...],
+        region: Region,
+        device: Device,
+        params: tuple[float, ...],
+    ) -> Array:
+        """JAX's float32 construction of the portable stream, before scaling and clipping.
+
+        `kind` is ``"uniform"`` (`params` = low, high), ``"normal"`` or
+        ``"truncated_normal"`` (`params` = the standardised lower, upper). The
+        default computes it from :meth:`portable_uniform01` with
+        :mod:`anyinit._portable`; JAX lets ``jax.random`` do it.
+        """
+        if kind == "normal":
+            return _portable.normal(self, key, shape, device, region)
+        low, high = params
+        if kind == "uniform":
+            return _portable.uniform(self, key, shape, low, high, device, region)
+        return _portable.truncated_normal(self, key, shape, low, high, device, region)
 
     def portable_uniform01(
         self, key: Any, shape: tuple[int, ...], region: tuple[slice, ...] | None, device: Device

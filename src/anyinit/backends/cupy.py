@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import cupy
-import numpy as np
 
-from .._dtypes import compute_name
 from .._typing import Array, Device, DType
 from ._base import Backend
 from ._numpy_dtypes import NumpyDtypes
@@ -66,49 +64,12 @@ class CupyBackend(NumpyDtypes, Backend):
                 generator = self._defaults[device.id] = cupy.random.default_rng()
         return generator
 
-    def _native_uniform(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        low: float,
-        high: float,
-        dtype: DType,
-        device: Device,
-    ) -> Array:
-        work = np.dtype(compute_name(self._name_of(dtype)))
-        with device:
-            values = rng.random(shape, dtype=work)
-            values *= high - low
-            values += low
-            return values if values.dtype == dtype else values.astype(dtype)
+    def on_device(self, device: Device) -> Any:
+        return device  # cupy.cuda.Device is the context that puts draws on it
 
-    def _native_normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        dtype: DType,
-        device: Device,
-    ) -> Array:
-        work = np.dtype(compute_name(self._name_of(dtype)))
-        with device:
-            values = rng.standard_normal(shape, dtype=work)
-            values *= std
-            values += mean
-            return values if values.dtype == dtype else values.astype(dtype)
-
-    def native_truncated_normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        law: Any,
-        clip: tuple[float, float],
-        dtype: DType,
-        device: Device,
-    ) -> Array:
-        with device:
-            return super().native_truncated_normal(rng, shape, law, clip, dtype, device)
+    def from_host(self, values: Any, dtype: DType, device: Device) -> Array:
+        # CuPy's generators already draw on the device.
+        return values if values.dtype == dtype else values.astype(dtype)
 
     def qr(self, matrix: Array) -> tuple[Array, Array]:
         with matrix.device:

@@ -14,7 +14,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _portable
-from .._dtypes import inward_bounds
 from .._threefry import StreamKey
 from .._typing import Array, Device, DType
 from ._base import Backend, Region
@@ -56,6 +55,7 @@ class JaxBackend(NumpyDtypes, Backend):
     """Adapter for ``jax.Array`` on any JAX device."""
 
     name = "jax"
+    masked_writes = False  # immutable arrays: native truncated normals on the host
 
     def _lookup_dtype(self, name: str) -> DType | None:
         if name in _WIDE and jax.dtypes.canonicalize_dtype(np.float64) != np.float64:
@@ -83,86 +83,36 @@ class JaxBackend(NumpyDtypes, Backend):
     def is_mutable(self, array: Array) -> bool:
         return False
 
-    def _host_draw(self, values: Any, dtype: DType, device: Device) -> Array:
+    def from_host(self, values: Any, dtype: DType, device: Device) -> Array:
         return jnp.asarray(values, device=device).astype(dtype)
-
-    def native_truncated_normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        law: Any,
-        clip: tuple[float, float],
-        dtype: DType,
-        device: Device,
-    ) -> Array:
-        # Rejection sampling needs masked writes: draw on the host, then move.
-        import array_api_compat.numpy
-
-        from . import backend_for_namespace
-
-        host = backend_for_namespace(array_api_compat.numpy)
-        f32 = np.dtype("float32")
-        values = host.native_truncated_normal(
-            rng, shape, law, inward_bounds(*law.bounds, "float32"), f32, "cpu"
-        )
-        return jnp.asarray(np.clip(values, *clip), device=device).astype(dtype)
 
     # The portable stream is JAX's own: let jax.random compute it.
 
-    def uniform(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        low: float,
-        high: float,
-        dtype: DType,
-        device: Device,
-        region: Region = None,
+    def portable_uniform01(
+        self, key: Any, shape: tuple[int, ...], region: Region, device: Device
     ) -> Array:
-        if not isinstance(rng, StreamKey):
-            return super().uniform(rng, shape, low, high, dtype, device, region)
-        clip = inward_bounds(low, high, self._name_of(dtype))
         with jax.default_device(device):
-            if self._name_of(dtype) == "float64":
-                u = _select(jax.random.uniform(_jax_key(rng), shape, jnp.float32), region)
-                values = u.astype(dtype) * (high - low) + low
+            return _select(jax.random.uniform(_jax_key(key), shape, jnp.float32), region)
+
+    def portable_float32(
+        self,
+        kind: str,
+        key: StreamKey,
+        shape: tuple[int, ...],
+        region: Region,
+        device: Device,
+        params: tuple[float, ...],
+    ) -> Array:
+        jax_key = _jax_key(key)
+        with jax.default_device(device):
+            if kind == "uniform":
+                values = jax.random.uniform(jax_key, shape, jnp.float32, *params)
+            elif kind == "normal":
+                values = jax.random.normal(jax_key, shape, jnp.float32)
             else:
-                values = jax.random.uniform(_jax_key(rng), shape, jnp.float32, low, high)
-                values = _select(values, region)
-        return jnp.clip(values, *clip).astype(dtype)
-
-    def normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        dtype: DType,
-        device: Device,
-        region: Region = None,
-    ) -> Array:
-        if not isinstance(rng, StreamKey):
-            return super().normal(rng, shape, mean, std, dtype, device, region)
-        with jax.default_device(device):
-            values = jax.random.normal(_jax_key(rng), shape, jnp.float32)
-        return self._finish(_select(values, region), std, mean, None, dtype)
-
-    def truncated_normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        law: Any,
-        dtype: DType,
-        device: Device,
-        region: Region = None,
-    ) -> Array:
-        if not isinstance(rng, StreamKey):
-            return super().truncated_normal(rng, shape, law, dtype, device, region)
-        clip = inward_bounds(*law.bounds, self._name_of(dtype))
-        with jax.default_device(device):
-            u = jax.random.uniform(_jax_key(rng), shape, jnp.float32)
-            values = truncated_from01(u, law.lower, law.upper)
-        return self._finish(_select(values, region), law.scale, law.loc, clip, dtype)
+                u = jax.random.uniform(jax_key, shape, jnp.float32)
+                values = truncated_from01(u, *params)
+        return _select(values, region)
 
     def describe_devices(self) -> list[str]:
         return [str(d) for d in jax.devices()]

@@ -8,10 +8,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._dtypes import compute_name
 from .._threefry import counters
 from .._typing import Array, Device, DType
-from ._base import Backend, Region, normal_cdf
+from ._base import Backend, Region
 from ._numpy_dtypes import NumpyDtypes
 from ._threefry_numpy import (
     BLOCK,
@@ -28,6 +27,8 @@ class NumpyBackend(NumpyDtypes, Backend):
     """Adapter for NumPy arrays (CPU only)."""
 
     name = "numpy"
+    # Rejection in blocks: masks and redraws stay block-sized.
+    rejection_block = BLOCK
     generator_types: ClassVar[str] = "numpy.random.Generator or RandomState"
 
     def as_array(self, values: Any) -> Array:
@@ -48,7 +49,7 @@ class NumpyBackend(NumpyDtypes, Backend):
     def full(self, shape: tuple[int, ...], value: Any, dtype: DType, device: Device) -> Array:
         return np.full(shape, value, dtype=dtype)
 
-    def _host_draw(self, values: Any, dtype: DType, device: Device) -> Array:
+    def from_host(self, values: Any, dtype: DType, device: Device) -> Array:
         return values if values.dtype == dtype else values.astype(dtype)
 
     def qr(self, matrix: Array) -> tuple[Array, Array]:
@@ -75,46 +76,6 @@ class NumpyBackend(NumpyDtypes, Backend):
         block = high.shape
         values = uniform01_from_counters(key, high.reshape(-1).copy(), low.reshape(-1).copy())
         return values.reshape(block)
-
-    def native_truncated_normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        law: Any,
-        clip: tuple[float, float],
-        dtype: DType,
-        device: Device,
-    ) -> Array:
-        # Rejection in blocks: masks and redraws stay block-sized, so the peak
-        # memory is the output plus one block (one generator: blocks in order).
-        size = math.prod(shape)
-        lower, upper = law.lower, law.upper
-        if size <= BLOCK:
-            return super().native_truncated_normal(rng, shape, law, clip, dtype, device)
-        out = np.empty(size, dtype=dtype)
-        if normal_cdf(upper) - normal_cdf(lower) < 0.3:  # the uniform-proposal case
-            for start in range(0, size, BLOCK):
-                stop = min(start + BLOCK, size)
-                out[start:stop] = super().native_truncated_normal(
-                    rng, (stop - start,), law, clip, dtype, device
-                )
-            return out.reshape(shape)
-        work = np.dtype(compute_name(self._name_of(dtype)))
-        for start in range(0, size, BLOCK):
-            stop = min(start + BLOCK, size)
-            block = rng.standard_normal(stop - start, dtype=work)
-            # Redraw only the rejected few (4.6 % for ±2σ), in float32.
-            redo = np.flatnonzero((block < lower) | (block > upper))
-            while redo.size:
-                fresh = rng.standard_normal(redo.size, dtype=work)
-                keep = (fresh >= lower) & (fresh <= upper)
-                block[redo[keep]] = fresh[keep]
-                redo = redo[~keep]
-            block *= law.scale
-            block += law.loc
-            np.clip(block, *clip, out=block)
-            out[start:stop] = block
-        return out.reshape(shape)
 
     def draw_portable(
         self,

@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from .._dtypes import compute_name
 from .._portable import truncated_from01, uniform_proposal_acceptance
 from .._typing import Array, Device, DType
 from ._base import Backend, Region
@@ -113,7 +112,7 @@ class TorchBackend(Backend):
             raise ValueError(msg)
         return rng
 
-    def _native_uniform(
+    def native_uniform(
         self,
         rng: Any,
         shape: tuple[int, ...],
@@ -124,7 +123,7 @@ class TorchBackend(Backend):
     ) -> Array:
         return torch.empty(shape, dtype=dtype, device=device).uniform_(low, high, generator=rng)
 
-    def _native_normal(
+    def native_normal(
         self,
         rng: Any,
         shape: tuple[int, ...],
@@ -135,30 +134,23 @@ class TorchBackend(Backend):
     ) -> Array:
         return torch.empty(shape, dtype=dtype, device=device).normal_(mean, std, generator=rng)
 
-    def native_truncated_normal(
+    def native_truncated_standard(
         self,
         rng: Any,
         shape: tuple[int, ...],
-        law: Any,
-        clip: tuple[float, float],
-        dtype: DType,
+        lower: float,
+        upper: float,
+        work: DType,
         device: Device,
-    ) -> Array:
-        lower, upper = law.lower, law.upper
-        work = self.dtype(compute_name(self._name_of(dtype)))
-        if max(abs(lower), abs(upper)) <= 3.0:
-            # Inverse CDF in place (uniform_, erfinv_), as torch did before 2.13: exact
-            # for bounds this close, where u stays far from ±1 (torch's outliers came
-            # from u rounding to ±1 with bounds at ±100σ, which take the path below).
-            low_u, high_u = math.erf(lower / math.sqrt(2.0)), math.erf(upper / math.sqrt(2.0))
-            values = torch.empty(shape, dtype=work, device=device)
-            values.uniform_(low_u, high_u, generator=rng).erfinv_().mul_(math.sqrt(2.0))
-        else:
-            flat = self._truncated_standard(rng, math.prod(shape), lower, upper, work, device)
-            values = flat.reshape(shape)
-        if law.scale != 1.0 or law.loc != 0.0:
-            values.mul_(law.scale).add_(law.loc)
-        return values.clamp_(*clip).to(dtype)
+    ) -> Array | None:
+        if max(abs(lower), abs(upper)) > 3.0:
+            return None  # rejection (or the total inverse CDF in far tails)
+        # Inverse CDF in place (uniform_, erfinv_), as torch did before 2.13: exact
+        # for bounds this close, where u stays far from ±1 (torch's outliers came
+        # from u rounding to ±1 with bounds at ±100σ, which take rejection instead).
+        low_u, high_u = math.erf(lower / math.sqrt(2.0)), math.erf(upper / math.sqrt(2.0))
+        values = torch.empty(shape, dtype=work, device=device)
+        return values.uniform_(low_u, high_u, generator=rng).erfinv_().mul_(math.sqrt(2.0))
 
     def real_view(self, array: Array) -> Array | None:
         return torch.view_as_real(array)
