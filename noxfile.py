@@ -67,6 +67,17 @@ def tests_portable(session: nox.Session) -> None:
         session.run("pytest", f"--backend={backend}", "tests/test_portable.py", *session.posargs)
 
 
+@nox.session(name="tests-adapter-example", tags=["tests", "cpu"])
+def tests_adapter_example(session: nox.Session) -> None:
+    """The conformance suite against the example third-party adapter, examples/strict_adapter.py."""
+    session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "test"))
+    session.install("-r", "backends/array_api_strict.txt")
+    session.run(
+        "pytest", "--backend=array_api_strict", "--adapter=examples/strict_adapter.py",
+        *session.posargs,
+    )  # fmt: skip
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff on src and tests, mypy (strict) on src."""

@@ -35,6 +35,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="device to test on: cpu (default) or cuda / cuda:N for torch and cupy",
     )
     parser.addoption(
+        "--adapter",
+        default=None,
+        metavar="FILE.py",
+        help="register the adapter a file defines (its register()) before the run: "
+        "the conformance suite then tests that adapter",
+    )
+    parser.addoption(
         "--run-slow",
         action="store_true",
         default=False,
@@ -62,6 +69,15 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("KERAS_BACKEND", "torch" if has_torch else "numpy")
     # The suite uses float64; JAX only has it with x64 on (set before jax is imported).
     os.environ.setdefault("JAX_ENABLE_X64", "1")
+    adapter = config.getoption("--adapter")
+    if adapter:
+        spec = importlib.util.spec_from_file_location("anyinit_test_adapter", adapter)
+        if spec is None or spec.loader is None:
+            raise pytest.UsageError(f"--adapter {adapter!r} is not a Python file")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.register()
+        config.anyinit_adapter = module
 
 
 @dataclass

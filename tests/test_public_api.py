@@ -132,3 +132,43 @@ class TestCommandLine:
         out = self.run("sample", "orthogonal", "--shape", "3")
         assert out.returncode == 2
         assert "at least two-dimensional" in out.stderr
+
+
+def test_the_adapter_under_test_is_the_registered_one(request, backend):
+    module = getattr(request.config, "anyinit_adapter", None)
+    if module is None:
+        pytest.skip("no --adapter given: the built-in adapters are under test")
+    from anyinit._target import resolve_target
+
+    target = resolve_target(like=backend.like())
+    assert type(target.backend).__name__ == module.StrictAdapter.__name__
+
+
+def test_a_third_party_generator_is_accepted_as_seed(monkeypatch):
+    """Native generators are recognised by the registered adapters, not by a fixed list."""
+    import types
+
+    import numpy as np
+
+    from anyinit.backends import Backend
+
+    toylib = types.ModuleType("toylib")
+    toylib.__array_namespace_info__ = lambda: None
+
+    class ToyGenerator:
+        __module__ = "toylib"
+
+    class ToyAdapter(Backend):
+        name = "toylib"
+
+        def is_generator(self, obj):
+            return isinstance(obj, ToyGenerator)
+
+    toylib.ToyGenerator = ToyGenerator
+    monkeypatch.setitem(sys.modules, "toylib", toylib)
+    anyinit.register_backend("toylib", ToyAdapter, replace=True)
+    init = anyinit.RandomNormal(seed=ToyGenerator())
+    assert isinstance(init.seed, ToyGenerator)
+    with pytest.raises(TypeError, match="`seed` must be"):
+        anyinit.RandomNormal(seed=types.SimpleNamespace())
+    assert np.random.default_rng is not None

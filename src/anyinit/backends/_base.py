@@ -33,12 +33,33 @@ def normal_cdf(x: float) -> float:
 
 
 class Backend:
-    """Base adapter: the generic implementation of every operation.
+    """The adapter contract, with defaults for a library that speaks the Array API.
 
-    Subclasses override the native random primitives (:meth:`default_generator`,
-    :meth:`is_generator`, ``_native_uniform``, ``_native_normal``), may
-    supply a faster kernel of the portable stream (:meth:`portable_uniform01`)
-    and may override any other method with a faster native version.
+    An adapter states what its library must supply; everything algorithmic
+    (affine maps, inward-rounded bounds, rejection, the portable stream, the
+    seed policy) is anyinit's core and is not overridden. ``docs/adapters.rst``
+    walks through a complete example (``examples/strict_adapter.py``).
+
+    What a library supplies (override where the default does not fit):
+
+    * dtypes and devices: :meth:`dtype_name`, :meth:`default_device`,
+      :meth:`check_device` (defaults read the namespace and its
+      ``__array_namespace_info__``);
+    * generators: :meth:`is_generator` and :meth:`default_generator` (the one
+      ``seed=None`` uses);
+    * native draws: :meth:`native_uniform` and :meth:`native_normal`, and
+      :meth:`from_host` / :meth:`to_host` to move NumPy values to the device
+      and back (defaults: NumPy's ``Generator`` API and ``asarray``).
+
+    Optional hooks: in-place writes (:meth:`is_mutable`, :meth:`write`,
+    :meth:`fill`, and the library's own in-place draws :meth:`uniform_into`,
+    :meth:`normal_into`, :meth:`trunc_normal_into`), :meth:`qr`,
+    :meth:`on_device`, :meth:`native_truncated_standard`,
+    :attr:`rejection_block`, :attr:`masked_writes`, a fast portable-stream
+    kernel (:meth:`portable_uniform01`, :meth:`portable_float32`), how a
+    portable draw runs over blocks or chunks (:meth:`draw_portable`), and
+    placement (:meth:`device_of`, :meth:`with_chunks`, :meth:`layout_key`,
+    :meth:`working_device`, :meth:`place`).
 
     Parameters
     ----------
