@@ -508,8 +508,11 @@ class Backend:
                 rng, math.prod(shape), law.lower, law.upper, work, device
             )
             values = xp.reshape(flat, shape)
-        std, mean = law.scale, law.loc
-        values = values * std + mean if (std != 1.0 or mean != 0.0) else values
+        # In place: the block is ours, and a library with masked writes has in-place operators.
+        if law.scale != 1.0:
+            values *= law.scale
+        if law.loc != 0.0:
+            values += law.loc
         values = xp.clip(values, *clip)
         return values if work == dtype else xp.astype(values, dtype)
 

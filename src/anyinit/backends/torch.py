@@ -5,7 +5,6 @@ Works for CPU, CUDA, MPS and ``meta`` tensors; on ``meta`` nothing is drawn.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -249,17 +248,23 @@ class TorchBackend(Backend):
     ) -> bool:
         if not _native(rng):
             return False
-        with _no_grad_if_watched(array):
-            # torch draws in the dtype from the exact bounds, so its rounding can cross
-            # them (bfloat16 xavier_uniform_, bounds below float32's resolution): the
-            # clamp changes nothing wherever torch is inside [low, high].
+        # torch draws in the dtype from the exact bounds, so its rounding can cross
+        # them (bfloat16 xavier_uniform_, bounds below float32's resolution): the
+        # clamp changes nothing wherever torch is inside [low, high].
+        if array.requires_grad:  # no_grad only where autograd is watching (~2 µs)
+            with torch.no_grad():
+                array.uniform_(low, high, generator=rng).clamp_(*clip)
+        else:
             array.uniform_(low, high, generator=rng).clamp_(*clip)
         return True
 
     def normal_into(self, array: Array, mean: float, std: float, rng: Any) -> bool:
         if not _native(rng):
             return False
-        with _no_grad_if_watched(array):
+        if array.requires_grad:
+            with torch.no_grad():
+                array.normal_(mean, std, generator=rng)
+        else:
             array.normal_(mean, std, generator=rng)
         return True
 
@@ -274,7 +279,7 @@ class TorchBackend(Backend):
     ) -> bool:
         if not _native(rng):
             return False
-        with _no_grad_if_watched(array):
+        with torch.no_grad():
             _trunc_normal_like_torch(array, mean, std, *bounds, rng)
             # torch rejects against the bounds cast to the dtype, which can lie
             # outside [a, b]; clamping changes nothing whenever torch is inside.
@@ -285,11 +290,6 @@ class TorchBackend(Backend):
 def _native(rng: Any) -> bool:
     """torch's default generator (None) or a torch.Generator, not the portable stream."""
     return rng is None or isinstance(rng, torch.Generator)
-
-
-def _no_grad_if_watched(array: Any) -> Any:
-    # no_grad only where autograd is watching: entering it costs ~2 µs a call.
-    return torch.no_grad() if array.requires_grad else contextlib.nullcontext()
 
 
 def _trunc_normal_like_torch(
