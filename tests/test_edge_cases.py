@@ -19,15 +19,12 @@ import pytest
 
 import anyinit
 from anyinit._cli import main as cli
+from test_torch_style import empty
 
 
 def _mutable(backend, shape, dtype="float32"):
-    if backend.name in ("jax", "dask"):
-        pytest.skip(f"{backend.name} arrays are immutable: the in-place functions raise TypeError")
-    if backend.name == "cupy":
-        with backend.device:
-            return backend.xp.zeros(shape, dtype=backend.dtype(dtype))
-    return backend.xp.zeros(shape, dtype=backend.dtype(dtype), device=backend.device)
+    """A zero-filled mutable array of the backend (the in-place functions' target)."""
+    return anyinit.zeros_(empty(backend, shape, dtype))
 
 
 # -- fills are data ---------------------------------------------------------------------
