@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import json
 import math
 import os
@@ -112,6 +113,12 @@ class _Library:
             return ("float32", "float64")
         return ("float16", "bfloat16", "float32", "float64")
 
+    def available(self, dtype: str) -> bool:
+        """Whether this environment has `dtype` (NumPy's bfloat16 comes from ml_dtypes)."""
+        if dtype != "bfloat16" or self.name in ("torch", "array_api_strict"):
+            return True
+        return importlib.util.find_spec("ml_dtypes") is not None
+
     def like(self, dtype: str) -> Any:
         if self.name == "torch":
             return self.xp.empty((0,), dtype=getattr(self.xp, dtype))
@@ -175,7 +182,8 @@ def _small_shapes_for(name: str) -> list[str]:
 
 
 def _dtypes_for(lib: _Library, shape_name: str) -> tuple[str, ...]:
-    return ("float32",) if shape_name == "large" else lib.dtypes()
+    dtypes = ("float32",) if shape_name == "large" else lib.dtypes()
+    return tuple(dtype for dtype in dtypes if lib.available(dtype))
 
 
 def _conv_layout(name: str, shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -605,7 +605,7 @@ class Backend:
         `kind` is ``"uniform"`` (`params` = low, high), ``"normal"`` or
         ``"truncated_normal"`` (`params` = the standardised lower, upper). The
         default computes it from :meth:`portable_uniform01` with
-        :mod:`anyinit._portable`; JAX lets ``jax.random`` do it.
+        ``anyinit._portable``; JAX lets ``jax.random`` do it.
         """
         if kind == "normal":
             return _portable.normal(self, key, shape, device, region)
