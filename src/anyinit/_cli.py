@@ -15,7 +15,7 @@ from typing import Any
 from ._distributions import Distribution
 from ._initializer import Initializer
 from ._plotting import to_numpy
-from ._serialization import ALIASES, ALL_INITIALIZERS, get
+from ._serialization import ALIASES, ALL_INITIALIZERS, get, snake_case
 from ._version import __version__
 from .backends._builtin import MODULES
 
@@ -69,8 +69,7 @@ def _list(_: argparse.Namespace) -> int:
             names[cls].append(alias)
     width = max(len(cls.__name__) for cls in ALL_INITIALIZERS)
     for cls in ALL_INITIALIZERS:
-        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in cls.__name__).lstrip("_")
-        aliases = ", ".join([snake, *names[cls]])
+        aliases = ", ".join([snake_case(cls.__name__), *names[cls]])
         print(f"{cls.__name__:<{width}}  {_summary(cls)}")
         print(f"{'':<{width}}  names: {aliases}")
     return 0

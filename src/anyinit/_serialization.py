@@ -28,7 +28,7 @@ from ._random import (
 from ._seed import SeedGenerator
 from ._sparse import Sparse
 
-__all__ = ["ALIASES", "ALL_INITIALIZERS", "deserialize", "get", "serialize"]
+__all__ = ["ALIASES", "ALL_INITIALIZERS", "deserialize", "get", "serialize", "snake_case"]
 
 ALL_INITIALIZERS: tuple[type[Initializer], ...] = (
     Constant,
@@ -52,7 +52,8 @@ ALL_INITIALIZERS: tuple[type[Initializer], ...] = (
 )
 
 
-def _snake_case(name: str) -> str:
+def snake_case(name: str) -> str:
+    """``GlorotNormal`` → ``glorot_normal``: the lower-case name of a class."""
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
@@ -72,7 +73,7 @@ ALIASES: dict[str, type[Initializer]] = {
 
 _BY_NAME: dict[str, type[Initializer]] = {
     **{cls.__name__: cls for cls in ALL_INITIALIZERS},
-    **{_snake_case(cls.__name__): cls for cls in ALL_INITIALIZERS},
+    **{snake_case(cls.__name__): cls for cls in ALL_INITIALIZERS},
     **ALIASES,
 }
 
