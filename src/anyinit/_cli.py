@@ -21,9 +21,6 @@ from .backends._builtin import MODULES
 
 __all__ = ["main"]
 
-_ALIASES = MODULES
-_BACKEND_MODULES = tuple(MODULES.values())
-
 
 def _info(_: argparse.Namespace) -> int:
     from .backends import backend_for_namespace, known_backends
@@ -33,7 +30,7 @@ def _info(_: argparse.Namespace) -> int:
         f"registered adapters: {', '.join(known_backends())} (others: generic Array API fallback)"
     )
     print("installed backends:")
-    for module_name in _BACKEND_MODULES:
+    for module_name in MODULES.values():
         try:
             module = importlib.import_module(module_name)
         except Exception as error:
@@ -125,7 +122,7 @@ def _sample(args: argparse.Namespace) -> int:
 
     from ._random import VarianceScaling
 
-    name = _ALIASES.get(args.backend, args.backend)
+    name = MODULES.get(args.backend, args.backend)
     if not name or not all(part.isidentifier() for part in name.split(".")):
         print(
             f"anyinit sample: --backend {args.backend!r} is not a module name "

@@ -22,9 +22,9 @@ def fill_for(value: bool | int | float, kind: str) -> bool | int | float:
     """
     if kind == "bool":
         return bool(value)
-    if kind == "integral" or isinstance(value, bool):
-        return int(value) if kind == "integral" else value
-    return float(value)
+    if kind == "integral":
+        return int(value)
+    return value if isinstance(value, bool) else float(value)
 
 
 def check_fill(argument: str, value: bool | int | float, name: str) -> None:

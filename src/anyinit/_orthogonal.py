@@ -84,8 +84,6 @@ class Orthogonal(RandomInitializer):
 
     dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating", "complex floating")
 
-    _size_argument = "gain"
-
     structured = True
 
     def __init__(self, gain: float = 1.0, seed: Any = None, *, column_axis: int = -1) -> None:
@@ -175,8 +173,6 @@ class DeltaOrthogonal(RandomInitializer):
     """
 
     dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating", "complex floating")
-    _size_argument = "scale"
-
     structured = True
 
     def __init__(self, scale: float = 1.0, seed: Any = None) -> None:

@@ -219,11 +219,8 @@ def log_mills(x: float) -> float:
     if x < 30.0:
         sf = 0.5 * math.erfc(x / math.sqrt(2.0))
         return math.log(sf) + 0.5 * x * x + 0.5 * math.log(2.0 * math.pi)
-    # S(x)/φ(x) = 1/(x + 1/(x + 2/(x + …))): 60 terms are exact in float64 for x >= 30.
-    t = x
-    for k in range(60, 0, -1):
-        t = x + k / t
-    return -math.log(t)
+    # 60 terms of the continued fraction are exact in float64 for x >= 30.
+    return -math.log(_laplace_fraction(x, 60))
 
 
 def log_normal_sf(x: float) -> float:
@@ -264,12 +261,17 @@ def uniform_proposal_acceptance(lower: float, upper: float) -> float:
     return math.exp(min(log_rate - math.log(upper - lower), 0.0))
 
 
+def _laplace_fraction(x: Any, terms: int) -> Any:
+    """``x + 1/(x + 2/(x + 3/(x + …)))`` to `terms` terms, which is ``φ(x)/S(x)``."""
+    t = x
+    for k in range(terms, 0, -1):
+        t = x + float(k) / t
+    return t
+
+
 def _mills(x: Any) -> Any:
     """``x·S(x)/φ(x)`` for x >= 3 (an array or a float), by Laplace's continued fraction."""
-    t = x
-    for k in range(_MILLS_TERMS, 0, -1):
-        t = x + float(k) / t
-    return x / t
+    return x / _laplace_fraction(x, _MILLS_TERMS)
 
 
 def tail(xp: Any, u: Array, near: float, far: float) -> Array:

@@ -313,6 +313,8 @@ class VarianceScaling(RandomInitializer):
         # Scales in float32 arithmetic, as jax.nn.initializers computes them, so
         # that integer seeds reproduce JAX's weights to the last bit or two.
         exact = self.variance(shape)
+        # The parameters are computed in float32 below: refuse, naming `scale`, a variance
+        # whose laws would leave float32 (three uniform limits, ≈5.2σ, as the margin).
         check_fits("scale", self.scale, math.sqrt(3 * exact) * 3, "float32")
         variance = np.float32(exact)
         root = np.sqrt(variance)

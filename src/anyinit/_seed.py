@@ -13,6 +13,8 @@ import operator
 import threading
 from typing import Any
 
+from ._validation import is_integer
+
 __all__ = ["SeedGenerator", "check_seed"]
 
 _MAX_SEED = 2**64
@@ -60,7 +62,7 @@ class SeedGenerator:
     __slots__ = ("_counter", "_lock", "seed")
 
     def __init__(self, seed: int = 0) -> None:
-        if isinstance(seed, SeedGenerator) or not _is_int(seed):
+        if isinstance(seed, SeedGenerator) or not is_integer(seed):
             msg = f"`seed` of a SeedGenerator must be an int; received {seed!r}."
             raise TypeError(msg)
         self.seed = _check_int_seed("seed", seed)
@@ -111,16 +113,6 @@ class SeedGenerator:
         self._lock = threading.Lock()
 
 
-def _is_int(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    try:
-        operator.index(value)
-    except TypeError:
-        return False
-    return True
-
-
 def check_seed(seed: Any) -> Any:
     """Validate a ``seed`` argument at construction time and return it.
 
@@ -130,7 +122,7 @@ def check_seed(seed: Any) -> Any:
     """
     if seed is None or isinstance(seed, SeedGenerator):
         return seed
-    if _is_int(seed):
+    if is_integer(seed):
         return _check_int_seed("seed", seed)
     if _looks_like_native_generator(seed):
         return seed

@@ -65,7 +65,7 @@ class Sparse(RandomInitializer):
         return math.ceil(self.sparsity * rows)
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
-        check_fits("stddev", self.stddev, 6 * self.stddev, target.dtype_name)
+        check_fits("stddev", self.stddev, Normal(0.0, self.stddev).magnitude, target.dtype_name)
         xp, backend = target.xp, target.backend
         rows, _ = shape
         value_rng, mask_rng = independent_streams(backend.generator(self.seed, target.device), 2)

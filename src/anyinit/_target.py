@@ -98,9 +98,11 @@ def _for_module(xp: Any) -> tuple[ArrayNamespace, Backend]:
 
 def adapters_for_library(library: str) -> list[Backend]:
     """The adapters registered for namespaces of the (imported) top-level module `library`."""
-    found = []
+    found: list[Backend] = []
+    if library not in sys.modules:
+        return found
     for name in known_backends():
-        if name.partition(".")[0] != library or library not in sys.modules:
+        if name.partition(".")[0] != library:
             continue
         try:
             found.append(_for_module(importlib.import_module(name))[1])

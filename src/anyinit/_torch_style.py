@@ -521,8 +521,9 @@ def xavier_normal_(
     if math.prod(tensor.shape) == 0:
         return tensor
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    check_fits("gain", gain, 6 * std, target.dtype_name)
-    return _sample(target, tensor, Normal(0.0, std), rng)
+    law = Normal(0.0, std)
+    check_fits("gain", gain, law.magnitude, target.dtype_name)
+    return _sample(target, tensor, law, rng)
 
 
 def _kaiming(
@@ -732,7 +733,7 @@ def sparse_(
         msg = f"`sparsity` must be in [0, 1]; received sparsity={sparsity!r}."
         raise ValueError(msg)
     std = as_finite_float("std", std, minimum=0.0)
-    check_fits("std", std, 6 * std, target.dtype_name)
+    check_fits("std", std, Normal(0.0, std).magnitude, target.dtype_name)
     value_rng, mask_rng = independent_streams(_rng(target, generator, seed), 2)
     if not target.materializes or math.prod(tensor.shape) == 0:
         return tensor

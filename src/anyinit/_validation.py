@@ -19,10 +19,12 @@ __all__ = [
     "as_int",
     "as_shape",
     "check_choice",
+    "is_integer",
 ]
 
 
-def _is_integer(value: Any) -> bool:
+def is_integer(value: Any) -> bool:
+    """Whether `value` is an integer (Python, NumPy, 0-d integer arrays), bools excepted."""
     # ``operator.index`` accepts Python, NumPy and 0-d torch integers but not floats.
     if isinstance(value, bool):
         return False
@@ -45,7 +47,7 @@ def as_shape(shape: Any) -> tuple[int, ...]:
         and (len(shape) < 3 or math.prod(shape) <= MAX_ELEMENTS)
     ):
         return shape  # the common case, without the generic checks below
-    if _is_integer(shape):
+    if is_integer(shape):
         dims: Iterable[Any] = (shape,)
     elif isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):
         msg = (
@@ -57,7 +59,7 @@ def as_shape(shape: Any) -> tuple[int, ...]:
         dims = shape
     result = []
     for dim in dims:
-        if not _is_integer(dim):
+        if not is_integer(dim):
             msg = (
                 f"`shape` must contain only non-negative ints; received {shape!r}, "
                 f"whose entry {dim!r} is of type {type(dim).__name__}."
@@ -117,14 +119,14 @@ def as_fill_value(name: str, value: Any) -> bool | int | float:
     if isinstance(value, bool):
         return value
     scalar = _real_scalar(name, value)
-    if _is_integer(scalar):
+    if is_integer(scalar):
         return operator.index(scalar)
     return float(scalar)
 
 
 def as_int(name: str, value: Any, *, minimum: int | None = None) -> int:
     """Return `value` as a Python int (NumPy and 0-d integer arrays too), or raise."""
-    if not _is_integer(value):
+    if not is_integer(value):
         msg = f"`{name}` must be an int; received {value!r} of type {type(value).__name__}."
         raise TypeError(msg)
     number = operator.index(value)
@@ -145,13 +147,13 @@ def check_choice(name: str, value: Any, allowed: Iterable[str]) -> str:
 
 def as_axes(name: str, axes: Any) -> int | tuple[int, ...]:
     """Return an int or a tuple of ints for an axis argument, or raise."""
-    if _is_integer(axes):
+    if is_integer(axes):
         return operator.index(axes)
     if isinstance(axes, (str, bytes)) or not isinstance(axes, Iterable):
         msg = f"`{name}` must be an int or a sequence of ints; received {axes!r}."
         raise TypeError(msg)
     items = tuple(axes)
-    if not all(_is_integer(a) for a in items):
+    if not all(is_integer(a) for a in items):
         msg = f"`{name}` must be an int or a sequence of ints; received {axes!r}."
         raise TypeError(msg)
     return tuple(operator.index(a) for a in items)

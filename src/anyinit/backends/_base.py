@@ -335,8 +335,8 @@ class Backend:
         if self._name_of(dtype) == "float64":
             # The same uniform bits, the affine step in float64: a float32 result
             # widened could lie outside bounds that float32 cannot represent.
-            u = self.xp.astype(self.portable_uniform01(rng, shape, region, device), dtype)
-            return self.xp.clip(u * (high - low) + low, *clip)
+            u = self.portable_uniform01(rng, shape, region, device)
+            return self._finish(u, high - low, low, clip, dtype)
         values = self.portable_float32("uniform", rng, shape, region, device, (low, high))
         return self._rounded(self.xp.clip(values, *clip), dtype)
 

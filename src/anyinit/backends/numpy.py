@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +29,6 @@ class NumpyBackend(NumpyDtypes, Backend):
     name = "numpy"
     # Rejection in blocks: masks and redraws stay block-sized.
     rejection_block = BLOCK
-    generator_types: ClassVar[str] = "numpy.random.Generator or RandomState"
 
     def as_array(self, values: Any) -> Array:
         return np.asarray(values)

@@ -14,6 +14,7 @@ import torch
 
 from .._portable import truncated_from01, uniform_proposal_acceptance
 from .._typing import Array, Device, DType
+from . import host_backend
 from ._base import Backend, Region
 
 __all__ = ["TorchBackend"]
@@ -204,7 +205,7 @@ class TorchBackend(Backend):
     ) -> Array:
         if torch.device(device).type == "cpu":
             host_dtype = _FLOAT64 if dtype == torch.float64 else _FLOAT32
-            values = _host().draw_portable(kind, shape, host_dtype, "cpu", region, draw)
+            values = host_backend().draw_portable(kind, shape, host_dtype, "cpu", region, draw)
             return torch.from_numpy(values).to(dtype)
         return super().draw_portable(kind, shape, dtype, device, region, draw)
 
@@ -280,7 +281,7 @@ class TorchBackend(Backend):
         if not _native(rng):
             return False
         with torch.no_grad():
-            _trunc_normal_like_torch(array, mean, std, *bounds, rng)
+            _trunc_normal_like_torch(array, mean, std, *bounds, rng, self.wide_dtype(array.device))
             # torch rejects against the bounds cast to the dtype, which can lie
             # outside [a, b]; clamping changes nothing whenever torch is inside.
             array.clamp_(*clip)
@@ -293,7 +294,7 @@ def _native(rng: Any) -> bool:
 
 
 def _trunc_normal_like_torch(
-    tensor: Any, mean: float, std: float, a: float, b: float, generator: Any
+    tensor: Any, mean: float, std: float, a: float, b: float, generator: Any, wide: Any
 ) -> None:
     """torch 2.13's ``_no_grad_trunc_normal_``, step for step, for bit-identical draws."""
 
@@ -307,7 +308,7 @@ def _trunc_normal_like_torch(
         # ([1000σ, 2000σ]): the inverse CDF of torch uniforms instead (total).
         u = torch.empty(tensor.shape, dtype=torch.float32, device=tensor.device)
         u.uniform_(generator=generator)
-        values = truncated_from01(_compat_torch(), u, lower, upper, torch.float64)
+        values = truncated_from01(_compat_torch(), u, lower, upper, wide)
         tensor.copy_(values.mul_(std).add_(mean))
         return
     if p > 0.3:
@@ -366,14 +367,6 @@ def _threefry_int32(key: Any, x0: Any, x1: Any) -> tuple[Any, Any]:
         x0 += _as_int32(keys[(step + 1) % 3])
         x1 += _as_int32(keys[(step + 2) % 3] + step + 1)
     return x0, x1
-
-
-def _host() -> Backend:
-    import array_api_compat.numpy
-
-    from . import backend_for_namespace
-
-    return backend_for_namespace(array_api_compat.numpy)
 
 
 def _compat_torch() -> Any:
