@@ -372,3 +372,8 @@ def test_cli_list_into_a_closed_pipe_is_quiet():
     assert done.stdout.strip()
     assert "Traceback" not in done.stderr
     assert "BrokenPipeError" not in done.stderr
+
+
+def test_overflow_message_names_the_larger_bound(backend, like):
+    with pytest.raises(ValueError, match=r"`minval`=-1e\+39"):
+        anyinit.RandomUniform(-1e39, 1.0, seed=0)((3,), like=like)

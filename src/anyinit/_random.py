@@ -71,8 +71,9 @@ class RandomInitializer(Initializer):
     """
 
     dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating",)
-    #: The constructor argument named when values would overflow the dtype.
-    _size_argument: ClassVar[str] = "stddev"
+    #: The constructor arguments that set the values' size, named when they would
+    #: overflow the dtype (the larger in magnitude, where there are two).
+    _size_arguments: ClassVar[tuple[str, ...]] = ("stddev",)
 
     def __init__(self, seed: Any = None) -> None:
         self.seed = check_seed(seed)
@@ -82,6 +83,12 @@ class RandomInitializer(Initializer):
         """The law (a distribution record) this initializer samples for `shape` and a dtype kind.
 
         Named `law` because Keras's `distribution` attribute is a string on `VarianceScaling`.
+
+        Examples
+        --------
+        >>> import anyinit
+        >>> anyinit.RandomUniform(-1.0, 1.0).law((3,)).describe()
+        'U[-1, 1)'
         """
         raise NotImplementedError
 
@@ -94,7 +101,7 @@ class RandomInitializer(Initializer):
             if len(self._laws) < 64:
                 self._laws[shape, target.kind] = law
         if law.magnitude > 6.5e4:  # only then can a dtype overflow (float16's max is 65504)
-            argument = self._size_argument
+            argument = max(self._size_arguments, key=lambda name: abs(getattr(self, name)))
             check_fits(argument, getattr(self, argument), law.magnitude, target.dtype_name)
         return law.sample(target, rng, shape)
 
@@ -161,7 +168,7 @@ class RandomUniform(RandomInitializer):
     True
     """
 
-    _size_argument = "maxval"
+    _size_arguments = ("maxval", "minval")
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: Any = None) -> None:
         self.minval = as_finite_float("minval", minval)
@@ -261,7 +268,7 @@ class VarianceScaling(RandomInitializer):
     """
 
     dtype_kinds: ClassVar[tuple[str, ...]] = ("real floating", "complex floating")
-    _size_argument = "scale"
+    _size_arguments = ("scale",)
 
     def __init__(
         self,

@@ -106,7 +106,14 @@ def _instantiate(spec: str | Callable[[ArrayNamespace], Backend], xp: ArrayNames
 
 
 def host_backend() -> Backend:
-    """The NumPy adapter: where adapters draw what their library cannot (masked writes)."""
+    """The NumPy adapter: where adapters draw what their library cannot (masked writes).
+
+    Examples
+    --------
+    >>> from anyinit.backends import host_backend
+    >>> host_backend().name
+    'numpy'
+    """
     import array_api_compat.numpy
 
     return backend_for_namespace(array_api_compat.numpy)

@@ -66,6 +66,16 @@ class Backend:
     xp : module
         The Array API namespace (an ``array_api_compat`` wrapper where the
         library needs one).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from anyinit.backends import host_backend
+    >>> draw = host_backend().native_uniform(
+    ...     np.random.default_rng(0), (3,), -1.0, 1.0, np.dtype("float32"), "cpu"
+    ... )
+    >>> draw.shape, str(draw.dtype), bool((abs(draw) <= 1).all())
+    ((3,), 'float32', True)
     """
 
     name: str = "generic"
