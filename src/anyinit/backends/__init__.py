@@ -15,11 +15,12 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from .._typing import ArrayNamespace
-from ._base import Backend
+from ._base import Backend, PortableDraw
 from ._builtin import ADAPTERS
 
 __all__ = [
     "Backend",
+    "PortableDraw",
     "backend_for_namespace",
     "host_backend",
     "known_backends",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,7 +22,7 @@ from .._threefry import StreamKey, key_from_seed
 from .._typing import Array, ArrayNamespace, Device, DType
 from ._host import host_generator
 
-__all__ = ["MAX_REJECTION_ROUNDS", "Backend", "normal_cdf"]
+__all__ = ["MAX_REJECTION_ROUNDS", "Backend", "PortableDraw", "normal_cdf"]
 
 MAX_REJECTION_ROUNDS = 1000
 Region = tuple[slice, ...] | None
@@ -30,6 +31,37 @@ Region = tuple[slice, ...] | None
 def normal_cdf(x: float) -> float:
     """Standard normal cumulative distribution function."""
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+@dataclass(frozen=True)
+class PortableDraw:
+    """One portable-stream draw, handed to :meth:`Backend.draw_portable`.
+
+    `kind` names the law (``"uniform"``, ``"normal"``, ``"truncated_normal"``);
+    `shape`, `dtype` and `device` are the whole result's; `region` (one slice
+    per axis, or None) the block of it asked for. `compute` is the core's
+    sampling step, ``compute(backend, shape, dtype, device, region)``.
+    """
+
+    kind: str
+    shape: tuple[int, ...]
+    dtype: DType
+    device: Device
+    region: Region
+    compute: Callable[..., Array]
+
+    def run(self, backend: Backend, **changes: Any) -> Array:
+        """Compute on `backend`, with any of ``shape``/``dtype``/``device``/``region`` replaced.
+
+        Counters are positions in ``shape``, so a block of a flattened array is
+        ``run(backend, shape=(size,), region=(slice(start, stop),))``.
+        """
+        draw = replace(self, **changes) if changes else self
+        return draw.compute(backend, draw.shape, draw.dtype, draw.device, draw.region)
+
+    def replace(self, **changes: Any) -> PortableDraw:
+        """The same draw with some fields replaced (e.g. ``dtype`` and ``device`` for the host)."""
+        return replace(self, **changes)
 
 
 class Backend:
@@ -265,7 +297,7 @@ class Backend:
             def draw(backend: Backend, *where: Any) -> Array:
                 return backend._portable_uniform(rng, low, high, clip, *where)
 
-            return self.draw_portable("uniform", shape, dtype, device, region, draw)
+            return self.draw_portable(PortableDraw("uniform", shape, dtype, device, region, draw))
         return self.native_uniform(rng, shape, *clip, dtype, device)
 
     def normal(
@@ -284,7 +316,7 @@ class Backend:
             def draw(backend: Backend, *where: Any) -> Array:
                 return backend._portable_normal(rng, mean, std, *where)
 
-            return self.draw_portable("normal", shape, dtype, device, region, draw)
+            return self.draw_portable(PortableDraw("normal", shape, dtype, device, region, draw))
         return self.native_normal(rng, shape, mean, std, dtype, device)
 
     def truncated_normal(
@@ -313,23 +345,17 @@ class Backend:
         def draw(backend: Backend, *where: Any) -> Array:
             return backend._portable_truncated(rng, law, clip, *where)
 
-        return self.draw_portable("truncated_normal", shape, dtype, device, region, draw)
+        request = PortableDraw("truncated_normal", shape, dtype, device, region, draw)
+        return self.draw_portable(request)
 
-    def draw_portable(
-        self,
-        kind: str,
-        shape: tuple[int, ...],
-        dtype: DType,
-        device: Device,
-        region: Region,
-        draw: Callable[..., Array],
-    ) -> Array:
-        """Run a portable-stream draw: ``draw(backend, shape, dtype, device, region)``.
+    def draw_portable(self, draw: PortableDraw) -> Array:
+        """Run a portable-stream draw: ``draw.run(self)``.
 
         The one hook where backends change *how* a portable draw runs (in
-        blocks, on the host, lazily per chunk) without repeating what it draws.
+        blocks, on the host, lazily per chunk) without repeating what it draws:
+        an override calls ``draw.run(backend, shape=…, region=…)`` per block.
         """
-        return draw(self, shape, dtype, device, region)
+        return draw.run(self)
 
     def _portable_uniform(
         self,

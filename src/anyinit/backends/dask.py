@@ -26,7 +26,7 @@ from dask.base import tokenize
 
 from .._threefry import key_from_seed
 from .._typing import Array, DType
-from ._base import Backend, Region
+from ._base import Backend, PortableDraw
 from ._numpy_dtypes import NumpyDtypes
 
 __all__ = ["DaskBackend", "DaskPlacement"]
@@ -118,39 +118,16 @@ class DaskBackend(NumpyDtypes, Backend):
     def is_generator(self, obj: Any) -> bool:
         return isinstance(obj, np.random.Generator)
 
-    def draw_portable(
-        self,
-        kind: str,
-        shape: tuple[int, ...],
-        dtype: DType,
-        device: Any,
-        region: Region,
-        draw: Any,
-    ) -> Array:
-        return self._lazy(
-            kind,
-            shape,
-            dtype,
-            device,
-            region,
-            lambda chunk, where, part: draw(chunk, shape, dtype, where, part),
-        )
-
-    def _lazy(
-        self,
-        kind: str,
-        shape: tuple[int, ...],
-        dtype: DType,
-        device: Any,
-        region: Region,
-        draw: Any,
-    ) -> Array:
+    def draw_portable(self, draw: PortableDraw) -> Array:
         """A lazy array of `shape` (or of its `region`) whose chunks each draw their part."""
-        placement = _placement(device)
+        shape, dtype, region = draw.shape, draw.dtype, draw.region
+        placement = _placement(draw.device)
         origin = [0] * len(shape) if region is None else [s.start for s in region]
         extent = shape if region is None else tuple(s.stop - s.start for s in region)
         chunks = da.core.normalize_chunks(placement.chunks, extent, dtype=np.dtype(dtype))
-        name = f"anyinit-{kind}-" + tokenize(kind, shape, origin, str(dtype), chunks, id(draw))
+        name = f"anyinit-{draw.kind}-" + tokenize(
+            draw.kind, shape, origin, str(dtype), chunks, id(draw.compute)
+        )
         library = placement.chunk_library
         starts = [
             list(itertools.accumulate((start, *sizes)))
@@ -191,7 +168,7 @@ def _placement(device: Any) -> DaskPlacement:
     return device if isinstance(device, DaskPlacement) else DaskPlacement()
 
 
-def _draw_chunk(draw: Any, library: str, part: tuple[slice, ...]) -> Array:
+def _draw_chunk(draw: PortableDraw, library: str, part: tuple[slice, ...]) -> Array:
     """Run on a worker: draw one chunk from the chunk library's own backend."""
     import importlib
 
@@ -199,6 +176,6 @@ def _draw_chunk(draw: Any, library: str, part: tuple[slice, ...]) -> Array:
 
     namespace = importlib.import_module(f"array_api_compat.{library}")
     backend = backend_for_namespace(namespace)
-    values = draw(backend, backend.default_device(), part)
+    values = draw.run(backend, device=backend.default_device(), region=part)
     size = math.prod(s.stop - s.start for s in part)
     return values.reshape(tuple(s.stop - s.start for s in part)) if size else values

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .._threefry import counters
 from .._typing import Array, Device, DType
-from ._base import Backend, Region
+from ._base import Backend, PortableDraw, Region
 from ._numpy_dtypes import NumpyDtypes
 from ._threefry_numpy import (
     BLOCK,
@@ -76,25 +75,17 @@ class NumpyBackend(NumpyDtypes, Backend):
         values = uniform01_from_counters(key, high.reshape(-1).copy(), low.reshape(-1).copy())
         return values.reshape(block)
 
-    def draw_portable(
-        self,
-        kind: str,
-        shape: tuple[int, ...],
-        dtype: DType,
-        device: Device,
-        region: Region,
-        draw: Callable[..., Array],
-    ) -> Array:
-        if region is None and blocks_needed(shape):
+    def draw_portable(self, draw: PortableDraw) -> Array:
+        if draw.region is None and blocks_needed(draw.shape):
             # Counters are flat indices, so the array is drawn as 1-D blocks of the
             # flattened shape and reshaped: no block ever holds the whole array.
-            size = math.prod(shape)
-            out = np.empty(size, dtype=dtype)
+            size = math.prod(draw.shape)
+            out = np.empty(size, dtype=draw.dtype)
             fill_blocks(
-                out, lambda start, stop: draw(self, (size,), dtype, device, (slice(start, stop),))
+                out, lambda start, stop: draw.run(self, shape=(size,), region=(slice(start, stop),))
             )
-            return out.reshape(shape)
-        return np.asarray(draw(self, shape, dtype, device, region))
+            return out.reshape(draw.shape)
+        return np.asarray(draw.run(self))
 
     def describe_devices(self) -> list[str]:
         return ["cpu"]

@@ -6,7 +6,6 @@ Works for CPU, CUDA, MPS and ``meta`` tensors; on ``meta`` nothing is drawn.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -15,7 +14,7 @@ import torch
 from .._portable import truncated_from01, uniform_proposal_acceptance
 from .._typing import Array, Device, DType
 from . import host_backend
-from ._base import Backend, Region
+from ._base import Backend, PortableDraw
 
 __all__ = ["TorchBackend"]
 
@@ -194,20 +193,12 @@ class TorchBackend(Backend):
     # On the CPU, NumPy's blocked kernel computes the same float32 values faster
     # than torch ops on whole arrays, and torch.from_numpy shares its memory.
 
-    def draw_portable(
-        self,
-        kind: str,
-        shape: tuple[int, ...],
-        dtype: DType,
-        device: Device,
-        region: Region,
-        draw: Callable[..., Array],
-    ) -> Array:
-        if torch.device(device).type == "cpu":
-            host_dtype = _FLOAT64 if dtype == torch.float64 else _FLOAT32
-            values = host_backend().draw_portable(kind, shape, host_dtype, "cpu", region, draw)
-            return torch.from_numpy(values).to(dtype)
-        return super().draw_portable(kind, shape, dtype, device, region, draw)
+    def draw_portable(self, draw: PortableDraw) -> Array:
+        if torch.device(draw.device).type == "cpu":
+            host_dtype = _FLOAT64 if draw.dtype == torch.float64 else _FLOAT32
+            values = host_backend().draw_portable(draw.replace(dtype=host_dtype, device="cpu"))
+            return torch.from_numpy(values).to(draw.dtype)
+        return super().draw_portable(draw)
 
     # -- the portable stream in int32 arithmetic (torch lacks uint32 add and shifts) --
 
