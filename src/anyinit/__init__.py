@@ -81,6 +81,9 @@ xavier_normal = GlorotNormal
 xavier_uniform = GlorotUniform
 kaiming_normal = HeNormal
 kaiming_uniform = HeUniform
+# Keras's deprecated class names.
+IdentityInitializer = Identity
+OrthogonalInitializer = Orthogonal
 
 __all__ = [
     "Constant",
@@ -91,11 +94,13 @@ __all__ = [
     "HeNormal",
     "HeUniform",
     "Identity",
+    "IdentityInitializer",
     "Initializer",
     "LecunNormal",
     "LecunUniform",
     "Ones",
     "Orthogonal",
+    "OrthogonalInitializer",
     "RandomInitializer",
     "RandomNormal",
     "RandomUniform",

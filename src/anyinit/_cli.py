@@ -15,7 +15,7 @@ from typing import Any
 from ._distributions import Distribution
 from ._initializer import Initializer
 from ._plotting import to_numpy
-from ._serialization import ALIASES, ALL_INITIALIZERS, get, snake_case
+from ._serialization import aliases, get, initializer_classes, snake_case
 from ._version import __version__
 from .backends._builtin import MODULES
 
@@ -60,15 +60,16 @@ def _summary(cls: type) -> str:
 
 
 def _list(_: argparse.Namespace) -> int:
-    names: dict[type, list[str]] = {cls: [] for cls in ALL_INITIALIZERS}
-    for alias, cls in ALIASES.items():
+    classes = initializer_classes()
+    names: dict[type, list[str]] = {cls: [] for cls in classes}
+    for alias, cls in aliases().items():
         if alias[0].islower():
             names[cls].append(alias)
-    width = max(len(cls.__name__) for cls in ALL_INITIALIZERS)
-    for cls in ALL_INITIALIZERS:
-        aliases = ", ".join([snake_case(cls.__name__), *names[cls]])
+    width = max(len(cls.__name__) for cls in classes)
+    for cls in classes:
+        spellings = ", ".join([snake_case(cls.__name__), *names[cls]])
         print(f"{cls.__name__:<{width}}  {_summary(cls)}")
-        print(f"{'':<{width}}  names: {aliases}")
+        print(f"{'':<{width}}  names: {spellings}")
     return 0
 
 

@@ -6,50 +6,24 @@ resolved: deserialization never imports a module named in its input.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._constant import Constant, Dirac, Identity, Ones, Zeros
 from ._initializer import Initializer
-from ._orthogonal import DeltaOrthogonal, Orthogonal
-from ._random import (
-    GlorotNormal,
-    GlorotUniform,
-    HeNormal,
-    HeUniform,
-    LecunNormal,
-    LecunUniform,
-    RandomNormal,
-    RandomUniform,
-    TruncatedNormal,
-    VarianceScaling,
-)
+from ._random import RandomInitializer
 from ._seed import SeedGenerator
-from ._sparse import Sparse
 
-__all__ = ["ALIASES", "ALL_INITIALIZERS", "deserialize", "get", "serialize", "snake_case"]
-
-ALL_INITIALIZERS: tuple[type[Initializer], ...] = (
-    Constant,
-    DeltaOrthogonal,
-    Dirac,
-    GlorotNormal,
-    GlorotUniform,
-    HeNormal,
-    HeUniform,
-    Identity,
-    LecunNormal,
-    LecunUniform,
-    Ones,
-    Orthogonal,
-    RandomNormal,
-    RandomUniform,
-    Sparse,
-    TruncatedNormal,
-    VarianceScaling,
-    Zeros,
-)
+__all__ = [
+    "aliases",
+    "deserialize",
+    "get",
+    "initializer_classes",
+    "initializer_names",
+    "serialize",
+    "snake_case",
+]
 
 
 def snake_case(name: str) -> str:
@@ -57,25 +31,38 @@ def snake_case(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-#: Extra names: Keras's aliases, its deprecated spellings, and JAX's / torch's names.
-ALIASES: dict[str, type[Initializer]] = {
-    "normal": RandomNormal,
-    "uniform": RandomUniform,
-    "zero": Zeros,
-    "one": Ones,
-    "IdentityInitializer": Identity,
-    "OrthogonalInitializer": Orthogonal,
-    "xavier_normal": GlorotNormal,
-    "xavier_uniform": GlorotUniform,
-    "kaiming_normal": HeNormal,
-    "kaiming_uniform": HeUniform,
-}
+@functools.cache
+def initializer_names() -> dict[str, type[Initializer]]:
+    """Every name of an initializer class that ``anyinit`` exports, and the class.
 
-_BY_NAME: dict[str, type[Initializer]] = {
-    **{cls.__name__: cls for cls in ALL_INITIALIZERS},
-    **{snake_case(cls.__name__): cls for cls in ALL_INITIALIZERS},
-    **ALIASES,
-}
+    The one table of names is the package's own namespace (``anyinit/__init__.py``:
+    the classes, their lower-case names and the aliases of Keras, JAX and torch),
+    so ``get``, ``deserialize`` and the CLI accept exactly what a user can import.
+    """
+    import anyinit
+
+    table: dict[str, type[Initializer]] = {}
+    for name in anyinit.__all__:
+        obj = getattr(anyinit, name)
+        is_class = isinstance(obj, type) and issubclass(obj, Initializer)
+        if is_class and obj not in (Initializer, RandomInitializer):  # bases, not initializers
+            table[name] = obj
+    return table
+
+
+def initializer_classes() -> list[type[Initializer]]:
+    """The initializer classes, by name."""
+    return sorted(set(initializer_names().values()), key=lambda cls: cls.__name__)
+
+
+def aliases() -> dict[str, type[Initializer]]:
+    """The names other than a class's own and its snake-case name (``xavier_normal``, …)."""
+    return {
+        name: cls
+        for name, cls in initializer_names().items()
+        if name not in (cls.__name__, snake_case(cls.__name__))
+    }
+
 
 _MODULE = "anyinit"
 
@@ -140,7 +127,7 @@ def serialize(initializer: Initializer) -> dict[str, Any]:
         "module": _MODULE,
         "class_name": name,
         "config": config,
-        "registered_name": None if _BY_NAME.get(name) is type(initializer) else name,
+        "registered_name": None if initializer_names().get(name) is type(initializer) else name,
     }
     json.dumps(result)  # fail here, not in the caller's json.dump, on unserializable values
     return result
@@ -186,7 +173,7 @@ def deserialize(
     if custom_objects:
         cls = custom_objects.get(registered, custom_objects.get(class_name))
     if cls is None:
-        cls = _BY_NAME.get(class_name)
+        cls = initializer_names().get(class_name)
     if cls is None:
         msg = f"Could not interpret initializer identifier: {class_name}"
         raise ValueError(msg)
@@ -230,7 +217,7 @@ def get(identifier: Any) -> Initializer | Callable[..., Any] | None:
     if identifier is None or isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier)
+        cls = initializer_names().get(identifier)
         if cls is None:
             msg = f"Could not interpret initializer identifier: {identifier}"
             raise ValueError(msg)

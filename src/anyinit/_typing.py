@@ -14,7 +14,9 @@ Array: TypeAlias = Any
 ArrayNamespace: TypeAlias = ModuleType
 DType: TypeAlias = Any
 Device: TypeAlias = Any
+Shape: TypeAlias = tuple[int, ...]
+Interval: TypeAlias = tuple[float, float]
 ShapeLike: TypeAlias = int | Sequence[int]
 Axes: TypeAlias = int | Sequence[int]
 
-__all__ = ["Array", "ArrayNamespace", "Axes", "DType", "Device", "ShapeLike"]
+__all__ = ["Array", "ArrayNamespace", "Axes", "DType", "Device", "Interval", "Shape", "ShapeLike"]

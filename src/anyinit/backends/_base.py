@@ -19,7 +19,7 @@ from .. import _compat, _portable
 from .._dtypes import DTYPE_NAMES, compute_name, inward_bounds
 from .._seed import SeedGenerator
 from .._threefry import StreamKey, key_from_seed
-from .._typing import Array, ArrayNamespace, Device, DType
+from .._typing import Array, ArrayNamespace, Device, DType, Interval, Shape
 from ._host import host_generator
 
 __all__ = ["MAX_REJECTION_ROUNDS", "Backend", "PortableDraw", "normal_cdf"]
@@ -44,7 +44,7 @@ class PortableDraw:
     """
 
     kind: str
-    shape: tuple[int, ...]
+    shape: Shape
     dtype: DType
     device: Device
     region: Region
@@ -230,11 +230,11 @@ class Backend:
         """`values` as an array of the library (NumPy turns 0-d results into scalars)."""
         return values
 
-    def empty(self, shape: tuple[int, ...], dtype: DType, device: Device) -> Array:
+    def empty(self, shape: Shape, dtype: DType, device: Device) -> Array:
         """An uninitialised array (used for devices that hold no data)."""
         return self.xp.empty(shape, dtype=dtype, device=device)
 
-    def full(self, shape: tuple[int, ...], value: Any, dtype: DType, device: Device) -> Array:
+    def full(self, shape: Shape, value: Any, dtype: DType, device: Device) -> Array:
         """An array filled with `value`."""
         return self.xp.full(shape, value, dtype=dtype, device=device)
 
@@ -278,7 +278,7 @@ class Backend:
     def uniform(
         self,
         rng: Any,
-        shape: tuple[int, ...],
+        shape: Shape,
         low: float,
         high: float,
         dtype: DType,
@@ -303,7 +303,7 @@ class Backend:
     def normal(
         self,
         rng: Any,
-        shape: tuple[int, ...],
+        shape: Shape,
         mean: float,
         std: float,
         dtype: DType,
@@ -320,13 +320,7 @@ class Backend:
         return self.native_normal(rng, shape, mean, std, dtype, device)
 
     def truncated_normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        law: Any,
-        dtype: DType,
-        device: Device,
-        region: Region = None,
+        self, rng: Any, shape: Shape, law: Any, dtype: DType, device: Device, region: Region = None
     ) -> Array:
         """Draws of a truncated-normal record `law` (``loc``, ``scale``, standardised
         ``lower``/``upper`` and absolute ``bounds``) in `dtype`.
@@ -362,8 +356,8 @@ class Backend:
         rng: StreamKey,
         low: float,
         high: float,
-        clip: tuple[float, float],
-        shape: tuple[int, ...],
+        clip: Interval,
+        shape: Shape,
         dtype: DType,
         device: Device,
         region: Region,
@@ -381,7 +375,7 @@ class Backend:
         rng: StreamKey,
         mean: float,
         std: float,
-        shape: tuple[int, ...],
+        shape: Shape,
         dtype: DType,
         device: Device,
         region: Region,
@@ -393,8 +387,8 @@ class Backend:
         self,
         rng: StreamKey,
         law: Any,
-        clip: tuple[float, float],
-        shape: tuple[int, ...],
+        clip: Interval,
+        shape: Shape,
         dtype: DType,
         device: Device,
         region: Region,
@@ -406,12 +400,7 @@ class Backend:
         return self._finish(values, law.scale, law.loc, clip, dtype)
 
     def _finish(
-        self,
-        values: Array,
-        scale: float,
-        shift: float,
-        clip: tuple[float, float] | None,
-        dtype: DType,
+        self, values: Array, scale: float, shift: float, clip: Interval | None, dtype: DType
     ) -> Array:
         """Standard float32 draws → ``values·scale + shift`` in `dtype`, clipped to `clip`.
 
@@ -448,13 +437,7 @@ class Backend:
         return contextlib.nullcontext()
 
     def native_uniform(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        low: float,
-        high: float,
-        dtype: DType,
-        device: Device,
+        self, rng: Any, shape: Shape, low: float, high: float, dtype: DType, device: Device
     ) -> Array:
         """Native U[low, high) draws in `dtype`, the library's own way (NumPy's Generator API)."""
         name = compute_name(self._name_of(dtype))
@@ -466,13 +449,7 @@ class Backend:
             return self.from_host(values, dtype, device)
 
     def native_normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        dtype: DType,
-        device: Device,
+        self, rng: Any, shape: Shape, mean: float, std: float, dtype: DType, device: Device
     ) -> Array:
         """Native N(mean, std²) draws in `dtype`, the library's own way (NumPy's Generator API)."""
         name = compute_name(self._name_of(dtype))
@@ -485,13 +462,7 @@ class Backend:
             return self.from_host(values, dtype, device)
 
     def native_truncated_normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        law: Any,
-        clip: tuple[float, float],
-        dtype: DType,
-        device: Device,
+        self, rng: Any, shape: Shape, law: Any, clip: Interval, dtype: DType, device: Device
     ) -> Array:
         """Draws of the truncated-normal record `law` from a native generator.
 
@@ -528,13 +499,7 @@ class Backend:
             return self.xp.reshape(out, shape)
 
     def _truncated_block(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        law: Any,
-        clip: tuple[float, float],
-        dtype: DType,
-        device: Device,
+        self, rng: Any, shape: Shape, law: Any, clip: Interval, dtype: DType, device: Device
     ) -> Array:
         xp = self.xp
         work = self.dtype(compute_name(self._name_of(dtype)))
@@ -553,25 +518,13 @@ class Backend:
         return values if work == dtype else xp.astype(values, dtype)
 
     def native_truncated_standard(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        lower: float,
-        upper: float,
-        work: DType,
-        device: Device,
+        self, rng: Any, shape: Shape, lower: float, upper: float, work: DType, device: Device
     ) -> Array | None:
         """The library's own draw of N(0, 1) on ``[lower, upper]``, or None for rejection."""
         return None
 
     def _truncated_standard(
-        self,
-        rng: Any,
-        size: int,
-        lower: float,
-        upper: float,
-        work: DType,
-        device: Device,
+        self, rng: Any, size: int, lower: float, upper: float, work: DType, device: Device
     ) -> Array:
         xp = self.xp
         mass = normal_cdf(upper) - normal_cdf(lower)
@@ -631,7 +584,7 @@ class Backend:
         self,
         kind: str,
         key: StreamKey,
-        shape: tuple[int, ...],
+        shape: Shape,
         region: Region,
         device: Device,
         params: tuple[float, ...],
@@ -651,7 +604,7 @@ class Backend:
         return _portable.truncated_normal(self, key, shape, low, high, device, region)
 
     def portable_uniform01(
-        self, key: Any, shape: tuple[int, ...], region: tuple[slice, ...] | None, device: Device
+        self, key: Any, shape: Shape, region: tuple[slice, ...] | None, device: Device
     ) -> Array:
         """float32 in [0, 1) from the Threefry stream of `key` (JAX's bits, exactly).
 
@@ -693,9 +646,7 @@ class Backend:
     # Optional in-place draws with the library's own generator (torch.nn.init
     # parity): return True when done, False to let the core draw and write.
 
-    def uniform_into(
-        self, array: Array, low: float, high: float, clip: tuple[float, float], rng: Any
-    ) -> bool:
+    def uniform_into(self, array: Array, low: float, high: float, clip: Interval, rng: Any) -> bool:
         """Fill `array` with U[low, high) from `rng` in place, clipped to `clip`; or False."""
         return False
 
@@ -704,13 +655,7 @@ class Backend:
         return False
 
     def trunc_normal_into(
-        self,
-        array: Array,
-        mean: float,
-        std: float,
-        bounds: tuple[float, float],
-        clip: tuple[float, float],
-        rng: Any,
+        self, array: Array, mean: float, std: float, bounds: Interval, clip: Interval, rng: Any
     ) -> bool:
         """Fill `array` with N(mean, std²) truncated to `bounds` in place, or return False."""
         return False

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import cupy
 
-from .._typing import Array, Device, DType
+from .._typing import Array, Device, DType, Shape
 from ._base import Backend
 from ._numpy_dtypes import NumpyDtypes
 
@@ -45,11 +45,11 @@ class CupyBackend(NumpyDtypes, Backend):
             raise ValueError(msg)
         return cupy.cuda.Device(index)
 
-    def empty(self, shape: tuple[int, ...], dtype: DType, device: Device) -> Array:
+    def empty(self, shape: Shape, dtype: DType, device: Device) -> Array:
         with device:
             return cupy.empty(shape, dtype=dtype)
 
-    def full(self, shape: tuple[int, ...], value: Any, dtype: DType, device: Device) -> Array:
+    def full(self, shape: Shape, value: Any, dtype: DType, device: Device) -> Array:
         with device:
             return cupy.full(shape, value, dtype=dtype)
 

@@ -25,7 +25,7 @@ import numpy as np
 from dask.base import tokenize
 
 from .._threefry import key_from_seed
-from .._typing import Array, DType
+from .._typing import Array, DType, Shape
 from ._base import Backend, PortableDraw
 from ._numpy_dtypes import NumpyDtypes
 
@@ -94,10 +94,10 @@ class DaskBackend(NumpyDtypes, Backend):
 
     # -- creation: lazy, chunked like the draws --------------------------------------
 
-    def empty(self, shape: tuple[int, ...], dtype: DType, device: Any) -> Array:
+    def empty(self, shape: Shape, dtype: DType, device: Any) -> Array:
         return da.zeros(shape, dtype=dtype, chunks=_placement(device).chunks)
 
-    def full(self, shape: tuple[int, ...], value: Any, dtype: DType, device: Any) -> Array:
+    def full(self, shape: Shape, value: Any, dtype: DType, device: Any) -> Array:
         return da.full(shape, value, dtype=dtype, chunks=_placement(device).chunks)
 
     def eye(self, rows: int, cols: int, dtype: DType, device: Any) -> Array:

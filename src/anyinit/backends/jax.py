@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _portable
 from .._threefry import StreamKey
-from .._typing import Array, Device, DType
+from .._typing import Array, Device, DType, Shape
 from ._base import Backend, Region
 from ._numpy_dtypes import NumpyDtypes
 
@@ -77,7 +77,7 @@ class JaxBackend(NumpyDtypes, Backend):
             raise ValueError(msg)
         return device
 
-    def empty(self, shape: tuple[int, ...], dtype: DType, device: Device) -> Array:
+    def empty(self, shape: Shape, dtype: DType, device: Device) -> Array:
         return jnp.zeros(shape, dtype=dtype, device=device)
 
     def is_mutable(self, array: Array) -> bool:
@@ -88,9 +88,7 @@ class JaxBackend(NumpyDtypes, Backend):
 
     # The portable stream is JAX's own: let jax.random compute it.
 
-    def portable_uniform01(
-        self, key: Any, shape: tuple[int, ...], region: Region, device: Device
-    ) -> Array:
+    def portable_uniform01(self, key: Any, shape: Shape, region: Region, device: Device) -> Array:
         with jax.default_device(device):
             return _select(jax.random.uniform(_jax_key(key), shape, jnp.float32), region)
 
@@ -98,7 +96,7 @@ class JaxBackend(NumpyDtypes, Backend):
         self,
         kind: str,
         key: StreamKey,
-        shape: tuple[int, ...],
+        shape: Shape,
         region: Region,
         device: Device,
         params: tuple[float, ...],

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._threefry import counters
-from .._typing import Array, Device, DType
+from .._typing import Array, Device, DType, Shape
 from ._base import Backend, PortableDraw, Region
 from ._numpy_dtypes import NumpyDtypes
 from ._threefry_numpy import (
@@ -41,10 +41,10 @@ class NumpyBackend(NumpyDtypes, Backend):
         msg = f"`device`={device!r} is not a device of numpy; NumPy arrays live on 'cpu'."
         raise ValueError(msg)
 
-    def empty(self, shape: tuple[int, ...], dtype: DType, device: Device) -> Array:
+    def empty(self, shape: Shape, dtype: DType, device: Device) -> Array:
         return np.empty(shape, dtype=dtype)
 
-    def full(self, shape: tuple[int, ...], value: Any, dtype: DType, device: Device) -> Array:
+    def full(self, shape: Shape, value: Any, dtype: DType, device: Device) -> Array:
         return np.full(shape, value, dtype=dtype)
 
     def from_host(self, values: Any, dtype: DType, device: Device) -> Array:
@@ -62,9 +62,7 @@ class NumpyBackend(NumpyDtypes, Backend):
 
     # -- the portable stream: blocked and threaded ---------------------------------
 
-    def portable_uniform01(
-        self, key: Any, shape: tuple[int, ...], region: Region, device: Device
-    ) -> Array:
+    def portable_uniform01(self, key: Any, shape: Shape, region: Region, device: Device) -> Array:
         flat = len(shape) == 1 and (region is None or region[0].step in (None, 1))
         start, stop = (region[0].start, region[0].stop) if region else (0, shape[0] if shape else 1)
         if flat and stop <= 2**32:

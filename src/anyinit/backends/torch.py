@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .._portable import truncated_from01, uniform_proposal_acceptance
-from .._typing import Array, Device, DType
+from .._typing import Array, Device, DType, Interval, Shape
 from . import host_backend
 from ._base import Backend, PortableDraw
 
@@ -86,10 +86,10 @@ class TorchBackend(Backend):
     def materializes(self, device: Device) -> bool:
         return bool(torch.device(device).type != "meta")
 
-    def empty(self, shape: tuple[int, ...], dtype: DType, device: Device) -> Array:
+    def empty(self, shape: Shape, dtype: DType, device: Device) -> Array:
         return torch.empty(shape, dtype=dtype, device=device)
 
-    def full(self, shape: tuple[int, ...], value: Any, dtype: DType, device: Device) -> Array:
+    def full(self, shape: Shape, value: Any, dtype: DType, device: Device) -> Array:
         return torch.full(shape, value, dtype=dtype, device=device)
 
     def is_generator(self, obj: Any) -> bool:
@@ -112,35 +112,17 @@ class TorchBackend(Backend):
         return rng
 
     def native_uniform(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        low: float,
-        high: float,
-        dtype: DType,
-        device: Device,
+        self, rng: Any, shape: Shape, low: float, high: float, dtype: DType, device: Device
     ) -> Array:
         return torch.empty(shape, dtype=dtype, device=device).uniform_(low, high, generator=rng)
 
     def native_normal(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        dtype: DType,
-        device: Device,
+        self, rng: Any, shape: Shape, mean: float, std: float, dtype: DType, device: Device
     ) -> Array:
         return torch.empty(shape, dtype=dtype, device=device).normal_(mean, std, generator=rng)
 
     def native_truncated_standard(
-        self,
-        rng: Any,
-        shape: tuple[int, ...],
-        lower: float,
-        upper: float,
-        work: DType,
-        device: Device,
+        self, rng: Any, shape: Shape, lower: float, upper: float, work: DType, device: Device
     ) -> Array | None:
         if max(abs(lower), abs(upper)) > 3.0:
             return None  # rejection (or the total inverse CDF in far tails)
@@ -203,7 +185,7 @@ class TorchBackend(Backend):
     # -- the portable stream in int32 arithmetic (torch lacks uint32 add and shifts) --
 
     def portable_uniform01(
-        self, key: Any, shape: tuple[int, ...], region: tuple[slice, ...] | None, device: Device
+        self, key: Any, shape: Shape, region: tuple[slice, ...] | None, device: Device
     ) -> Array:
         region = region or tuple(slice(0, n) for n in shape)
         block = tuple(s.stop - s.start for s in region)
@@ -235,9 +217,7 @@ class TorchBackend(Backend):
     # In-place draws with torch's own generator: the same tensor operations as
     # torch.nn.init, so the values and the generator state are torch's.
 
-    def uniform_into(
-        self, array: Array, low: float, high: float, clip: tuple[float, float], rng: Any
-    ) -> bool:
+    def uniform_into(self, array: Array, low: float, high: float, clip: Interval, rng: Any) -> bool:
         if not _native(rng):
             return False
         # torch draws in the dtype from the exact bounds, so its rounding can cross
@@ -261,13 +241,7 @@ class TorchBackend(Backend):
         return True
 
     def trunc_normal_into(
-        self,
-        array: Array,
-        mean: float,
-        std: float,
-        bounds: tuple[float, float],
-        clip: tuple[float, float],
-        rng: Any,
+        self, array: Array, mean: float, std: float, bounds: Interval, clip: Interval, rng: Any
     ) -> bool:
         if not _native(rng):
             return False
