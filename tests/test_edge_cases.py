@@ -199,9 +199,9 @@ def test_shapes_beyond_any_index_are_value_errors(backend, like, shape):
 
 
 def test_blocks_past_2_32_elements_use_block_sized_counters():
+    from anyinit._portable.numpy_kernel import blocks_needed
+    from anyinit._portable.threefry import key_from_seed, random_bits, uniform01_from_bits
     from anyinit._target import resolve_target
-    from anyinit._threefry import key_from_seed, random_bits, uniform01_from_bits
-    from anyinit.backends._threefry_numpy import blocks_needed
 
     assert blocks_needed((2**33,))
     target = resolve_target()

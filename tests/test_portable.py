@@ -13,8 +13,8 @@ import pytest
 
 import anyinit
 from anyinit._distributions import TruncatedNormal as TruncatedNormalLaw
+from anyinit._portable.threefry import key_from_seed
 from anyinit._target import resolve_target
-from anyinit._threefry import key_from_seed
 
 ULP_BOUND = 4
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._dtypes import inward_bounds
+from ._portable import StreamKey, independent_streams
 from ._target import Target
-from ._threefry import StreamKey, independent_streams
 from ._typing import Array
 from .backends._base import normal_cdf
 

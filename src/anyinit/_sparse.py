@@ -7,9 +7,9 @@ from typing import Any
 
 from ._distributions import Distribution, Normal, WithZeros
 from ._dtypes import check_fits
+from ._portable import independent_streams
 from ._random import RandomInitializer
 from ._target import Target
-from ._threefry import independent_streams
 from ._typing import Array
 from ._validation import as_finite_float
 

@@ -19,9 +19,9 @@ from ._distributions import BoundedNormal, Normal, Uniform
 from ._dtypes import check_fits, component_name
 from ._fans import calculate_gain, compute_fans
 from ._orthogonal import orthogonal_matrix
+from ._portable import independent_streams
 from ._seed import check_seed
 from ._target import Target, _for_array, resolve_target
-from ._threefry import independent_streams
 from ._typing import Array
 from ._validation import as_fill_value, as_finite_float, as_int
 

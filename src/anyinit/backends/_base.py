@@ -17,8 +17,9 @@ import numpy as np
 
 from .. import _compat, _portable
 from .._dtypes import DTYPE_NAMES, compute_name, inward_bounds
+from .._portable import StreamKey, key_from_seed
+from .._portable.threefry import random_bits, uniform01_from_bits
 from .._seed import SeedGenerator
-from .._threefry import StreamKey, key_from_seed
 from .._typing import Array, ArrayNamespace, Device, DType, Interval, Shape
 from ._host import host_generator
 
@@ -603,16 +604,12 @@ class Backend:
             return _portable.uniform(self, key, shape, low, high, device, region)
         return _portable.truncated_normal(self, key, shape, low, high, device, region)
 
-    def portable_uniform01(
-        self, key: Any, shape: Shape, region: tuple[slice, ...] | None, device: Device
-    ) -> Array:
+    def portable_uniform01(self, key: Any, shape: Shape, region: Region, device: Device) -> Array:
         """float32 in [0, 1) from the Threefry stream of `key` (JAX's bits, exactly).
 
-        The generic version runs the Array API code of ``anyinit._threefry``;
+        The generic version runs the Array API code of ``anyinit._portable.threefry``;
         backends override it with a faster kernel of the same arithmetic.
         """
-        from .._threefry import random_bits, uniform01_from_bits
-
         bits = random_bits(self.xp, key, shape, region, device)
         return uniform01_from_bits(self.xp, bits, device)
 

@@ -24,7 +24,7 @@ import dask.array as da
 import numpy as np
 from dask.base import tokenize
 
-from .._threefry import key_from_seed
+from .._portable import key_from_seed
 from .._typing import Array, DType, Shape
 from ._base import Backend, PortableDraw
 from ._numpy_dtypes import NumpyDtypes

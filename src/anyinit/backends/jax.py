@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _portable
-from .._threefry import StreamKey
+from .._portable import StreamKey
 from .._typing import Array, Device, DType, Shape
 from ._base import Backend, Region
 from ._numpy_dtypes import NumpyDtypes
@@ -38,7 +38,7 @@ def truncated_from01(u: Array, lower: float, upper: float) -> Array:
 
     The central case is ``jax.random.truncated_normal``'s own steps (XLA's erf
     and erfinv, the same fusion), bit for bit, with u kept off ±1; far tails
-    take :func:`anyinit._portable.tail`.
+    take :func:`anyinit._portable.transforms.tail`.
     """
     lower, upper = _portable.finite_bounds(lower, upper)
     if _portable.in_tail(lower, upper):

@@ -7,17 +7,17 @@ from typing import Any
 
 import numpy as np
 
-from .._threefry import counters
-from .._typing import Array, Device, DType, Shape
-from ._base import Backend, PortableDraw, Region
-from ._numpy_dtypes import NumpyDtypes
-from ._threefry_numpy import (
+from .._portable import counters
+from .._portable.numpy_kernel import (
     BLOCK,
     blocks_needed,
     fill_blocks,
     uniform01_block,
     uniform01_from_counters,
 )
+from .._typing import Array, Device, DType, Shape
+from ._base import Backend, PortableDraw, Region
+from ._numpy_dtypes import NumpyDtypes
 
 __all__ = ["NumpyBackend"]
 

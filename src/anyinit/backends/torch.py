@@ -11,10 +11,10 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from .._portable import truncated_from01, uniform_proposal_acceptance
+from .._portable import torch_kernel
 from .._typing import Array, Device, DType, Interval, Shape
-from . import host_backend
-from ._base import Backend, PortableDraw
+from . import _torch_nn_init, host_backend
+from ._base import Backend, PortableDraw, Region
 
 __all__ = ["TorchBackend"]
 
@@ -182,27 +182,8 @@ class TorchBackend(Backend):
             return torch.from_numpy(values).to(draw.dtype)
         return super().draw_portable(draw)
 
-    # -- the portable stream in int32 arithmetic (torch lacks uint32 add and shifts) --
-
-    def portable_uniform01(
-        self, key: Any, shape: Shape, region: tuple[slice, ...] | None, device: Device
-    ) -> Array:
-        region = region or tuple(slice(0, n) for n in shape)
-        block = tuple(s.stop - s.start for s in region)
-        index = torch.zeros(block, dtype=torch.int64, device=device)
-        stride = 1
-        for axis in range(len(shape) - 1, -1, -1):
-            view = [1] * len(shape)
-            view[axis] = block[axis]
-            positions = torch.arange(region[axis].start, region[axis].stop, device=device)
-            index += positions.reshape(view) * stride
-            stride *= shape[axis]
-        # Two's-complement int32 wraps like uint32 for +, ^, <<; >> needs a mask.
-        high = (index >> 32).to(torch.int32)
-        low = (index & 0xFFFFFFFF).to(torch.int32)
-        y0, y1 = _threefry_int32(key, high, low)
-        mantissa = ((y0 ^ y1) >> 9) & 0x7FFFFF
-        return mantissa.to(torch.float32) * 2.0**-23
+    def portable_uniform01(self, key: Any, shape: Shape, region: Region, device: Device) -> Array:
+        return torch_kernel.uniform01(key, shape, region, device)
 
     # -- in-place writes: the same tensor operations as torch.nn.init ----------
 
@@ -214,127 +195,17 @@ class TorchBackend(Backend):
         with torch.no_grad():
             array.fill_(value)
 
-    # In-place draws with torch's own generator: the same tensor operations as
-    # torch.nn.init, so the values and the generator state are torch's.
+    # In-place draws with torch's own generator: torch.nn.init's own tensor
+    # operations (in _torch_nn_init), so the values and the generator state are torch's.
 
     def uniform_into(self, array: Array, low: float, high: float, clip: Interval, rng: Any) -> bool:
-        if not _native(rng):
-            return False
-        # torch draws in the dtype from the exact bounds, so its rounding can cross
-        # them (bfloat16 xavier_uniform_, bounds below float32's resolution): the
-        # clamp changes nothing wherever torch is inside [low, high].
-        if array.requires_grad:  # no_grad only where autograd is watching (~2 µs)
-            with torch.no_grad():
-                array.uniform_(low, high, generator=rng).clamp_(*clip)
-        else:
-            array.uniform_(low, high, generator=rng).clamp_(*clip)
-        return True
+        return _torch_nn_init.uniform_(array, low, high, clip, rng)
 
     def normal_into(self, array: Array, mean: float, std: float, rng: Any) -> bool:
-        if not _native(rng):
-            return False
-        if array.requires_grad:
-            with torch.no_grad():
-                array.normal_(mean, std, generator=rng)
-        else:
-            array.normal_(mean, std, generator=rng)
-        return True
+        return _torch_nn_init.normal_(array, mean, std, rng)
 
     def trunc_normal_into(
         self, array: Array, mean: float, std: float, bounds: Interval, clip: Interval, rng: Any
     ) -> bool:
-        if not _native(rng):
-            return False
-        with torch.no_grad():
-            _trunc_normal_like_torch(array, mean, std, *bounds, rng, self.wide_dtype(array.device))
-            # torch rejects against the bounds cast to the dtype, which can lie
-            # outside [a, b]; clamping changes nothing whenever torch is inside.
-            array.clamp_(*clip)
-        return True
-
-
-def _native(rng: Any) -> bool:
-    """torch's default generator (None) or a torch.Generator, not the portable stream."""
-    return rng is None or isinstance(rng, torch.Generator)
-
-
-def _trunc_normal_like_torch(
-    tensor: Any, mean: float, std: float, a: float, b: float, generator: Any, wide: Any
-) -> None:
-    """torch 2.13's ``_no_grad_trunc_normal_``, step for step, for bit-identical draws."""
-
-    def norm_cdf(x: float) -> float:
-        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
-
-    p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
-    lower, upper = (a - mean) / std, (b - mean) / std
-    if p <= 0.3 and uniform_proposal_acceptance(lower, upper) < 1e-3:
-        # torch's loop would run for thousands of full-tensor rounds, or forever
-        # ([1000σ, 2000σ]): the inverse CDF of torch uniforms instead (total).
-        u = torch.empty(tensor.shape, dtype=torch.float32, device=tensor.device)
-        u.uniform_(generator=generator)
-        values = truncated_from01(_compat_torch(), u, lower, upper, wide)
-        tensor.copy_(values.mul_(std).add_(mean))
-        return
-    if p > 0.3:
-        lo = tensor.new_tensor(a, device="cpu").item()
-        hi = tensor.new_tensor(b, device="cpu").item()
-        result = tensor.normal_(mean, std, generator=generator)
-        while True:
-            mask = (result < lo) | (result > hi)
-            if not mask.any():
-                break
-            result = torch.where(
-                mask, torch.empty_like(result).normal_(mean, std, generator=generator), result
-            )
-        if tensor is not result:
-            tensor.copy_(result)
-        return
-    mode = max(a, min(mean, b))
-    log_peak = -0.5 * ((mode - mean) / std) ** 2
-    candidates = torch.empty_like(tensor)
-    accept_buf = torch.empty_like(tensor)
-    tensor.uniform_(a, b, generator=generator)
-    candidates.copy_(tensor)
-    candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
-    pending = accept_buf.uniform_(generator=generator).log_().gt(candidates)
-    if not pending.any():
-        return
-    result = tensor
-    while True:
-        candidates.uniform_(a, b, generator=generator)
-        result = torch.where(pending, candidates, result)
-        candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
-        pending = torch.where(
-            pending, accept_buf.uniform_(generator=generator).log_().gt(candidates), pending
-        )
-        if not pending.any():
-            break
-    tensor.copy_(result)
-
-
-def _as_int32(value: int) -> int:
-    value &= 0xFFFFFFFF
-    return value - 2**32 if value >= 2**31 else value
-
-
-def _threefry_int32(key: Any, x0: Any, x1: Any) -> tuple[Any, Any]:
-    """Threefry-2x32 (as :func:`anyinit._threefry.threefry2x32`) on int32 tensors."""
-    from .._threefry import _PARITY, _ROTATIONS
-
-    keys = (key.k0, key.k1, key.k0 ^ key.k1 ^ _PARITY)
-    x0 = x0 + _as_int32(keys[0])
-    x1 = x1 + _as_int32(keys[1])
-    for step in range(5):
-        for distance in _ROTATIONS[step % 2]:
-            x0 += x1
-            x1 = ((x1 << distance) | ((x1 >> (32 - distance)) & ((1 << distance) - 1))) ^ x0
-        x0 += _as_int32(keys[(step + 1) % 3])
-        x1 += _as_int32(keys[(step + 2) % 3] + step + 1)
-    return x0, x1
-
-
-def _compat_torch() -> Any:
-    import array_api_compat.torch
-
-    return array_api_compat.torch
+        wide = self.wide_dtype(array.device)
+        return _torch_nn_init.trunc_normal_(array, mean, std, bounds, clip, rng, wide)

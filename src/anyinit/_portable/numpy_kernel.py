@@ -1,6 +1,6 @@
 """A blocked, threaded NumPy kernel for the portable stream.
 
-The arithmetic is :func:`anyinit._threefry.threefry2x32`'s, done in place on
+The arithmetic is :func:`anyinit._portable.threefry.threefry2x32`'s, done in place on
 cache-sized blocks (no temporaries the size of the array) by two threads
 (NumPy releases the GIL inside its loops). Measured on a 2-core machine,
 4096×4096 float32 uniforms take about 135 ms here, against about 2 s for the
@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .._threefry import _PARITY, _ROTATIONS, StreamKey
+from .threefry import _PARITY, _ROTATIONS, StreamKey
 
 __all__ = ["BLOCK", "fill_blocks", "uniform01_block", "uniform01_from_counters"]
 

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ._typing import Array, ArrayNamespace, Device
+from .._typing import Array, ArrayNamespace, Device
 
 __all__ = [
     "StreamKey",

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from ._threefry import StreamKey
-from ._typing import Array, Device
+from .._typing import Array, Device
+from .threefry import StreamKey
 
 __all__ = [
     "OPEN",

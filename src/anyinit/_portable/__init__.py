@@ -1,0 +1,62 @@
+"""The portable stream: the numbers behind integer seeds, the same on every library.
+
+One sub-package, one job each:
+
+* ``threefry``: JAX's Threefry-2x32 keys, counters and bits, in Array API
+  integer operations (the reference every kernel equals bit for bit);
+* ``transforms``: float32 uniform, normal and truncated normal from those
+  bits, with JAX's constructions and total maps (finite and inside for every
+  input word);
+* ``numpy_kernel``: the blocked, threaded NumPy kernel of the same bits
+  (used by the NumPy adapter, and by torch and the host on the CPU);
+* ``torch_kernel``: the same bits in int32 tensor arithmetic (torch devices).
+
+The kernels import their library and are imported only by its adapter.
+"""
+
+from .threefry import StreamKey, counters, independent_streams, key_from_seed
+from .transforms import (
+    OPEN,
+    TAIL_START,
+    clamp_open,
+    erfinv,
+    finite_bounds,
+    in_tail,
+    log_interval_mass,
+    log_mills,
+    log_normal_sf,
+    log_sf_ratio,
+    normal,
+    normal_from01,
+    tail,
+    truncated_from01,
+    truncated_normal,
+    uniform,
+    uniform_from01,
+    uniform_proposal_acceptance,
+)
+
+__all__ = [
+    "OPEN",
+    "TAIL_START",
+    "StreamKey",
+    "clamp_open",
+    "counters",
+    "erfinv",
+    "finite_bounds",
+    "in_tail",
+    "independent_streams",
+    "key_from_seed",
+    "log_interval_mass",
+    "log_mills",
+    "log_normal_sf",
+    "log_sf_ratio",
+    "normal",
+    "normal_from01",
+    "tail",
+    "truncated_from01",
+    "truncated_normal",
+    "uniform",
+    "uniform_from01",
+    "uniform_proposal_acceptance",
+]
