@@ -13,7 +13,7 @@ import torch
 
 from .._portable import torch_kernel
 from .._typing import Array, Device, DType, Interval, Shape
-from . import _torch_nn_init, host_backend
+from . import _torch_devices, _torch_nn_init, host_backend
 from ._base import Backend, PortableDraw, Region
 
 __all__ = ["TorchBackend"]
@@ -42,37 +42,7 @@ class TorchBackend(Backend):
         return torch.get_default_device()
 
     def check_device(self, device: Device) -> Device:
-        try:
-            resolved = torch.device(device)
-        except (RuntimeError, TypeError) as error:
-            msg = f"`device`={device!r} is not a torch device: {error}"
-            raise ValueError(msg) from None
-        kind = resolved.type
-        if kind == "cuda":
-            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-            index = (
-                resolved.index
-                if resolved.index is not None
-                else torch.cuda.current_device()
-                if count
-                else 0
-            )
-            if index >= count:
-                msg = (
-                    f"`device`={device!r} is not available: "
-                    f"this machine has {count} CUDA device(s)."
-                )
-                raise ValueError(msg)
-        elif kind == "mps" and not torch.backends.mps.is_available():
-            msg = f"`device`={device!r} is not available: MPS is not available on this machine."
-            raise ValueError(msg)
-        elif kind not in ("cpu", "meta"):
-            try:  # xla, xpu, privateuse1 …: usable only where their extension is loaded
-                torch.empty(0, device=resolved)
-            except RuntimeError:
-                msg = f"`device`={device!r} is not available to torch on this machine."
-                raise ValueError(msg) from None
-        return resolved
+        return _torch_devices.check(device)
 
     def wide_dtype(self, device: Device) -> DType | None:
         # MPS has no float64: the portable uniform then takes two float32 roundings.
@@ -160,16 +130,7 @@ class TorchBackend(Backend):
         return host.resolve_conj().numpy()
 
     def describe_devices(self) -> list[str]:
-        devices = ["cpu"]
-        if torch.cuda.is_available():
-            devices += [
-                f"cuda:{i} ({torch.cuda.get_device_name(i)})"
-                for i in range(torch.cuda.device_count())
-            ]
-        if torch.backends.mps.is_available():
-            devices.append("mps")
-        devices.append("meta")
-        return devices
+        return _torch_devices.describe()
 
     # -- the portable stream ----------------------------------------------------------
     # On the CPU, NumPy's blocked kernel computes the same float32 values faster
