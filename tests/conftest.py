@@ -8,6 +8,7 @@ fails the run instead of skipping it. ``--device`` picks the device
 
 from __future__ import annotations
 
+import enum
 import importlib
 import importlib.util
 import os
@@ -20,6 +21,19 @@ import pytest
 from anyinit.backends._builtin import MODULES
 
 KNOWN_BACKENDS = tuple(MODULES)
+#: The backends a test may be gated on, from the one table of built-in backends.
+#: ``@pytest.mark.skip_backend("jax", "dask", reason=...)`` skips a test there;
+#: ``@pytest.mark.only_backend("torch", reason=...)`` runs it there alone. A name
+#: that is not a member fails the run (a typo must not silently skip nothing).
+BackendName = enum.Enum("BackendName", {name.upper(): name for name in KNOWN_BACKENDS}, type=str)
+
+
+def _backend_name(value: Any, marker: str) -> BackendName:
+    try:
+        return BackendName(value)
+    except ValueError:
+        msg = f"{marker}: unknown backend {value!r}; expected one of {KNOWN_BACKENDS}"
+        raise pytest.UsageError(msg) from None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -224,9 +238,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if not run_slow and item.get_closest_marker("slow") is not None:
             item.add_marker(pytest.mark.skip(reason="slow: runs with --run-slow (nox tests-numpy)"))
-        for marker in item.iter_markers("skip_backend"):
-            if marker.args[0] not in KNOWN_BACKENDS:
-                msg = f"skip_backend: unknown backend {marker.args[0]!r}; expected {KNOWN_BACKENDS}"
-                raise pytest.UsageError(msg)
-            if marker.args[0] == name:
-                item.add_marker(pytest.mark.skip(reason=marker.kwargs.get("reason", "")))
+        for marker in item.iter_markers():
+            if marker.name not in ("skip_backend", "only_backend"):
+                continue
+            names = [_backend_name(arg, marker.name) for arg in marker.args]
+            reason = marker.kwargs.get("reason") or f"{marker.name}{tuple(marker.args)}"
+            if (name in names) == (marker.name == "skip_backend"):
+                item.add_marker(pytest.mark.skip(reason=reason))

@@ -105,6 +105,12 @@ class _Library:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        if name == "readonly_numpy":  # NumPy with immutable arrays (tests/readonly_numpy.py)
+            import readonly_numpy
+
+            readonly_numpy.register()
+            self.xp = readonly_numpy.namespace
+            return
         module = {"jax": "jax.numpy", "dask": "dask.array"}.get(name, name)
         self.xp = importlib.import_module(module)
 
@@ -119,6 +125,12 @@ class _Library:
             return True
         return importlib.util.find_spec("ml_dtypes") is not None
 
+    def target(self, dtype: str) -> dict[str, Any]:
+        """The keyword that puts a result on this library: ``like=`` an array, or ``xp=``."""
+        if self.name == "readonly_numpy":
+            return {"xp": self.xp}
+        return {"like": self.like(dtype)}
+
     def like(self, dtype: str) -> Any:
         if self.name == "torch":
             return self.xp.empty((0,), dtype=getattr(self.xp, dtype))
@@ -127,7 +139,7 @@ class _Library:
         return self.xp.zeros((0,), dtype=_numpy_dtype(dtype))
 
     def mutable(self, shape: tuple[int, ...], dtype: str) -> Any:
-        if self.name in ("jax", "dask"):
+        if self.name in ("jax", "dask", "readonly_numpy"):
             return None
         if self.name == "torch":
             return self.xp.zeros(shape, dtype=getattr(self.xp, dtype))
@@ -139,7 +151,7 @@ class _Library:
         """The library's own generator, seeded (None where it has none)."""
         if self.name == "torch":
             return self.xp.Generator().manual_seed(seed)
-        if self.name in ("numpy", "array_api_strict"):
+        if self.name in ("numpy", "array_api_strict", "readonly_numpy"):
             return np.random.default_rng(seed)
         return None
 
@@ -195,9 +207,16 @@ def _conv_layout(name: str, shape: tuple[int, ...]) -> tuple[int, ...]:
     return shape
 
 
-def cases(library: str) -> Iterator[tuple[str, Callable[[], np.ndarray]]]:
-    """Every golden case of one backend, as ``(name, compute)``."""
+def cases(
+    library: str, recorded_as: str | None = None
+) -> Iterator[tuple[str, Callable[[], np.ndarray]]]:
+    """Every golden case of one backend, as ``(name, compute)``.
+
+    `recorded_as` names the cases after another library's (the read-only NumPy
+    namespace must give NumPy's values).
+    """
     lib = _Library(library)
+    prefix = recorded_as or library
     anyinit = _anyinit()
     seeds: list[tuple[str, Callable[[], Any]]] = [(f"int{s}", lambda s=s: s) for s in SEEDS]
     seeds.append(("seedgen3", lambda: anyinit.SeedGenerator(3)))
@@ -214,10 +233,10 @@ def cases(library: str) -> Iterator[tuple[str, Callable[[], np.ndarray]]]:
                         init = build(seed())
                         if isinstance(init.seed if hasattr(init, "seed") else None,
                                       anyinit.SeedGenerator):  # fmt: skip
-                            init(shape, dtype, like=lib.like(dtype))  # the second draw counts
-                        return lib.host(init(shape, dtype, like=lib.like(dtype)))
+                            init(shape, dtype, **lib.target(dtype))  # the second draw counts
+                        return lib.host(init(shape, dtype, **lib.target(dtype)))
 
-                    yield f"{library}/{name}/{seed_name}/{shape_name}/{dtype}", compute
+                    yield f"{prefix}/{name}/{seed_name}/{shape_name}/{dtype}", compute
     if lib.mutable((1,), "float32") is None:
         return
     for name, kwargs in IN_PLACE.items():
@@ -242,7 +261,7 @@ def cases(library: str) -> Iterator[tuple[str, Callable[[], np.ndarray]]]:
                             getattr(anyinit, name)(tensor, **kwargs, **extra)
                         return lib.host(tensor)
 
-                    yield f"{library}/{name}/{seed_name}/{shape_name}/{dtype}", compute
+                    yield f"{prefix}/{name}/{seed_name}/{shape_name}/{dtype}", compute
 
 
 def outcome(compute: Callable[[], np.ndarray]) -> str:

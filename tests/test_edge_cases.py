@@ -313,6 +313,21 @@ def test_native_generators_sample_far_tails(backend, a, b):
         assert stats.kstest(w, stats.truncnorm(a, b).cdf).pvalue > 1e-4
 
 
+def test_native_float64_truncated_normals_have_float64_resolution(backend):
+    """Libraries without masked writes (JAX) draw native truncated normals on the host:
+    in float64 for float64 results, not float32 widened."""
+    from anyinit._target import resolve_target
+
+    target = resolve_target(like=backend.like("float64") if "float64" in backend.real_dtypes
+                            else pytest.skip("no float64"))  # fmt: skip
+    if not target.backend.is_generator(np.random.default_rng(0)):
+        pytest.skip("this library's native generator is not NumPy's")
+    init = anyinit.TruncatedNormal(0.0, 1.0, seed=np.random.default_rng(5))
+    w = backend.to_numpy(init((4096,), "float64", like=backend.like("float64")))
+    widened = w.astype(np.float32).astype(np.float64)
+    assert (w != widened).mean() > 0.99
+
+
 # -- deserialize and the command line ---------------------------------------------------------
 
 

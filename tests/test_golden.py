@@ -19,3 +19,17 @@ def test_every_public_entry_point_gives_its_golden_values(backend):
     assert not changed, f"{len(changed)} of {len(got)} cases changed, e.g. {changed[:5]}"
     assert not missing, f"cases without golden values: {missing[:5]}"
     assert len(got) >= 0.7 * len(expected), "most golden cases must run in every session"
+
+
+@pytest.mark.only_backend("numpy", reason="the read-only namespace wraps NumPy; one run suffices")
+def test_immutable_arrays_take_numpys_values():
+    """The immutable-array path (JAX's: no masked writes, nothing written in place) of the
+    generic adapter, on NumPy arrays that refuse every write: NumPy's golden values."""
+    expected = {k: v for k, v in golden.load().items() if k.startswith("numpy/")}
+    got = {
+        name: golden.outcome(compute)
+        for name, compute in golden.cases("readonly_numpy", recorded_as="numpy")
+    }
+    changed = sorted(name for name in got if got[name] != expected.get(name))
+    assert len(got) > 300
+    assert not changed, f"{len(changed)} of {len(got)} differ from NumPy's, e.g. {changed[:5]}"

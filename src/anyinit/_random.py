@@ -317,24 +317,28 @@ class VarianceScaling(RandomInitializer):
         return self.scale / max(1.0, n)
 
     def law(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
-        # Scales in float32 arithmetic, as jax.nn.initializers computes them, so
-        # that integer seeds reproduce JAX's weights to the last bit or two.
+        # Keras's steps: fans -> variance -> stddev -> the law. The parameters are
+        # computed in float32, as jax.nn.initializers does, so that integer seeds
+        # reproduce JAX's weights to the last bit or two.
         exact = self.variance(shape)
-        # The parameters are computed in float32 below: refuse, naming `scale`, a variance
-        # whose laws would leave float32 (three uniform limits, ≈5.2σ, as the margin).
-        check_fits("scale", self.scale, math.sqrt(3 * exact) * 3, "float32")
+        # Refuse, naming `scale`, a variance whose laws would leave float32: the
+        # widest value any law below can reach is the uniform limit sqrt(3·variance);
+        # three times it (about 5.2σ) leaves room for the float32 arithmetic.
+        check_fits("scale", self.scale, 3 * math.sqrt(3 * exact), "float32")
         variance = np.float32(exact)
-        root = np.sqrt(variance)
+        stddev = np.sqrt(variance)
         complex_ = kind == "complex floating"
         if self.distribution == "truncated_normal":
+            # A unit normal truncated to [-2, 2] has std TRUNCATED_STD (0.8796…):
+            # dividing by it gives the truncated draws the target stddev.
             if complex_:
-                return ComplexTruncatedNormal(float(root / np.float32(COMPLEX_TRUNCATED_STD)))
-            return _TruncatedNormalLaw(0.0, float(root / np.float32(TRUNCATED_STD)))
+                return ComplexTruncatedNormal(float(stddev / np.float32(COMPLEX_TRUNCATED_STD)))
+            return _TruncatedNormalLaw(0.0, float(stddev / np.float32(TRUNCATED_STD)))
         if self.distribution == "untruncated_normal":
-            return ComplexNormal(float(root)) if complex_ else Normal(0.0, float(root))
-        if complex_:
+            return ComplexNormal(float(stddev)) if complex_ else Normal(0.0, float(stddev))
+        if complex_:  # uniform on the disk of radius sqrt(2·variance): E|z|² = variance
             return ComplexUniformDisk(float(np.sqrt(np.float32(2) * variance)))
-        limit = float(np.sqrt(np.float32(3) * variance))
+        limit = float(np.sqrt(np.float32(3) * variance))  # U[-l, l] has variance l²/3
         return Uniform(-limit, limit, symmetric=True)
 
     def get_config(self) -> dict[str, Any]:

@@ -142,7 +142,8 @@ def normal(
 ) -> Array:
     """float32 ``jax.random.normal(key, shape)`` (or a block of it)."""
     u = backend.portable_uniform01(key, shape, region, device)
-    return normal_from01(backend.xp, u, backend.wide_dtype(device))
+    # A library without masked writes (immutable arrays) takes erfinv's where() form.
+    return normal_from01(backend.xp, u, backend.wide_dtype(device), mutable=backend.masked_writes)
 
 
 def normal_from01(xp: Any, u: Array, wide: Any = None, *, mutable: bool = True) -> Array:

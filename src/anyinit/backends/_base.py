@@ -482,8 +482,10 @@ class Backend:
         if not self.masked_writes:
             from . import host_backend
 
+            # On the host in the compute dtype (float64 for float64 results).
+            work = compute_name(self._name_of(dtype))
             values = host_backend().native_truncated_normal(
-                rng, shape, law, inward_bounds(*law.bounds, "float32"), np.dtype("float32"), "cpu"
+                rng, shape, law, inward_bounds(*law.bounds, work), np.dtype(work), "cpu"
             )
             return self.from_host(np.clip(values, *clip), dtype, device)
         size = math.prod(shape)
