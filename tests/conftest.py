@@ -4,6 +4,11 @@ The backend under test comes from ``--backend`` or ``$ANYINIT_BACKEND``
 (default ``numpy``); a backend that was asked for and cannot be imported
 fails the run instead of skipping it. ``--device`` picks the device
 (``cpu`` by default; ``cuda`` on a GPU machine).
+
+Gating, one way: ``@pytest.mark.only_backend(...)`` / ``skip_backend(...)`` with
+names checked against :data:`BackendName`; a test of one backend's own behaviour
+lives in ``test_backend_<name>.py``, collected in that backend's run alone. A
+capability the backend lacks (a dtype, views) skips where the test asks for it.
 """
 
 from __future__ import annotations
@@ -95,32 +100,36 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @dataclass
-class Backend:
-    """What a test needs to know about the backend under test."""
+class BackendUnderTest:
+    """What a test needs to know about the backend under test, answered by its adapter."""
 
     name: str
     xp: Any  # the library's own module (numpy, torch, array_api_strict, cupy)
     device: Any  # the device arrays are made on in this run
 
-    def dtype(self, name: str) -> Any:
-        if name == "bfloat16" and self.name in ("numpy", "jax"):
-            import ml_dtypes
+    @property
+    def adapter(self) -> Any:
+        """The anyinit adapter that serves this library (``anyinit.backends.Backend``)."""
+        from anyinit._target import resolve_target
 
-            return np.dtype(ml_dtypes.bfloat16)
-        if self.name in ("numpy", "cupy", "jax", "dask"):
-            return np.dtype(name)
-        return getattr(self.xp, name)
+        return resolve_target(like=self.like()).backend
+
+    def dtype(self, name: str) -> Any:
+        from anyinit._target import resolve_target
+
+        dtype = resolve_target(xp=self.xp).backend.dtype(name)
+        if dtype is None:
+            pytest.skip(f"{self.name} has no {name} here")
+        return dtype
 
     @property
     def real_dtypes(self) -> tuple[str, ...]:
         """Real floating dtypes this backend has (16-bit ones where it has them)."""
-        if self.name == "array_api_strict":
-            return ("float32", "float64")
-        if self.name in ("torch", "jax") or (
-            self.name == "numpy" and importlib.util.find_spec("ml_dtypes") is not None
-        ):
-            return ("float16", "bfloat16", "float32", "float64")
-        return ("float16", "float32", "float64")
+        from anyinit._target import resolve_target
+
+        adapter = resolve_target(xp=self.xp).backend
+        names = ("float16", "bfloat16", "float32", "float64")
+        return tuple(name for name in names if adapter.dtype(name) is not None)
 
     @property
     def complex_dtypes(self) -> tuple[str, ...]:
@@ -128,53 +137,23 @@ class Backend:
 
     def like(self, dtype: str = "float32") -> Any:
         """An empty array of this backend, dtype and device."""
-        if self.name == "cupy":
-            with self.device:
-                return self.xp.empty((0,), dtype=self.dtype(dtype))
-        if self.name == "jax":
-            return self.xp.zeros((0,), dtype=self.dtype(dtype), device=self.device)
-        if self.name == "dask":
-            return self.xp.empty((0,), dtype=self.dtype(dtype))
-        return self.xp.empty((0,), dtype=self.dtype(dtype), device=self.device)
+        from anyinit._target import resolve_target
+
+        adapter = resolve_target(xp=self.xp).backend
+        return adapter.empty((0,), self.dtype(dtype), adapter.check_device(self.device))
 
     def to_numpy(self, array: Any) -> np.ndarray:
         """A float64 / complex128 NumPy copy, whatever the library, dtype and device."""
-        if self.name == "torch":
-            import torch
-
-            host = array.detach().cpu()
-            return host.to(torch.complex128 if host.is_complex() else torch.float64).numpy()
-        if self.name == "cupy":
-            return array.get()
-        if self.name == "dask":
-            return np.asarray(array.compute()).astype(
-                np.complex128 if np.iscomplexobj(array._meta) else np.float64
-            )
-        if self.name == "array_api_strict":
-            xp = self.xp
-            cpu = array.to_device(xp.Device("CPU_DEVICE"))
-            return np.from_dlpack(cpu)
-        return np.asarray(array).astype(np.complex128 if np.iscomplexobj(array) else np.float64)
+        host = np.asarray(self.adapter.to_host(array))
+        return host.astype(np.complex128 if np.iscomplexobj(host) else np.float64)
 
     def dtype_name(self, array: Any) -> str:
-        if self.name == "torch":
-            return str(array.dtype).removeprefix("torch.")
-        if self.name == "array_api_strict":
-            return str(array.dtype).removeprefix("array_api_strict.")
-        return np.dtype(array.dtype).name
+        return self.adapter.dtype_of(array)
 
     def same_device(self, array: Any) -> bool:
-        if self.name == "torch":
-            import torch
+        import array_api_compat
 
-            return array.device == torch.device(self.device)
-        if self.name == "cupy":
-            return array.device.id == self.device.id
-        if self.name == "array_api_strict":
-            return array.device == self.device
-        if self.name == "jax":
-            return array.devices() == {self.device}
-        return True
+        return array_api_compat.device(array) == array_api_compat.device(self.like())
 
 
 def _device_for(name: str, module: Any, requested: str | None) -> Any:
@@ -205,7 +184,7 @@ def _device_for(name: str, module: Any, requested: str | None) -> Any:
 
 
 @pytest.fixture(scope="session")
-def backend(request: pytest.FixtureRequest) -> Backend:
+def backend(request: pytest.FixtureRequest) -> BackendUnderTest:
     """The backend under test."""
     name = _selected_backend(request.config)
     try:
@@ -223,13 +202,22 @@ def backend(request: pytest.FixtureRequest) -> Backend:
             )
         if count == 0:
             pytest.fail("backend 'cupy' was requested but no CUDA device is present", pytrace=False)
-    return Backend(name, module, _device_for(name, module, request.config.getoption("--device")))
+    device = _device_for(name, module, request.config.getoption("--device"))
+    return BackendUnderTest(name, module, device)
 
 
 @pytest.fixture
-def like(backend: Backend) -> Any:
+def like(backend: BackendUnderTest) -> Any:
     """An empty float32 array on the backend and device under test."""
     return backend.like("float32")
+
+
+def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool | None:
+    """``test_backend_<name>.py`` holds one backend's own behaviour: collected in its run only."""
+    stem = collection_path.stem
+    if stem.startswith("test_backend_"):
+        return stem.removeprefix("test_backend_") != _selected_backend(config)
+    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

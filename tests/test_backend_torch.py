@@ -1,18 +1,15 @@
-"""Behaviour specific to PyTorch: meta tensors, generators on devices, autograd."""
+"""Behaviour specific to PyTorch: bit parity with torch.nn.init, meta tensors, generators
+on devices, autograd. Collected in the torch run alone (tests/conftest.py)."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
+import torch
 
 import anyinit
-
-torch = pytest.importorskip("torch")
-
-
-@pytest.fixture(autouse=True)
-def _only_on_torch(backend):
-    if backend.name != "torch":
-        pytest.skip("torch-specific behaviour; runs in tests-torch")
+from test_torch_style import RANDOM, SHAPES
 
 
 @pytest.mark.parametrize(
@@ -54,3 +51,221 @@ def test_native_generator_gives_torch_own_stream():
     values = anyinit.RandomNormal(0.0, 1.0, seed=torch.Generator().manual_seed(42))((5,), xp=torch)
     expected = torch.empty(5).normal_(0.0, 1.0, generator=torch.Generator().manual_seed(42))
     assert torch.equal(values, expected)
+
+
+# -- torch: bit-identical to torch.nn.init ------------------------------------------
+
+
+def _dtypes(torch, name):
+    all_ = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+    return all_[:2] if name == "orthogonal_" else all_  # torch has no 16-bit QR
+
+
+@pytest.mark.parametrize("name", list(RANDOM))
+@pytest.mark.parametrize("shape", [*SHAPES, (0, 4), (4, 0)])
+def test_bit_identical_to_torch(backend, name, shape):
+    reference_function = getattr(torch.nn.init, name)
+    for dtype in _dtypes(torch, name):
+        for seed in (0, 12345):
+            ours, theirs = (
+                torch.empty(shape, dtype=dtype, device=backend.device) for _ in range(2)
+            )
+            gen_ours = torch.Generator(device=backend.device).manual_seed(seed)
+            gen_theirs = torch.Generator(device=backend.device).manual_seed(seed)
+            with _quiet_zero_element_warning(shape):
+                result = getattr(anyinit, name)(ours, generator=gen_ours, **RANDOM[name])
+                if not (name == "xavier_uniform_" and 0 in shape and sum(shape) == 0):
+                    reference_function(theirs, generator=gen_theirs, **RANDOM[name])
+            assert result is ours
+            if 0 not in shape:
+                _assert_torch_values_where_inside(torch, name, shape, ours, theirs)
+                assert torch.equal(gen_ours.get_state(), gen_theirs.get_state())
+            assert torch.equal(gen_ours.get_state(), gen_theirs.get_state()), (name, shape, dtype)
+
+
+def _uniform_bounds(name, shape):
+    """The exact interval of the uniform functions (None for the others)."""
+    if name == "uniform_":
+        return RANDOM[name]["a"], RANDOM[name]["b"]
+    fan_in, fan_out = shape[1] * math.prod(shape[2:]), shape[0] * math.prod(shape[2:])
+    if name == "xavier_uniform_":
+        bound = RANDOM[name]["gain"] * math.sqrt(2.0 / (fan_in + fan_out)) * math.sqrt(3.0)
+    elif name == "kaiming_uniform_":
+        bound = math.sqrt(3.0) * math.sqrt(2.0 / (1 + 5)) / math.sqrt(fan_in)
+    else:
+        return None
+    return -bound, bound
+
+
+def _assert_torch_values_where_inside(torch, name, shape, ours, theirs):
+    """Equal to torch.nn.init wherever torch's value lies in the interval; where torch's
+    16-bit rounding crossed a bound, ours is the nearest value inside instead."""
+    bounds = _uniform_bounds(name, shape)
+    if bounds is None:
+        assert torch.equal(ours, theirs), (name, shape, ours.dtype)
+        return
+    low, high = bounds
+    wide = theirs.double()
+    inside = (wide >= low) & (wide <= high)
+    assert torch.equal(ours[inside], theirs[inside]), (name, shape, ours.dtype)
+    assert bool(((ours.double() >= low) & (ours.double() <= high)).all())
+    crossed = (~inside).sum().item()
+    if ours.dtype in (torch.float32, torch.float64):
+        assert crossed == 0, "torch crossed a bound in 32 or 64 bits"
+
+
+def _quiet_zero_element_warning(shape):
+    import contextlib
+    import warnings
+
+    if 0 not in shape:
+        return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    stack.enter_context(warnings.catch_warnings())
+    warnings.filterwarnings("ignore", "Initializing zero-element tensors is a no-op")
+    return stack
+
+
+@pytest.mark.parametrize(
+    ("mean", "std", "a", "b"),
+    [(0.0, 1.0, -2.0, 2.0), (0.0, 0.02, -2.0, 2.0), (0.3, 1.0, 1.5, 3.0), (0.0, 1.0, 0.1, 0.2)],
+)
+def test_trunc_normal_bit_identical_in_both_torch_branches(backend, mean, std, a, b):
+    for dtype in (torch.float32, torch.float64):
+        ours, theirs = torch.empty(300, 200, dtype=dtype), torch.empty(300, 200, dtype=dtype)
+        g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+        anyinit.trunc_normal_(ours, mean, std, a, b, generator=g1)
+        torch.nn.init.trunc_normal_(theirs, mean, std, a, b, generator=g2)
+        assert torch.equal(ours, theirs)
+        assert torch.equal(g1.get_state(), g2.get_state())
+
+
+def test_parity_on_strided_views_and_leaf_parameters(backend):
+    for name in ("uniform_", "normal_", "kaiming_uniform_", "xavier_normal_", "trunc_normal_"):
+        ours = torch.nn.Parameter(torch.zeros(10, 12))
+        theirs = torch.nn.Parameter(torch.zeros(10, 12))
+        g1, g2 = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+        getattr(anyinit, name)(ours[::2, 1::2], generator=g1, **RANDOM[name])
+        getattr(torch.nn.init, name)(theirs[::2, 1::2], generator=g2, **RANDOM[name])
+        assert torch.equal(ours, theirs), name
+        assert ours.requires_grad
+        assert ours.grad_fn is None
+
+
+def test_constants_eye_dirac_equal_torch(backend):
+    for dtype in (torch.float32, torch.int64, torch.bfloat16):
+        for ours_fn, theirs_fn, shape in [
+            (lambda t: anyinit.constant_(t, 3), lambda t: torch.nn.init.constant_(t, 3), (3, 4)),
+            (anyinit.ones_, torch.nn.init.ones_, (3, 4)),
+            (anyinit.zeros_, torch.nn.init.zeros_, (3, 4)),
+            (anyinit.eye_, torch.nn.init.eye_, (3, 5)),
+            (lambda t: anyinit.dirac_(t, 2), lambda t: torch.nn.init.dirac_(t, 2), (6, 3, 4, 4)),
+        ]:
+            a, b = torch.full(shape, 9, dtype=dtype), torch.full(shape, 9, dtype=dtype)
+            assert torch.equal(ours_fn(a), theirs_fn(b))
+
+
+def test_sparse_values_equal_torch_and_mask_follows_the_generator(backend):
+    g1, g2 = torch.Generator().manual_seed(2), torch.Generator().manual_seed(2)
+    ours = anyinit.sparse_(torch.empty(20, 30), 0.4, generator=g1)
+    theirs = torch.nn.init.sparse_(torch.empty(20, 30), 0.4, generator=g2)
+    kept = (ours != 0) & (theirs != 0)
+    assert torch.equal(ours[kept], theirs[kept])  # the same normal draws
+    again = anyinit.sparse_(torch.empty(20, 30), 0.4, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(ours, again)  # torch's mask would differ here (it ignores the generator)
+
+
+def test_orthogonal_half_precision_where_torch_raises(backend):
+    for dtype in (torch.float16, torch.bfloat16):
+        with pytest.raises(NotImplementedError):
+            torch.nn.init.orthogonal_(torch.empty(16, 16, dtype=dtype))
+        q = anyinit.orthogonal_(torch.empty(16, 16, dtype=dtype), seed=0).float()
+        assert torch.allclose(q @ q.T, torch.eye(16), atol=0.1)
+
+
+def test_meta_tensors_are_accepted(backend):
+    for name in RANDOM:
+        tensor = torch.empty(8, 4, device="meta")
+        assert getattr(anyinit, name)(tensor, **RANDOM[name]) is tensor
+    assert anyinit.dirac_(torch.empty(4, 4, 3, device="meta")).is_meta
+    assert anyinit.sparse_(torch.empty(4, 4, device="meta"), 0.5).is_meta
+
+
+def test_unseeded_calls_follow_torch_manual_seed(backend):
+    torch.manual_seed(7)
+    ours = anyinit.kaiming_uniform_(torch.empty(5, 5))
+    torch.manual_seed(7)
+    theirs = torch.nn.init.kaiming_uniform_(torch.empty(5, 5))
+    assert torch.equal(ours, theirs)
+
+
+# -- torch: the cases real model code hit --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["uniform_", "normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+             "kaiming_normal_"],
+)  # fmt: skip
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_complex_tensors_bit_identical_to_torch(backend, name, dtype):
+    # nn.Linear(8, 8, dtype=torch.complex64) calls kaiming_uniform_ on a complex weight.
+    kind = getattr(torch, dtype)
+    ours, theirs = (torch.empty(6, 5, dtype=kind, device=backend.device) for _ in range(2))
+    gen_ours = torch.Generator(device=backend.device).manual_seed(4)
+    gen_theirs = torch.Generator(device=backend.device).manual_seed(4)
+    getattr(anyinit, name)(ours, generator=gen_ours)
+    getattr(torch.nn.init, name)(theirs, generator=gen_theirs)
+    assert torch.equal(ours, theirs)
+    assert torch.equal(gen_ours.get_state(), gen_theirs.get_state())
+
+
+def test_complex_layers_build_with_anyinit_in_place_of_torch_nn_init(backend):
+    layer = torch.nn.Linear(8, 8, dtype=torch.complex64)
+    torch.manual_seed(0)
+    anyinit.kaiming_uniform_(layer.weight, a=math.sqrt(5))
+    ours = layer.weight.detach().clone()
+    torch.manual_seed(0)
+    torch.nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5))
+    assert torch.equal(ours, layer.weight)
+
+
+def test_sparse_without_generator_matches_torch_and_its_generator_state(backend):
+    for sparsity in (0.0, 0.3, 1.0):
+        torch.manual_seed(0)
+        theirs = torch.nn.init.sparse_(torch.empty(7, 5, device=backend.device), sparsity)
+        after_theirs = torch.rand(4)
+        torch.manual_seed(0)
+        ours = anyinit.sparse_(torch.empty(7, 5, device=backend.device), sparsity)
+        assert torch.equal(ours, theirs)
+        assert torch.equal(torch.rand(4), after_theirs)
+
+
+@pytest.mark.parametrize("kind", ["float8_e4m3fn", "float8_e5m2"])
+def test_float8_fills_as_torch(backend, kind):
+    dtype = getattr(torch, kind)
+    for name, args in [("zeros_", ()), ("ones_", ()), ("constant_", (2.5,)), ("eye_", ())]:
+        ours = getattr(anyinit, name)(torch.empty(3, 4, dtype=dtype), *args)
+        theirs = getattr(torch.nn.init, name)(torch.empty(3, 4, dtype=dtype), *args)
+        assert torch.equal(ours.float(), theirs.float()), name
+    ours = anyinit.dirac_(torch.empty(2, 2, 3, dtype=dtype))
+    assert torch.equal(
+        ours.float(), torch.nn.init.dirac_(torch.empty(2, 2, 3, dtype=dtype)).float()
+    )
+    with pytest.raises(TypeError, match="not one of the torch dtypes anyinit supports"):
+        anyinit.normal_(torch.empty(2, dtype=dtype))
+
+
+def test_meta_tensor_with_a_cpu_generator_is_a_no_op(backend):
+    weight = torch.empty(4, 4, device="meta")
+    assert anyinit.kaiming_uniform_(weight, generator=torch.Generator()) is weight
+
+
+def test_inference_tensors_are_refused_before_any_write(backend):
+    with torch.inference_mode():
+        weight = torch.full((3, 3), 7.0)
+    for name in ("normal_", "xavier_uniform_", "zeros_", "orthogonal_"):
+        with pytest.raises(TypeError, match="immutable or read-only"):
+            getattr(anyinit, name)(weight)
+        assert (weight == 7.0).all()
+    with torch.inference_mode():
+        assert anyinit.normal_(weight, seed=0) is weight  # inside inference mode it may write

@@ -149,17 +149,16 @@ def test_xp_that_contradicts_like(backend, like):
         anyinit.Zeros()((2,), like=like, xp=other)
 
 
+@pytest.mark.only_backend("torch", reason="torch's CUDA device check")
 def test_unavailable_cuda_device_is_rejected(backend, like):
-    torch = pytest.importorskip("torch")
-    if backend.name != "torch" or torch.cuda.device_count() > 7:
-        pytest.skip("needs the torch backend on a machine without an 8th GPU")
+    if backend.xp.cuda.device_count() > 7:
+        pytest.skip("needs a machine without an 8th GPU")
     with pytest.raises(ValueError, match=r"`device`='cuda:7' is not available"):
         anyinit.HeNormal(seed=0)((2, 2), like=like, device="cuda:7")
 
 
+@pytest.mark.only_backend("array_api_strict", reason="the backend without bfloat16 here")
 def test_bfloat16_missing_from_a_library_is_named(backend, like):
-    if backend.name != "array_api_strict":
-        pytest.skip("array_api_strict is the backend without bfloat16 here")
     with pytest.raises(
         ValueError, match=r"`dtype`='bfloat16' is not available in array_api_strict"
     ):

@@ -45,9 +45,8 @@ def test_activations_show_the_classic_picture(result):
     assert all(layer.shape == (1000, 100) for layer in relu["He normal"])
 
 
+@pytest.mark.skip_backend("numpy", reason="this backend is the reference")
 def test_activations_are_the_same_on_every_backend(activations, result, backend):
-    if backend.name == "numpy":
-        pytest.skip("this backend is the reference")
     reference = activations.run("numpy")
     for name in ("tanh", "relu"):
         for init in ("Glorot uniform", "He normal"):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import dask.array as da
 import numpy as np
 import pytest
 
 import anyinit
-
-da = pytest.importorskip("dask.array")
 
 INITIALIZERS = [
     anyinit.RandomUniform(-1.0, 2.0, seed=5),
