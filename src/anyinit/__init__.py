@@ -12,7 +12,7 @@ any Array API library), device and dtype.
 
 from __future__ import annotations
 
-from . import backends
+from . import backends, frameworks
 from ._constant import Constant, Dirac, Identity, Ones, Zeros
 from ._fans import calculate_gain, compute_fans
 from ._initializer import Initializer
@@ -120,6 +120,7 @@ __all__ = [
     "dirac",
     "dirac_",
     "eye_",
+    "frameworks",
     "get",
     "glorot_normal",
     "glorot_uniform",
@@ -158,3 +159,7 @@ __all__ = [
     "zeros",
     "zeros_",
 ]
+
+# Last: registering reads the names above. Keras learns anyinit's classes,
+# whichever of the two is imported first.
+frameworks.keras.watch()

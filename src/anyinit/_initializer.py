@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from ._seed import seed_from_json
 from ._target import Target, resolve_target
 from ._typing import Array, ArrayNamespace, Device, DType, ShapeLike
 from ._validation import as_shape
@@ -63,7 +64,8 @@ class Initializer:
             A dtype of the target library or a name (``"float32"``,
             ``"bfloat16"``, …). Default: `like`'s floating dtype, else float32.
         like : array, optional
-            An array whose library and device the result takes.
+            An array whose library and device the result takes (or a framework
+            variable holding one in ``.value``, such as a ``keras.Variable``).
         xp : module, optional
             The array namespace to use when there is no `like`.
         device : optional
@@ -127,8 +129,19 @@ class Initializer:
         -------
         Initializer
             A new instance.
+
+        Notes
+        -----
+        Keras calls this with the configs it saved: a seed stored as a
+        ``SeedGenerator`` config becomes a :class:`anyinit.SeedGenerator`, and a
+        ``dtype`` key (Keras's ``Constant`` and ``Identity`` may carry one) is
+        dropped: the dtype is the call's.
         """
-        return cls(**config)
+        arguments = dict(config)
+        if "seed" in arguments:
+            arguments["seed"] = seed_from_json(arguments["seed"])
+        arguments.pop("dtype", None)
+        return cls(**arguments)
 
     def clone(self) -> Initializer:
         """Return a copy built from this initializer's config."""

@@ -352,11 +352,13 @@ class VarianceScaling(RandomInitializer):
         return config
 
     def _axes_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {
-            "in_axis": _jsonable(self.in_axis),
-            "out_axis": _jsonable(self.out_axis),
-            "batch_axis": _jsonable(self.batch_axis),
-        }
+        # anyinit-only arguments, written only where they differ from their defaults:
+        # the config is then Keras's own, and plain Keras reads it.
+        config: dict[str, Any] = {}
+        for name, default in (("in_axis", -2), ("out_axis", -1), ("batch_axis", ())):
+            value = getattr(self, name)
+            if value != default:
+                config[name] = _jsonable(value)
         if self.input_axes is not None or self.output_axes is not None:
             config["input_axes"] = _jsonable(self.input_axes)
             config["output_axes"] = _jsonable(self.output_axes)

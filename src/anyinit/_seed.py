@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import operator
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from ._validation import is_integer
 
-__all__ = ["SeedGenerator", "check_seed"]
+__all__ = ["SeedGenerator", "check_seed", "seed_from_json", "seed_to_json"]
 
 _MAX_SEED = 2**64
 
@@ -142,3 +143,39 @@ def _looks_like_native_generator(seed: Any) -> bool:
 
     library = type(seed).__module__.partition(".")[0]
     return any(adapter.is_generator(seed) for adapter in adapters_for_library(library))
+
+
+def seed_to_json(seed: Any) -> Any:
+    """A `seed` as JSON: an int, None, or a SeedGenerator's Keras-style config."""
+    if seed is None or isinstance(seed, int):
+        return seed
+    if isinstance(seed, SeedGenerator):
+        return {
+            "module": "anyinit",
+            "class_name": "SeedGenerator",
+            "config": seed.get_config(),
+            "registered_name": "anyinit>SeedGenerator",
+        }
+    msg = (
+        f"cannot serialize `seed`={seed!r}: a native generator has no portable config; "
+        "use an int or an anyinit.SeedGenerator."
+    )
+    raise TypeError(msg)
+
+
+def seed_from_json(seed: Any) -> Any:
+    """The seed a config holds (a SeedGenerator config dict becomes a SeedGenerator)."""
+    if isinstance(seed, Mapping):
+        if seed.get("class_name") != "SeedGenerator":
+            msg = f"Could not interpret seed config: {dict(seed)!r}"
+            raise ValueError(msg)
+        # Keras writes {"seed": s, "name": ...}; anyinit writes {"seed": s}.
+        inner = seed.get("config")
+        if inner is None:
+            inner = {}
+        if not isinstance(inner, Mapping):
+            msg = f"A SeedGenerator config must be a dict; received config={inner!r}."
+            raise ValueError(msg)
+        value = inner.get("seed", 0)
+        return SeedGenerator(0 if value is None else value)
+    return seed

@@ -13,7 +13,7 @@ from typing import Any
 
 from ._initializer import Initializer
 from ._random import RandomInitializer
-from ._seed import SeedGenerator
+from ._seed import seed_from_json, seed_to_json
 
 __all__ = [
     "aliases",
@@ -64,36 +64,7 @@ def aliases() -> dict[str, type[Initializer]]:
     }
 
 
-_MODULE = "anyinit"
-
-
-def _seed_to_json(seed: Any) -> Any:
-    if seed is None or isinstance(seed, int):
-        return seed
-    if isinstance(seed, SeedGenerator):
-        return {"module": _MODULE, "class_name": "SeedGenerator", "config": seed.get_config()}
-    msg = (
-        f"cannot serialize `seed`={seed!r}: a native generator has no portable config; "
-        "use an int or an anyinit.SeedGenerator."
-    )
-    raise TypeError(msg)
-
-
-def _seed_from_json(seed: Any) -> Any:
-    if isinstance(seed, Mapping):
-        if seed.get("class_name") != "SeedGenerator":
-            msg = f"Could not interpret seed config: {dict(seed)!r}"
-            raise ValueError(msg)
-        # Keras writes {"seed": s, "name": ...}; anyinit writes {"seed": s}.
-        inner = seed.get("config")
-        if inner is None:
-            inner = {}
-        if not isinstance(inner, Mapping):
-            msg = f"A SeedGenerator config must be a dict; received config={inner!r}."
-            raise ValueError(msg)
-        value = inner.get("seed", 0)
-        return SeedGenerator(0 if value is None else value)
-    return seed
+MODULE = "anyinit"
 
 
 def serialize(initializer: Initializer) -> dict[str, Any]:
@@ -108,7 +79,9 @@ def serialize(initializer: Initializer) -> dict[str, Any]:
     -------
     dict
         ``{"module": "anyinit", "class_name": ..., "config": {...},
-        "registered_name": None}``.
+        "registered_name": "anyinit>ClassName"}``: Keras 3's format. The config
+        leaves out anyinit-only arguments that hold their defaults, so plain
+        Keras reads it as its own class of the same name where one exists.
 
     Examples
     --------
@@ -121,13 +94,15 @@ def serialize(initializer: Initializer) -> dict[str, Any]:
         raise TypeError(msg)
     config = dict(initializer.get_config())
     if "seed" in config:
-        config["seed"] = _seed_to_json(config["seed"])
+        config["seed"] = seed_to_json(config["seed"])
     name = type(initializer).__name__
     result = {
-        "module": _MODULE,
+        "module": MODULE,
         "class_name": name,
         "config": config,
-        "registered_name": None if initializer_names().get(name) is type(initializer) else name,
+        # Keras's key for a registered class: with anyinit imported, Keras resolves
+        # it to this class; without, Keras falls back to its own class of this name.
+        "registered_name": f"{MODULE}>{name}",
     }
     json.dumps(result)  # fail here, not in the caller's json.dump, on unserializable values
     return result
@@ -173,7 +148,9 @@ def deserialize(
     if custom_objects:
         cls = custom_objects.get(registered, custom_objects.get(class_name))
     if cls is None:
-        cls = initializer_names().get(class_name)
+        # "anyinit>GlorotNormal" (Keras's registered name) or the class name.
+        package, _, own = registered.rpartition(">")
+        cls = initializer_names().get(own if package == MODULE else class_name)
     if cls is None:
         msg = f"Could not interpret initializer identifier: {class_name}"
         raise ValueError(msg)
@@ -182,12 +159,10 @@ def deserialize(
         msg = f"`config['config']` must be a dict of constructor arguments; received {inner!r}."
         raise ValueError(msg)
     arguments = dict(inner or {})
-    if "seed" in arguments:
-        arguments["seed"] = _seed_from_json(arguments["seed"])
-    if "dtype" in arguments:  # Keras's Constant/Identity configs may carry one
-        arguments.pop("dtype")
     if isinstance(cls, type) and issubclass(cls, Initializer):
         return cls.from_config(arguments)
+    if "seed" in arguments:
+        arguments["seed"] = seed_from_json(arguments["seed"])
     return cls(**arguments)  # type: ignore[no-any-return]
 
 
@@ -210,7 +185,7 @@ def get(identifier: Any) -> Initializer | Callable[..., Any] | None:
     --------
     >>> import anyinit
     >>> anyinit.get("he_normal")
-    HeNormal(seed=None, in_axis=-2, out_axis=-1, batch_axis=[])
+    HeNormal(seed=None)
     >>> anyinit.get({"class_name": "Constant", "config": {"value": 2}})
     Constant(value=2)
     """

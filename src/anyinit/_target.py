@@ -149,6 +149,8 @@ def resolve_target(
     Results are memoised by what determines them (the array type, its dtype
     and device, and the keywords), so a repeated call costs a dict lookup.
     """
+    if like is not None and type(like) not in _BY_TYPE:
+        like = _held_array(like)
     try:
         if like is not None:
             key: tuple[Any, ...] = (type(like), like.dtype, like.device, xp, device, dtype, chunks)
@@ -166,6 +168,14 @@ def resolve_target(
     if key and len(_RESOLVED) < _RESOLVED_LIMIT:
         _RESOLVED[key] = target
     return target
+
+
+def _held_array(like: Any) -> Any:
+    """The array a framework variable holds (``keras.Variable.value``), or `like` itself."""
+    if _compat.is_array_api_obj(like):
+        return like
+    value = getattr(like, "value", None)
+    return value if value is not None and _compat.is_array_api_obj(value) else like
 
 
 def _resolve(
