@@ -12,7 +12,7 @@ any Array API library), device and dtype.
 
 from __future__ import annotations
 
-from . import backends, frameworks
+from . import backends, frameworks, jax_nn
 from ._constant import Constant, Dirac, Identity, Ones, Zeros
 from ._fans import calculate_gain, compute_fans
 from ._initializer import Initializer
@@ -127,6 +127,7 @@ __all__ = [
     "he_normal",
     "he_uniform",
     "identity",
+    "jax_nn",
     "kaiming_normal",
     "kaiming_normal_",
     "kaiming_uniform",

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ._compat import is_array_api_obj
 from ._seed import seed_from_json
-from ._target import Target, resolve_target
+from ._target import Target, array_backend, resolve_target
 from ._typing import Array, ArrayNamespace, Device, DType, ShapeLike
 from ._validation import as_shape
 
-__all__ = ["Initializer"]
+__all__ = ["Initializer", "KeyDraw"]
 
 _NUMERIC = ("bool", "integral", "real floating", "complex floating")
+_SHAPE_TYPES = (tuple, int, list)
+
+
+@dataclass(frozen=True)
+class KeyDraw:
+    """What an initializer called with a random key draws: JAX's recipe for it.
+
+    `name` is the ``jax.nn.initializers`` factory (or ``"sparse"``, which JAX
+    lacks) and `arguments` its keyword arguments; `shift` is added after (a
+    Keras mean, which JAX's factories do not take).
+    """
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    shift: float = 0.0
 
 
 class Initializer:
@@ -40,6 +57,9 @@ class Initializer:
     """
 
     dtype_kinds: ClassVar[tuple[str, ...]] = _NUMERIC
+    #: The dtype of a call that names none (None: `like`'s, else float32). The JAX
+    #: dialect's factories set it, as ``jax.nn.initializers.normal(dtype=...)`` does.
+    default_dtype: DType | str | None = None
     #: Built from intermediates of other shapes (a QR, an eye): made on the
     #: backend's working device, then laid out as the target asks (Dask chunks).
     structured: ClassVar[bool] = False
@@ -48,13 +68,19 @@ class Initializer:
         self,
         shape: ShapeLike,
         dtype: DType | str | None = None,
-        *,
+        *key_call: Any,
         like: Array | None = None,
         xp: ArrayNamespace | None = None,
         device: Device | None = None,
         chunks: Any = None,
     ) -> Array:
         """Return a new array of `shape` initialised by this initializer.
+
+        Also callable with JAX's convention, ``init(key, shape, dtype=None)``,
+        as Flax and Equinox call initializers: the key decides the values
+        (a `seed` given to the constructor is not used), the draw is
+        ``jax.nn.initializers``' own (bit for bit) and traceable under
+        ``jit``, ``vmap`` and ``eval_shape``.
 
         Parameters
         ----------
@@ -79,6 +105,18 @@ class Initializer:
         array
             A new array of the target library.
         """
+        if type(shape) not in _SHAPE_TYPES and is_array_api_obj(shape):
+            keyed = self._keyed_call(shape, dtype, key_call, like, xp, device, chunks)
+            if keyed is not None:
+                return keyed
+        if key_call:
+            msg = (
+                f"{type(self).__name__} takes (shape, dtype) or JAX's (key, shape, dtype); "
+                f"received {2 + len(key_call)} positional arguments."
+            )
+            raise TypeError(msg)
+        if dtype is None:
+            dtype = self.default_dtype
         dims = as_shape(shape)
         target = resolve_target(like=like, xp=xp, device=device, dtype=dtype, chunks=chunks)
         self._check_target(dims, target)
@@ -90,6 +128,38 @@ class Initializer:
         if dims == ():  # 0-d results of NumPy arithmetic are scalars, not arrays
             return target.backend.as_array(self._generate(dims, target))
         return self._generate(dims, target)
+
+    def _keyed_call(
+        self, key: Any, shape: Any, rest: tuple[Any, ...], *placement: Any
+    ) -> Array | None:
+        """``init(key, shape, dtype)``, where `key` is a random key of its library; else None."""
+        _, backend = array_backend(key)
+        if not backend.is_key(key):
+            return None  # an array given as a shape (a NumPy integer, …)
+        if any(value is not None for value in placement):
+            msg = "a call with a random key takes no like=, xp=, device= or chunks=."
+            raise TypeError(msg)
+        if len(rest) > 1:
+            msg = f"JAX's convention is init(key, shape, dtype); received {2 + len(rest)}."
+            raise TypeError(msg)
+        dtype = rest[0] if rest else self.default_dtype
+        return backend.call_with_key(self, key, as_shape(shape), dtype)
+
+    def key_draw(self, shape: tuple[int, ...] = ()) -> KeyDraw | None:
+        """What a call with a random key draws for `shape` (``jax.nn.initializers``' recipe).
+
+        None for initializers whose values need no randomness (zeros, a
+        constant, the identity): a keyed call computes them as usual.
+
+        Examples
+        --------
+        >>> import anyinit
+        >>> anyinit.GlorotNormal().key_draw().name
+        'variance_scaling'
+        >>> anyinit.Zeros().key_draw() is None
+        True
+        """
+        return None
 
     def _check_target(self, shape: tuple[int, ...], target: Target) -> None:
         """Reject dtypes (and shapes) this initializer cannot produce."""

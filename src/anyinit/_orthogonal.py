@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from ._constant import at_centre
 from ._distributions import Distribution, SphereCoordinate, WithZeros
 from ._dtypes import check_fits, compute_name
-from ._initializer import Initializer
+from ._initializer import Initializer, KeyDraw
 from ._random import RandomInitializer
 from ._target import Target
 from ._typing import Array
@@ -142,6 +142,9 @@ class Orthogonal(RandomInitializer):
             q = q * self.gain
         return q if q.dtype == target.dtype else xp.astype(q, target.dtype)
 
+    def key_draw(self, shape: tuple[int, ...] = ()) -> KeyDraw:
+        return KeyDraw("orthogonal", {"scale": self.gain, "column_axis": self.column_axis})
+
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"gain": self.gain, "seed": self.seed}
         if self.column_axis != -1:
@@ -210,6 +213,9 @@ class DeltaOrthogonal(RandomInitializer):
         centre_matrix = orthogonal_matrix(target, rng, shape[-2], shape[-1]) * self.scale
         spatial = shape[:-2]
         return at_centre(target, spatial, tuple((k - 1) // 2 for k in spatial), centre_matrix)
+
+    def key_draw(self, shape: tuple[int, ...] = ()) -> KeyDraw:
+        return KeyDraw("delta_orthogonal", {"scale": self.scale})
 
     def get_config(self) -> dict[str, Any]:
         return {"scale": self.scale, "seed": self.seed}

@@ -20,7 +20,7 @@ from ._distributions import (
 )
 from ._dtypes import check_fits
 from ._fans import compute_fans
-from ._initializer import Initializer
+from ._initializer import Initializer, KeyDraw
 from ._seed import check_seed
 from ._target import Target
 from ._typing import Array, Axes
@@ -144,6 +144,9 @@ class RandomNormal(RandomInitializer):
             return ComplexNormal(self.stddev, self.mean)
         return Normal(self.mean, self.stddev)
 
+    def key_draw(self, shape: tuple[int, ...] = ()) -> KeyDraw:
+        return KeyDraw("normal", {"stddev": self.stddev}, shift=self.mean)
+
     def get_config(self) -> dict[str, Any]:
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
@@ -181,6 +184,12 @@ class RandomUniform(RandomInitializer):
     def law(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
         return Uniform(self.minval, self.maxval)
 
+    def key_draw(self, shape: tuple[int, ...] = ()) -> KeyDraw:
+        if self.minval == 0.0:  # jax.nn.initializers.uniform(scale): U[0, scale)
+            return KeyDraw("uniform", {"scale": self.maxval})
+        # Keras's RandomUniform on JAX: jax.random.uniform(key, shape, dtype, minval, maxval)
+        return KeyDraw("random.uniform", {"minval": self.minval, "maxval": self.maxval})
+
     def get_config(self) -> dict[str, Any]:
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
@@ -189,8 +198,8 @@ class TruncatedNormal(RandomInitializer):
     """Samples from N(mean, stddev²) truncated to ``mean ± 2·stddev`` (Keras semantics).
 
     `stddev` is the standard deviation *before* truncation (the realised one
-    is 0.8796·stddev). The truncation is exact: values outside the bounds
-    are redrawn, never clipped, on every backend.
+    is 0.8796·stddev for ±2). The truncation is exact: values outside the
+    bounds are redrawn, never clipped, on every backend.
 
     Parameters
     ----------
@@ -200,6 +209,9 @@ class TruncatedNormal(RandomInitializer):
         The standard deviation before truncation, ``>= 0``.
     seed : int, None, SeedGenerator or native generator, optional
         See :class:`RandomInitializer`.
+    lower, upper : float, default -2.0, 2.0
+        The bounds in standard deviations from the mean (JAX's
+        ``truncated_normal(stddev, lower=, upper=)``; Keras fixes ±2).
 
     Examples
     --------
@@ -209,16 +221,36 @@ class TruncatedNormal(RandomInitializer):
     True
     """
 
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None) -> None:
+    def __init__(
+        self,
+        mean: float = 0.0,
+        stddev: float = 0.05,
+        seed: Any = None,
+        *,
+        lower: float = -2.0,
+        upper: float = 2.0,
+    ) -> None:
         self.mean = as_finite_float("mean", mean)
         self.stddev = as_finite_float("stddev", stddev, minimum=0.0)
+        self.lower = as_finite_float("lower", lower)
+        self.upper = as_finite_float("upper", upper)
+        if not self.lower < self.upper:
+            msg = f"`lower` must be < `upper`; received lower={lower!r}, upper={upper!r}."
+            raise ValueError(msg)
         super().__init__(seed)
 
     def law(self, shape: tuple[int, ...], kind: str = "real floating") -> Distribution:
-        return _TruncatedNormalLaw(self.mean, self.stddev)
+        return _TruncatedNormalLaw(self.mean, self.stddev, self.lower, self.upper)
+
+    def key_draw(self, shape: tuple[int, ...] = ()) -> KeyDraw:
+        arguments = {"stddev": self.stddev, "lower": self.lower, "upper": self.upper}
+        return KeyDraw("truncated_normal", arguments, shift=self.mean)
 
     def get_config(self) -> dict[str, Any]:
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+        config = {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+        if (self.lower, self.upper) != (-2.0, 2.0):  # anyinit-only: Keras fixes ±2
+            config.update(lower=self.lower, upper=self.upper)
+        return config
 
 
 _MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
@@ -340,6 +372,23 @@ class VarianceScaling(RandomInitializer):
             return ComplexUniformDisk(float(np.sqrt(np.float32(2) * variance)))
         limit = float(np.sqrt(np.float32(3) * variance))  # U[-l, l] has variance l²/3
         return Uniform(-limit, limit, symmetric=True)
+
+    def key_draw(self, shape: tuple[int, ...] = ()) -> KeyDraw:
+        distribution = {"untruncated_normal": "normal"}.get(self.distribution, self.distribution)
+        axes: dict[str, Any] = {
+            "in_axis": self.in_axis,
+            "out_axis": self.out_axis,
+            "batch_axis": self.batch_axis,
+        }
+        if self.input_axes is not None and self.output_axes is not None:
+            # Keras's axes: products of exactly these, every other axis a batch axis.
+            axes = {
+                "in_axis": self.input_axes,
+                "out_axis": self.output_axes,
+                "batch_axis": _rest(shape, self),
+            }
+        arguments = {"scale": self.scale, "mode": self.mode, "distribution": distribution}
+        return KeyDraw("variance_scaling", {**arguments, **axes})
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {

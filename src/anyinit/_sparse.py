@@ -7,6 +7,7 @@ from typing import Any
 
 from ._distributions import Distribution, Normal, WithZeros
 from ._dtypes import check_fits
+from ._initializer import KeyDraw
 from ._portable import independent_streams
 from ._random import RandomInitializer
 from ._target import Target
@@ -78,6 +79,9 @@ class Sparse(RandomInitializer):
         keys = backend.uniform(mask_rng, shape, 0.0, 1.0, work, target.device)
         ranks = xp.argsort(xp.argsort(keys, axis=0), axis=0)
         return xp.where(ranks < zeros_per_column, xp.zeros_like(values), values)
+
+    def key_draw(self, shape: tuple[int, ...] = ()) -> KeyDraw:
+        return KeyDraw("sparse", {"sparsity": self.sparsity, "stddev": self.stddev})
 
     def get_config(self) -> dict[str, Any]:
         return {"sparsity": self.sparsity, "stddev": self.stddev, "seed": self.seed}

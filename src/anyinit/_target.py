@@ -18,7 +18,7 @@ from ._typing import Array, ArrayNamespace, Device, DType
 from .backends import Backend, backend_for_namespace, known_backends
 from .backends._builtin import WRAPPED
 
-__all__ = ["Target", "resolve_target"]
+__all__ = ["Target", "array_backend", "resolve_target"]
 
 _DEFAULT_DTYPE = "float32"
 
@@ -70,6 +70,11 @@ def _for_array(like: Any) -> tuple[ArrayNamespace, Backend]:
         found = (xp, backend_for_namespace(xp))
         _BY_TYPE[cls] = found
     return found
+
+
+def array_backend(array: Array) -> tuple[ArrayNamespace, Backend]:
+    """The namespace and adapter of an array (cached by its type)."""
+    return _for_array(array)
 
 
 def _for_module(xp: Any) -> tuple[ArrayNamespace, Backend]:

@@ -679,6 +679,17 @@ class Backend:
         q, r = self.xp.linalg.qr(matrix, mode="reduced")
         return q, r
 
+    # -- random keys: JAX's calling convention, init(key, shape, dtype) --------------
+
+    def is_key(self, obj: Any) -> bool:
+        """Whether `obj` is a random key of this library (JAX's), passed where a shape goes."""
+        return False
+
+    def call_with_key(self, initializer: Any, key: Any, shape: Shape, dtype: Any) -> Array:
+        """``initializer(key, shape, dtype)`` drawn from `key` with the library's own RNG."""
+        msg = f"{self.name} has no random keys: call the initializer with a shape."
+        raise TypeError(msg)
+
     def describe_devices(self) -> list[str]:
         """Human-readable list of devices, for ``anyinit info``."""
         info = getattr(self.xp, "__array_namespace_info__", None)

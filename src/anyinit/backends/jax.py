@@ -16,6 +16,7 @@ import numpy as np
 from .. import _portable
 from .._portable import StreamKey
 from .._typing import Array, Device, DType, Shape
+from . import _jax_keys
 from ._base import Backend, Region
 from ._numpy_dtypes import NumpyDtypes
 
@@ -111,6 +112,19 @@ class JaxBackend(NumpyDtypes, Backend):
                 u = jax.random.uniform(jax_key, shape, jnp.float32)
                 values = truncated_from01(u, *params)
         return _select(values, region)
+
+    # -- JAX's calling convention: init(key, shape, dtype) ---------------------------
+
+    def is_key(self, obj: Any) -> bool:
+        return _jax_keys.is_key(obj)
+
+    def call_with_key(self, initializer: Any, key: Any, shape: Shape, dtype: Any) -> Array:
+        recipe = initializer.key_draw(shape)
+        if recipe is not None:
+            return _jax_keys.draw_with_key(recipe, key, shape, dtype)
+        # Values that need no randomness: computed as usual, in JAX's default dtype.
+        dtype = jax.dtypes.canonicalize_dtype(jnp.float_) if dtype is None else dtype
+        return initializer(shape, dtype, xp=jnp)
 
     def describe_devices(self) -> list[str]:
         return [str(d) for d in jax.devices()]

@@ -1,0 +1,58 @@
+"""JAX's calling convention, ``init(key, shape, dtype)``: the draw is ``jax.nn.initializers``'.
+
+An anyinit initializer called with a JAX key states its recipe
+(:meth:`anyinit.Initializer.key_draw`: a ``jax.nn.initializers`` factory and
+its arguments); this module builds that factory and calls it, so the result
+equals JAX's own bit for bit in every dtype JAX supports, and traces under
+``jit``, ``vmap`` and ``eval_shape`` like any JAX initializer.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+__all__ = ["draw_with_key", "is_key"]
+
+
+def is_key(obj: Any) -> bool:
+    """A typed key (``jax.random.key``) or a legacy ``uint32[..., 2]`` ``PRNGKey``."""
+    dtype = getattr(obj, "dtype", None)
+    if dtype is None or not isinstance(obj, jax.Array):
+        return False
+    if jnp.issubdtype(dtype, jax.dtypes.prng_key):
+        return True
+    return bool(dtype == jnp.uint32 and obj.shape[-1:] == (2,))
+
+
+def draw_with_key(recipe: Any, key: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    """Run `recipe` (an :class:`anyinit.KeyDraw`) with `key` for `shape` and `dtype`."""
+    if recipe.name == "sparse":
+        values = _sparse(key, shape, dtype, **recipe.arguments)
+    elif recipe.name == "random.uniform":
+        dtype = jax.dtypes.canonicalize_dtype(jnp.float_) if dtype is None else dtype
+        values = jax.random.uniform(key, shape, dtype, **recipe.arguments)
+    else:
+        factory = getattr(jax.nn.initializers, recipe.name)
+        values = factory(**recipe.arguments)(key, shape, dtype)
+    if recipe.shift:
+        values = values + jnp.asarray(recipe.shift, values.dtype)
+    return values
+
+
+def _sparse(key: Any, shape: tuple[int, ...], dtype: Any, sparsity: float, stddev: float) -> Any:
+    """torch's sparse_ with JAX's RNG: N(0, stddev²), ceil(sparsity·rows) zeros per column."""
+    if len(shape) != 2:
+        msg = f"Sparse needs a 2-D shape; received shape={shape}."
+        raise ValueError(msg)
+    dtype = jax.dtypes.canonicalize_dtype(jnp.float_) if dtype is None else dtype
+    values_key, positions_key = jax.random.split(key)
+    values = jax.random.normal(values_key, shape, dtype) * jnp.asarray(stddev, dtype)
+    zeros = math.ceil(sparsity * shape[0])
+    # Rank of each entry in a random order of its column: the first `zeros` become zero.
+    order = jnp.argsort(jax.random.uniform(positions_key, shape), axis=0)
+    ranks = jnp.argsort(order, axis=0)
+    return jnp.where(ranks < zeros, jnp.zeros((), dtype), values)
