@@ -61,6 +61,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "the conformance suite then tests that adapter",
     )
     parser.addoption(
+        "--frameworks",
+        action="store_true",
+        default=False,
+        help="collect tests/test_framework_*.py (Keras, Flax, Equinox: nox -s tests-frameworks)",
+    )
+    parser.addoption(
         "--run-slow",
         action="store_true",
         default=False,
@@ -213,10 +219,13 @@ def like(backend: BackendUnderTest) -> Any:
 
 
 def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool | None:
-    """``test_backend_<name>.py`` holds one backend's own behaviour: collected in its run only."""
+    """``test_backend_<name>.py`` holds one backend's own behaviour: collected in its run only;
+    ``test_framework_*.py`` needs the frameworks, collected with ``--frameworks``."""
     stem = collection_path.stem
     if stem.startswith("test_backend_"):
         return stem.removeprefix("test_backend_") != _selected_backend(config)
+    if stem.startswith("test_framework_"):  # Keras, Flax, Equinox: their own session
+        return not config.getoption("--frameworks")
     return None
 
 
