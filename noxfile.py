@@ -67,6 +67,26 @@ def tests_portable(session: nox.Session) -> None:
         session.run("pytest", f"--backend={backend}", "tests/test_portable.py", *session.posargs)
 
 
+@nox.session(name="tests-frameworks", tags=["tests", "cpu"])
+def tests_frameworks(session: nox.Session) -> None:
+    """Keras save/load/clone on its numpy, jax and torch backends; Flax, NNX, Equinox, jax_nn."""
+    session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "test", "frameworks"))
+    session.install("-r", "backends/torch.txt")
+    session.run(
+        "pytest",
+        "--frameworks",
+        "--backend=jax",
+        "tests/test_framework_keras.py",
+        "tests/test_framework_jax.py",
+        "docs/frameworks.rst",
+        "--doctest-glob=frameworks.rst",
+        # Keras 3.15's torch backend saves through a deprecated NumPy __array__ call.
+        "-W",
+        "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning",
+        *session.posargs,
+    )
+
+
 @nox.session(name="tests-adapter-example", tags=["tests", "cpu"])
 def tests_adapter_example(session: nox.Session) -> None:
     """The conformance suite against the example third-party adapter, examples/strict_adapter.py."""

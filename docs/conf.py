@@ -50,6 +50,13 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
 doctest_global_setup = "import numpy as np\nimport anyinit"
+# docs/frameworks.rst runs where Keras, Flax and Equinox are installed (nox -s
+# tests-frameworks runs it with pytest); the docs session skips those blocks.
+FRAMEWORKS_CHECK = (
+    "import importlib.util\n"
+    "FRAMEWORKS = all(importlib.util.find_spec(m) for m in ('keras', 'flax', 'equinox', 'torch'))"
+)
+doctest_global_setup += "\n" + FRAMEWORKS_CHECK
 doctest_default_flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 intersphinx_mapping = {}  # the build machine has no network

@@ -5,6 +5,15 @@ learns anyinit's classes when either package is imported after the other
 (:mod:`anyinit.frameworks.keras`); JAX-based frameworks call anyinit
 initializers with JAX's convention ``init(key, shape, dtype)``, which every
 initializer accepts (see ``docs/frameworks.rst``).
+
+Examples
+--------
+What a call with a JAX key draws: ``jax.nn.initializers``' own recipe.
+
+>>> import anyinit
+>>> draw = anyinit.GlorotNormal().key_draw((3, 3))
+>>> draw.name, draw.arguments["distribution"]
+('variance_scaling', 'truncated_normal')
 """
 
 from . import keras
