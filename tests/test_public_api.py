@@ -46,6 +46,8 @@ MODULES = [
     "anyinit._torch_style",
     "anyinit._cli",
     "anyinit.backends",
+    "anyinit.frameworks",
+    "anyinit.jax_nn",
 ]
 
 
@@ -61,7 +63,7 @@ def test_import_anyinit_imports_no_optional_library():
     code = (
         "import sys, anyinit\n"
         "anyinit.glorot_normal(seed=0)((4, 4))\n"
-        "optional = ('torch', 'cupy', 'jax', 'dask', 'scipy', 'keras')\n"
+        "optional = ('torch', 'cupy', 'jax', 'dask', 'scipy', 'keras', 'flax', 'equinox')\n"
         "loaded = [m for m in optional if m in sys.modules]\n"
         "print(','.join(loaded))\n"
     )
