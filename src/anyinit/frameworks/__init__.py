@@ -2,7 +2,7 @@
 
 Nothing here imports a framework until that framework is imported: Keras
 learns anyinit's classes when either package is imported after the other
-(:mod:`anyinit.frameworks.keras`); JAX-based frameworks call anyinit
+(``anyinit.frameworks.keras``); JAX-based frameworks call anyinit
 initializers with JAX's convention ``init(key, shape, dtype)``, which every
 initializer accepts (see ``docs/frameworks.rst``).
 
