@@ -67,6 +67,16 @@ def tests_portable(session: nox.Session) -> None:
         session.run("pytest", f"--backend={backend}", "tests/test_portable.py", *session.posargs)
 
 
+@nox.session(name="tests-no-extension", tags=["tests", "cpu"])
+def tests_no_extension(session: nox.Session) -> None:
+    """The NumPy suite, golden values and JAX equality on the NumPy kernel (no C extension)."""
+    session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "test"))
+    session.install("-r", "backends/jax.txt")
+    env = {"ANYINIT_NO_EXTENSION": "1"}
+    session.run("pytest", "--backend=numpy", *session.posargs, env=env)
+    session.run("pytest", "--backend=jax", "tests/test_portable.py", *session.posargs, env=env)
+
+
 @nox.session(name="tests-frameworks", tags=["tests", "cpu"])
 def tests_frameworks(session: nox.Session) -> None:
     """Keras save/load/clone on its numpy, jax and torch backends; Flax, NNX, Equinox, jax_nn."""

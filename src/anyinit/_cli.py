@@ -51,6 +51,9 @@ def _info(_: argparse.Namespace) -> int:
             print(f"  {module_name:<17} {version}  (unusable: {error})")
             continue
         print(f"  {module_name:<17} {version:<12} adapter {adapter:<15} devices: {devices}")
+    from ._portable.numpy_kernel import THREADS, kernel_name
+
+    print(f"portable stream on the host: {kernel_name()}, {THREADS} thread(s)")
     return 0
 
 

@@ -1,30 +1,83 @@
-"""A blocked, threaded NumPy kernel for the portable stream.
+"""A blocked, threaded kernel for the portable stream on the host.
 
-The arithmetic is :func:`anyinit._portable.threefry.threefry2x32`'s, done in place on
-cache-sized blocks (no temporaries the size of the array) by two threads
-(NumPy releases the GIL inside its loops). Measured on a 2-core machine,
-4096×4096 float32 uniforms take about 135 ms here, against about 2 s for the
-whole-array version and 290 ms for JAX's own threefry.
+The arithmetic is :func:`anyinit._portable.threefry.threefry2x32`'s, done on
+cache-sized blocks (no temporaries the size of the array) by several threads.
+Two implementations of the same bits:
+
+* the C extension ``_threefry_c`` (built by ``pip install`` where a C compiler
+  exists): one pass per block straight into the output, GIL released, and
+  the uniform law's affine step fused in;
+* NumPy ufuncs in place (the reference and the fallback; NumPy releases the
+  GIL inside its loops too).
+
+``ANYINIT_NO_EXTENSION=1`` makes anyinit use the NumPy one; ``ANYINIT_NUM_THREADS``
+caps the threads (default: the CPU count, at most 4). :func:`kernel_name`
+says which runs (``anyinit info`` prints it).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
 from .threefry import _PARITY, _ROTATIONS, StreamKey
 
-__all__ = ["BLOCK", "fill_blocks", "uniform01_block", "uniform01_from_counters"]
+__all__ = [
+    "BLOCK",
+    "THREADS",
+    "fill_blocks",
+    "kernel_name",
+    "normal_from_extension",
+    "runs_from_extension",
+    "truncated_from_extension",
+    "uniform01_block",
+    "uniform01_from_counters",
+]
 
 #: Elements per block: large enough that two threads overlap well, small
 #: enough that a block's working set (a few arrays of it) stays in cache.
 BLOCK = 1 << 17
 _MASK = 0xFFFFFFFF
-_THREADS = max(1, min(4, os.cpu_count() or 1))
+#: Threads for large host draws: $ANYINIT_NUM_THREADS, else the CPU count (at most 4).
+THREADS = max(1, int(os.environ.get("ANYINIT_NUM_THREADS", 0)) or min(4, os.cpu_count() or 1))
+
+
+def _load_extension() -> Any:
+    if os.environ.get("ANYINIT_NO_EXTENSION", "") not in ("", "0"):
+        return None
+    try:
+        from . import _threefry_c  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return _threefry_c
+
+
+_EXTENSION = _load_extension()
+
+
+def kernel_name() -> str:
+    """Which host kernel computes the portable stream: the C extension or NumPy's ufuncs.
+
+    Examples
+    --------
+    >>> from anyinit._portable.numpy_kernel import kernel_name
+    >>> kernel_name() in ("C extension", "NumPy (C extension not built)",
+    ...                   "NumPy (ANYINIT_NO_EXTENSION set)")
+    True
+    """
+    if _EXTENSION is not None:
+        return "C extension"
+    if os.environ.get("ANYINIT_NO_EXTENSION", "") not in ("", "0"):
+        return "NumPy (ANYINIT_NO_EXTENSION set)"
+    return "NumPy (C extension not built)"
+
+
 _POOL: ThreadPoolExecutor | None = None
 
 
@@ -41,6 +94,10 @@ if hasattr(os, "register_at_fork"):
 
 def uniform01_block(key: StreamKey, start: int, stop: int) -> np.ndarray:
     """float32 in [0, 1) for flat indices ``start .. stop - 1`` (below 2**32)."""
+    if _EXTENSION is not None:
+        out = np.empty(stop - start, dtype=np.float32)
+        _EXTENSION.fill(out, key.k0, key.k1, 0, start)
+        return out
     low = np.arange(start, stop, dtype=np.uint32)
     return uniform01_from_counters(key, np.zeros_like(low), low)
 
@@ -68,6 +125,111 @@ def uniform01_from_counters(key: StreamKey, high: np.ndarray, low: np.ndarray) -
     return out
 
 
+def runs_from_extension(
+    key: StreamKey,
+    shape: tuple[int, ...],
+    region: tuple[slice, ...] | None,
+    affine: tuple[float, float] | None = None,
+) -> np.ndarray | None:
+    """The block `region` of `shape` from the C kernel, or None where it cannot serve.
+
+    With ``affine = (low, span)``: the uniform law ``max(low, float32(u·span + low))``
+    (``low`` and ``span`` already rounded to float32). A block is a set of runs of
+    consecutive flat indices (a Dask chunk: one run per row); None when the
+    extension is absent or a counter passes 2**32.
+    """
+    if _EXTENSION is None:
+        return None
+    region = region or tuple(slice(0, n) for n in shape)
+    block = tuple(s.stop - s.start for s in region)
+    out = np.empty(math.prod(block), dtype=np.float32)
+    extra = affine or ()
+    for start, offset, length in _runs(shape, region):
+        if start + length > 2**32:
+            return None
+        _EXTENSION.fill(out[offset : offset + length], key.k0, key.k1, 0, start, *extra)
+    return out.reshape(block)
+
+
+def normal_from_extension(
+    key: StreamKey, shape: tuple[int, ...], region: tuple[slice, ...] | None
+) -> np.ndarray | None:
+    """``jax.random.normal``'s float32 values for the block, or None without the extension.
+
+    The uniform and its affine step, and erfinv's polynomials, in C; the
+    logarithm is NumPy's own, so the values are the NumPy kernel's bit for bit.
+    """
+    from .transforms import _NORMAL_LOW
+
+    return _erfinv_of_uniform(key, shape, region, np.float32(_NORMAL_LOW), np.float32(1.0))
+
+
+def truncated_from_extension(
+    key: StreamKey,
+    shape: tuple[int, ...],
+    region: tuple[slice, ...] | None,
+    lower: float,
+    upper: float,
+) -> np.ndarray | None:
+    """``jax.random.truncated_normal``'s float32 values (made total) for a central interval.
+
+    None without the extension, or for an interval wholly in one tail (that
+    takes :func:`anyinit._portable.transforms.tail`, in NumPy).
+    """
+    from .transforms import OPEN, _erf32, clamp_open, finite_bounds, in_tail
+
+    lower, upper = finite_bounds(lower, upper)
+    if _EXTENSION is None or in_tail(lower, upper):
+        return None
+    low, high = np.float32(_erf32(lower)), np.float32(_erf32(upper))
+    values = _erfinv_of_uniform(key, shape, region, low, high, clip=OPEN)
+    return None if values is None else clamp_open(np, values, lower, upper)
+
+
+def _erfinv_of_uniform(
+    key: StreamKey,
+    shape: tuple[int, ...],
+    region: tuple[slice, ...] | None,
+    low: np.float32,
+    high: np.float32,
+    clip: float | None = None,
+) -> np.ndarray | None:
+    """``√2·erfinv(v)``, v JAX's uniform on [low, high) (clipped to ±`clip`), float32."""
+    from .transforms import _SQRT2
+
+    v = runs_from_extension(key, shape, region, (float(low), float(high - low)))
+    if v is None:
+        return None
+    flat = v.reshape(-1)
+    if clip is not None:
+        np.clip(flat, -clip, clip, out=flat)
+    w = np.multiply(flat, flat)
+    np.subtract(np.float32(1.0), w, out=w)
+    w = np.log(w)  # not in place: NumPy's log loop must be the one the reference takes
+    np.negative(w, out=w)
+    _EXTENSION.erfinv(flat, flat, w, _SQRT2)
+    return v
+
+
+def _runs(shape: tuple[int, ...], region: tuple[slice, ...]) -> list[tuple[int, int, int]]:
+    """``(flat start, offset in the block, length)`` of each contiguous run, in C order."""
+    axes = len(shape)
+    full = axes  # the axes from `full` on are covered whole
+    while full > 0 and region[full - 1].start == 0 and region[full - 1].stop == shape[full - 1]:
+        full -= 1
+    if full == 0:
+        return [(0, 0, math.prod(shape))]
+    inner = math.prod(shape[full:])
+    length = (region[full - 1].stop - region[full - 1].start) * inner
+    strides = [math.prod(shape[axis + 1 :]) for axis in range(axes)]
+    runs = []
+    outer = itertools.product(*(range(s.start, s.stop) for s in region[: full - 1]))
+    for offset, index in enumerate(outer):
+        start = sum(i * stride for i, stride in zip(index, strides, strict=False))
+        runs.append((start + region[full - 1].start * inner, offset * length, length))
+    return runs
+
+
 def fill_blocks(out: np.ndarray, draw: Callable[[int, int], np.ndarray]) -> np.ndarray:
     """Fill the flat array `out` with ``draw(start, stop)`` block by block, in parallel."""
     global _POOL
@@ -78,12 +240,12 @@ def fill_blocks(out: np.ndarray, draw: Callable[[int, int], np.ndarray]) -> np.n
         stop = min(start + BLOCK, size)
         out[start:stop] = draw(start, stop)
 
-    if len(starts) == 1 or _THREADS == 1:
+    if len(starts) == 1 or THREADS == 1:
         for start in starts:
             work(start)
         return out
     if _POOL is None:
-        _POOL = ThreadPoolExecutor(_THREADS, thread_name_prefix="anyinit")
+        _POOL = ThreadPoolExecutor(THREADS, thread_name_prefix="anyinit")
     for _ in _POOL.map(work, starts):
         pass
     return out

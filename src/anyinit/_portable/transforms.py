@@ -87,7 +87,7 @@ def erfinv(xp: Any, x: Array, *, mutable: bool = True) -> Array:
     w = -xp.log(1.0 - x * x)
     small = w < 5.0
     p = _horner(w - 2.5, _SMALL_W)
-    if not mutable:
+    if not mutable or p.ndim == 0:  # NumPy's 0-d arithmetic gives scalars, not arrays
         p = xp.where(small, p, _horner(xp.sqrt(w) - 3.0, _LARGE_W))
     elif not bool(xp.all(small)):
         large = ~small

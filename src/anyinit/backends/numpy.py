@@ -12,6 +12,9 @@ from .._portable.numpy_kernel import (
     BLOCK,
     blocks_needed,
     fill_blocks,
+    normal_from_extension,
+    runs_from_extension,
+    truncated_from_extension,
     uniform01_block,
     uniform01_from_counters,
 )
@@ -67,11 +70,33 @@ class NumpyBackend(NumpyDtypes, Backend):
         start, stop = (region[0].start, region[0].stop) if region else (0, shape[0] if shape else 1)
         if flat and stop <= 2**32:
             return uniform01_block(key, start, stop)
+        runs = runs_from_extension(key, shape, region)  # a Dask chunk: one run per row
+        if runs is not None:
+            return runs
         # Any other block: the counters of its elements, then the same kernel.
         high, low = counters(self.xp, shape, region, device)
         block = high.shape
         values = uniform01_from_counters(key, high.reshape(-1).copy(), low.reshape(-1).copy())
         return values.reshape(block)
+
+    def portable_float32(
+        self, kind: str, key: Any, shape: Shape, region: Region, device: Device, params: Any
+    ) -> Array:
+        if kind == "uniform":
+            # The C kernel fuses JAX's affine step (float64 multiply-add, one rounding).
+            low, high = (np.float32(p) for p in params)
+            fused = runs_from_extension(key, shape, region, (float(low), float(high - low)))
+            if fused is not None:
+                return fused
+        if kind == "normal":
+            normal = normal_from_extension(key, shape, region)
+            if normal is not None:
+                return normal
+        if kind == "truncated_normal":
+            truncated = truncated_from_extension(key, shape, region, *params)
+            if truncated is not None:
+                return truncated
+        return super().portable_float32(kind, key, shape, region, device, params)
 
     def native_truncated_standard(
         self, rng: Any, shape: Shape, lower: float, upper: float, work: DType, device: Device

@@ -1,0 +1,106 @@
+"""The C kernel of the portable stream gives the NumPy kernel's values, bit for bit.
+
+The NumPy kernel is the reference (it equals JAX, ``tests/test_portable.py``):
+each case is drawn with the extension, then with it switched off. Skips where
+the extension is not built (``nox -s tests-no-extension`` runs the suite on the
+NumPy kernel alone).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import anyinit
+from anyinit._portable import key_from_seed, numpy_kernel
+from anyinit._portable.threefry import counters, random_bits, uniform01_from_bits
+
+pytestmark = pytest.mark.skipif(
+    numpy_kernel._EXTENSION is None, reason=f"portable kernel here: {numpy_kernel.kernel_name()}"
+)
+
+BIG = 3 * numpy_kernel.BLOCK + 17  # several blocks and a ragged last one
+
+
+def _both(monkeypatch, draw):
+    fast = draw()
+    with monkeypatch.context() as patch:
+        patch.setattr(numpy_kernel, "_EXTENSION", None)
+        reference = draw()
+    return fast, reference
+
+
+INITIALIZERS = [
+    anyinit.RandomUniform(-0.3, 0.7, seed=3),
+    anyinit.RandomUniform(0.0, 1e-3, seed=4),
+    anyinit.RandomNormal(0.1, 0.5, seed=5),
+    anyinit.TruncatedNormal(0.0, 0.02, seed=6),
+    anyinit.TruncatedNormal(0.0, 1.0, seed=7, lower=-100.0, upper=100.0),
+    anyinit.TruncatedNormal(0.0, 1.0, seed=8, lower=0.0, upper=2.9),
+    anyinit.TruncatedNormal(0.0, 1.0, seed=9, lower=-1e4, upper=-2.5),
+    anyinit.TruncatedNormal(0.0, 1.0, seed=10, lower=3.0, upper=3.5),  # tail: NumPy's path
+    anyinit.GlorotUniform(seed=11),
+    anyinit.GlorotNormal(seed=12),
+    anyinit.HeNormal(seed=anyinit.SeedGenerator(13)),
+]
+
+
+@pytest.mark.parametrize("init", INITIALIZERS, ids=repr)
+@pytest.mark.parametrize("shape", [(BIG,), (517, 389), (3, 3, 64, 96), (7,), ()])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "float64"])
+def test_initializers_equal_the_numpy_kernel(monkeypatch, init, shape, dtype):
+    def draw():
+        return anyinit.deserialize(anyinit.serialize(init))(shape, dtype)  # a fresh stream
+
+    fast, reference = _both(monkeypatch, draw)
+    assert fast.dtype == reference.dtype
+    np.testing.assert_array_equal(fast, reference)
+
+
+@pytest.mark.parametrize(
+    ("shape", "region"),
+    [
+        ((64, 48), (slice(0, 64), slice(0, 48))),
+        ((64, 48), (slice(8, 40), slice(0, 48))),
+        ((64, 48), (slice(8, 40), slice(5, 29))),
+        ((4, 5, 6, 7), (slice(1, 3), slice(0, 5), slice(2, 6), slice(0, 7))),
+        ((4, 5, 6, 7), (slice(0, 4), slice(1, 2), slice(0, 6), slice(3, 4))),
+        ((10,), (slice(3, 3),)),
+    ],
+)
+def test_blocks_of_any_region_equal_the_array_api_reference(shape, region):
+    key = key_from_seed(21)
+    fast = numpy_kernel.runs_from_extension(key, shape, region)
+    bits = random_bits(np, key, shape, region, "cpu")
+    np.testing.assert_array_equal(fast, uniform01_from_bits(np, bits, "cpu"))
+    high, _ = counters(np, shape, region, "cpu")
+    assert fast.shape == high.shape
+
+
+def test_counters_past_2_32_fall_back_to_numpy():
+    key = key_from_seed(0)
+    shape = (2**32 + 8,)
+    assert numpy_kernel.runs_from_extension(key, shape, (slice(2**32 - 4, 2**32 + 4),)) is None
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2**32 + 5, 2**63 - 1])
+def test_every_word_of_a_block_equals_threefry(seed):
+    key = key_from_seed(seed)
+    fast = numpy_kernel.uniform01_block(key, 2**32 - 300_000, 2**32)
+    words = math.prod(fast.shape)
+    bits = random_bits(np, key, (2**32,), (slice(2**32 - words, 2**32),), "cpu")
+    np.testing.assert_array_equal(fast, uniform01_from_bits(np, bits, "cpu"))
+
+
+def test_dask_chunks_take_the_kernel(monkeypatch):
+    da = pytest.importorskip("dask.array")
+    init = anyinit.GlorotNormal(seed=0)
+
+    def draw():
+        return init((600, 500), xp=da, chunks=(250, 200)).compute()
+
+    fast, reference = _both(monkeypatch, draw)
+    np.testing.assert_array_equal(fast, reference)
+    np.testing.assert_array_equal(fast, init((600, 500)))
