@@ -413,10 +413,22 @@ class Backend:
         xp = self.xp
         if self._name_of(dtype) == "float64":
             values = xp.astype(values, dtype)
-        values = self._affine(values, scale, shift)
+        if self.masked_writes:
+            # The draws are ours and the library has in-place operators: no copies
+            # (the same roundings as values·scale + shift).
+            if scale != 1.0:
+                values *= scale
+            if shift != 0.0:
+                values += shift
+        else:
+            values = self._affine(values, scale, shift)
         if clip is not None:
-            values = xp.clip(values, *clip)
+            values = self.clip_into(values, *clip)
         return self._rounded(values, dtype)
+
+    def clip_into(self, values: Array, low: float, high: float) -> Array:
+        """`values` clipped to ``[low, high]``; may reuse `values` (NumPy clips in place)."""
+        return self.xp.clip(values, low, high)
 
     def _affine(self, values: Array, scale: float, shift: float) -> Array:
         """``values·scale + shift`` in the values' dtype, two roundings (JAX / Keras, eagerly)."""

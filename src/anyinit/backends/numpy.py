@@ -98,6 +98,11 @@ class NumpyBackend(NumpyDtypes, Backend):
                 return truncated
         return super().portable_float32(kind, key, shape, region, device, params)
 
+    def clip_into(self, values: Array, low: float, high: float) -> Array:
+        if isinstance(values, np.ndarray) and values.flags.writeable:
+            return np.clip(values, low, high, out=values)
+        return np.clip(values, low, high)  # a 0-d result is a NumPy scalar
+
     def native_truncated_standard(
         self, rng: Any, shape: Shape, lower: float, upper: float, work: DType, device: Device
     ) -> Array | None:
