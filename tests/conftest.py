@@ -14,6 +14,7 @@ capability the backend lacks (a dtype, views) skips where the test asks for it.
 from __future__ import annotations
 
 import enum
+import functools
 import importlib
 import importlib.util
 import os
@@ -113,17 +114,15 @@ class BackendUnderTest:
     xp: Any  # the library's own module (numpy, torch, array_api_strict, cupy)
     device: Any  # the device arrays are made on in this run
 
-    @property
+    @functools.cached_property
     def adapter(self) -> Any:
         """The anyinit adapter that serves this library (``anyinit.backends.Backend``)."""
         from anyinit._target import resolve_target
 
-        return resolve_target(like=self.like()).backend
+        return resolve_target(xp=self.xp).backend
 
     def dtype(self, name: str) -> Any:
-        from anyinit._target import resolve_target
-
-        dtype = resolve_target(xp=self.xp).backend.dtype(name)
+        dtype = self.adapter.dtype(name)
         if dtype is None:
             pytest.skip(f"{self.name} has no {name} here")
         return dtype
@@ -131,11 +130,8 @@ class BackendUnderTest:
     @property
     def real_dtypes(self) -> tuple[str, ...]:
         """Real floating dtypes this backend has (16-bit ones where it has them)."""
-        from anyinit._target import resolve_target
-
-        adapter = resolve_target(xp=self.xp).backend
         names = ("float16", "bfloat16", "float32", "float64")
-        return tuple(name for name in names if adapter.dtype(name) is not None)
+        return tuple(name for name in names if self.adapter.dtype(name) is not None)
 
     @property
     def complex_dtypes(self) -> tuple[str, ...]:
@@ -143,9 +139,7 @@ class BackendUnderTest:
 
     def like(self, dtype: str = "float32") -> Any:
         """An empty array of this backend, dtype and device."""
-        from anyinit._target import resolve_target
-
-        adapter = resolve_target(xp=self.xp).backend
+        adapter = self.adapter
         return adapter.empty((0,), self.dtype(dtype), adapter.check_device(self.device))
 
     def to_numpy(self, array: Any) -> np.ndarray:

@@ -120,13 +120,17 @@ static void erfinv_from_w(const float *x, const float *w, float *out, Py_ssize_t
     }
 }
 
-static int parse_out(PyObject *obj, Py_buffer *view) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+/* A C-contiguous float32 buffer (`writable`: one the kernel may write into). */
+static int parse_float32(PyObject *obj, Py_buffer *view, int writable) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0) {
         return -1;
     }
     if (view->itemsize != 4 || view->format == NULL || strcmp(view->format, "f") != 0) {
         PyBuffer_Release(view);
-        PyErr_SetString(PyExc_TypeError, "`out` must be a writable C-contiguous float32 buffer");
+        PyErr_SetString(PyExc_TypeError, writable
+                                             ? "`out` must be a writable C-contiguous float32 buffer"
+                                             : "inputs must be C-contiguous float32 buffers");
         return -1;
     }
     return 0;
@@ -143,7 +147,7 @@ static PyObject *fill(PyObject *self, PyObject *args) {
         return NULL;
     }
     affine = PyTuple_GET_SIZE(args) > 5;
-    if (parse_out(obj, &view) < 0) {
+    if (parse_float32(obj, &view, 1) < 0) {
         return NULL;
     }
     Py_ssize_t count = view.len / 4;
@@ -160,18 +164,6 @@ static PyObject *fill(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-static int parse_in(PyObject *obj, Py_buffer *view) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
-        return -1;
-    }
-    if (view->itemsize != 4 || view->format == NULL || strcmp(view->format, "f") != 0) {
-        PyBuffer_Release(view);
-        PyErr_SetString(PyExc_TypeError, "inputs must be C-contiguous float32 buffers");
-        return -1;
-    }
-    return 0;
-}
-
 /* erfinv(out, x, w, scale) */
 static PyObject *erfinv(PyObject *self, PyObject *args) {
     PyObject *out_obj, *x_obj, *w_obj;
@@ -180,14 +172,14 @@ static PyObject *erfinv(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OOOf", &out_obj, &x_obj, &w_obj, &scale)) {
         return NULL;
     }
-    if (parse_out(out_obj, &out) < 0) {
+    if (parse_float32(out_obj, &out, 1) < 0) {
         return NULL;
     }
-    if (parse_in(x_obj, &x) < 0) {
+    if (parse_float32(x_obj, &x, 0) < 0) {
         PyBuffer_Release(&out);
         return NULL;
     }
-    if (parse_in(w_obj, &w) < 0) {
+    if (parse_float32(w_obj, &w, 0) < 0) {
         PyBuffer_Release(&out);
         PyBuffer_Release(&x);
         return NULL;

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .threefry import _PARITY, _ROTATIONS, StreamKey
+from .transforms import _NORMAL_LOW, _SQRT2, OPEN, _erf32, clamp_open, finite_bounds, in_tail
 
 __all__ = [
     "BLOCK",
@@ -159,8 +160,6 @@ def normal_from_extension(
     The uniform and its affine step, and erfinv's polynomials, in C; the
     logarithm is NumPy's own, so the values are the NumPy kernel's bit for bit.
     """
-    from .transforms import _NORMAL_LOW
-
     return _erfinv_of_uniform(key, shape, region, np.float32(_NORMAL_LOW), np.float32(1.0))
 
 
@@ -176,8 +175,6 @@ def truncated_from_extension(
     None without the extension, or for an interval wholly in one tail (that
     takes :func:`anyinit._portable.transforms.tail`, in NumPy).
     """
-    from .transforms import OPEN, _erf32, clamp_open, finite_bounds, in_tail
-
     lower, upper = finite_bounds(lower, upper)
     if _EXTENSION is None or in_tail(lower, upper):
         return None
@@ -195,8 +192,6 @@ def _erfinv_of_uniform(
     clip: float | None = None,
 ) -> np.ndarray | None:
     """``√2·erfinv(v)``, v JAX's uniform on [low, high) (clipped to ±`clip`), float32."""
-    from .transforms import _SQRT2
-
     v = runs_from_extension(key, shape, region, (float(low), float(high - low)))
     if v is None:
         return None
