@@ -37,20 +37,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _random
 from ._constant import Constant, Ones, Zeros
 from ._orthogonal import DeltaOrthogonal, Orthogonal
-from ._random import (
-    GlorotNormal,
-    GlorotUniform,
-    HeNormal,
-    HeUniform,
-    LecunNormal,
-    LecunUniform,
-    RandomNormal,
-    RandomUniform,
-    TruncatedNormal,
-    VarianceScaling,
-)
 from ._typing import Axes, DType
 
 __all__ = [
@@ -97,7 +86,7 @@ def normal(stddev: float = 1e-2, dtype: DType | str | None = None, *, seed: Any 
     >>> jax_nn.normal().stddev
     0.01
     """
-    return _with_dtype(RandomNormal(0.0, stddev, seed=seed), dtype)
+    return _with_dtype(_random.RandomNormal(0.0, stddev, seed=seed), dtype)
 
 
 def uniform(scale: float = 1e-2, dtype: DType | str | None = None, *, seed: Any = None) -> Any:
@@ -110,7 +99,7 @@ def uniform(scale: float = 1e-2, dtype: DType | str | None = None, *, seed: Any 
     >>> (init.minval, init.maxval)
     (0.0, 0.01)
     """
-    return _with_dtype(RandomUniform(0.0, scale, seed=seed), dtype)
+    return _with_dtype(_random.RandomUniform(0.0, scale, seed=seed), dtype)
 
 
 def truncated_normal(
@@ -130,7 +119,7 @@ def truncated_normal(
     >>> float(abs(init((1000,))).max()) <= 0.06
     True
     """
-    init = TruncatedNormal(0.0, stddev, seed, lower=lower, upper=upper)
+    init = _random.TruncatedNormal(0.0, stddev, seed, lower=lower, upper=upper)
     return _with_dtype(init, dtype)
 
 
@@ -159,7 +148,7 @@ def variance_scaling(
             f"received distribution={distribution!r}."
         )
         raise ValueError(msg)
-    init = VarianceScaling(
+    init = _random.VarianceScaling(
         scale,
         mode,
         _DISTRIBUTIONS[distribution],
@@ -195,49 +184,58 @@ def _preset(cls: type, name: str) -> Any:
     return factory
 
 
-glorot_normal = _preset(GlorotNormal, "glorot_normal")
-glorot_uniform = _preset(GlorotUniform, "glorot_uniform")
-he_normal = _preset(HeNormal, "he_normal")
-he_uniform = _preset(HeUniform, "he_uniform")
-lecun_normal = _preset(LecunNormal, "lecun_normal")
-lecun_uniform = _preset(LecunUniform, "lecun_uniform")
+glorot_normal = _preset(_random.GlorotNormal, "glorot_normal")
+glorot_uniform = _preset(_random.GlorotUniform, "glorot_uniform")
+he_normal = _preset(_random.HeNormal, "he_normal")
+he_uniform = _preset(_random.HeUniform, "he_uniform")
+lecun_normal = _preset(_random.LecunNormal, "lecun_normal")
+lecun_uniform = _preset(_random.LecunUniform, "lecun_uniform")
 xavier_normal = glorot_normal
 xavier_uniform = glorot_uniform
 kaiming_normal = he_normal
 kaiming_uniform = he_uniform
 
 
-def orthogonal(
-    scale: float = 1.0, column_axis: int = -1, dtype: DType | str | None = None, *, seed: Any = None
-) -> Any:
-    """A (semi-)orthogonal matrix times `scale`, as JAX's ``orthogonal``.
+def _orthogonal_factory(cls: type, name: str, summary: str) -> Any:
+    channels_last_only = cls is DeltaOrthogonal
+
+    def factory(
+        scale: float = 1.0,
+        column_axis: int = -1,
+        dtype: DType | str | None = None,
+        *,
+        seed: Any = None,
+    ) -> Any:
+        if not channels_last_only:
+            return _with_dtype(cls(scale, seed, column_axis=column_axis), dtype)
+        if column_axis != -1:
+            msg = (
+                f"`column_axis` must be -1 (channels last) here; "
+                f"received column_axis={column_axis!r}."
+            )
+            raise ValueError(msg)
+        return _with_dtype(cls(scale, seed), dtype)
+
+    factory.__name__ = factory.__qualname__ = name
+    factory.__doc__ = f"""{summary}
 
     Examples
     --------
     >>> from anyinit import jax_nn
-    >>> jax_nn.orthogonal(2.0).gain
-    2.0
+    >>> type(jax_nn.{name}(2.0)).__name__
+    '{cls.__name__}'
     """
-    return _with_dtype(Orthogonal(scale, seed, column_axis=column_axis), dtype)
+    return factory
 
 
-def delta_orthogonal(
-    scale: float = 1.0, column_axis: int = -1, dtype: DType | str | None = None, *, seed: Any = None
-) -> Any:
-    """JAX's ``delta_orthogonal`` (channels last: `column_axis` must be -1).
-
-    Examples
-    --------
-    >>> from anyinit import jax_nn
-    >>> jax_nn.delta_orthogonal(0.5).scale
-    0.5
-    """
-    if column_axis != -1:
-        msg = (
-            f"`column_axis` must be -1 (channels last) here; received column_axis={column_axis!r}."
-        )
-        raise ValueError(msg)
-    return _with_dtype(DeltaOrthogonal(scale, seed), dtype)
+orthogonal = _orthogonal_factory(
+    Orthogonal, "orthogonal", "A (semi-)orthogonal matrix times `scale`, as JAX's ``orthogonal``."
+)
+delta_orthogonal = _orthogonal_factory(
+    DeltaOrthogonal,
+    "delta_orthogonal",
+    "JAX's ``delta_orthogonal`` (channels last: `column_axis` must be -1).",
+)
 
 
 def constant(value: Any, dtype: DType | str | None = None) -> Any:

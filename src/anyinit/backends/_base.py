@@ -41,7 +41,7 @@ class PortableDraw:
     `kind` names the law (``"uniform"``, ``"normal"``, ``"truncated_normal"``);
     `shape`, `dtype` and `device` are the whole result's; `region` (one slice
     per axis, or None) the block of it asked for. `compute` is the core's
-    sampling step, ``compute(backend, shape, dtype, device, region)``.
+    sampling step, ``compute(backend, draw)`` (the draw with its fields as run).
     """
 
     kind: str
@@ -58,7 +58,7 @@ class PortableDraw:
         ``run(backend, shape=(size,), region=(slice(start, stop),))``.
         """
         draw = replace(self, **changes) if changes else self
-        return draw.compute(backend, draw.shape, draw.dtype, draw.device, draw.region)
+        return draw.compute(backend, draw)
 
     def replace(self, **changes: Any) -> PortableDraw:
         """The same draw with some fields replaced (e.g. ``dtype`` and ``device`` for the host)."""
@@ -295,8 +295,8 @@ class Backend:
         clip = inward_bounds(low, high, self._name_of(dtype))
         if isinstance(rng, StreamKey):
 
-            def draw(backend: Backend, *where: Any) -> Array:
-                return backend._portable_uniform(rng, low, high, clip, *where)
+            def draw(backend: Backend, at: PortableDraw) -> Array:
+                return backend._portable_uniform(rng, low, high, clip, at)
 
             return self.draw_portable(PortableDraw("uniform", shape, dtype, device, region, draw))
         return self.native_uniform(rng, shape, *clip, dtype, device)
@@ -314,8 +314,8 @@ class Backend:
         """Samples of N(mean, std²) in `dtype`; `region` as in :meth:`uniform`."""
         if isinstance(rng, StreamKey):
 
-            def draw(backend: Backend, *where: Any) -> Array:
-                return backend._portable_normal(rng, mean, std, *where)
+            def draw(backend: Backend, at: PortableDraw) -> Array:
+                return backend._portable_normal(rng, mean, std, at)
 
             return self.draw_portable(PortableDraw("normal", shape, dtype, device, region, draw))
         return self.native_normal(rng, shape, mean, std, dtype, device)
@@ -337,8 +337,8 @@ class Backend:
         if not isinstance(rng, StreamKey):
             return self.native_truncated_normal(rng, shape, law, clip, dtype, device)
 
-        def draw(backend: Backend, *where: Any) -> Array:
-            return backend._portable_truncated(rng, law, clip, *where)
+        def draw(backend: Backend, at: PortableDraw) -> Array:
+            return backend._portable_truncated(rng, law, clip, at)
 
         request = PortableDraw("truncated_normal", shape, dtype, device, region, draw)
         return self.draw_portable(request)
@@ -353,16 +353,9 @@ class Backend:
         return draw.run(self)
 
     def _portable_uniform(
-        self,
-        rng: StreamKey,
-        low: float,
-        high: float,
-        clip: Interval,
-        shape: Shape,
-        dtype: DType,
-        device: Device,
-        region: Region,
+        self, rng: StreamKey, low: float, high: float, clip: Interval, at: PortableDraw
     ) -> Array:
+        shape, dtype, device, region = at.shape, at.dtype, at.device, at.region
         if self._name_of(dtype) == "float64":
             # The same uniform bits, the affine step in float64: a float32 result
             # widened could lie outside bounds that float32 cannot represent.
@@ -371,29 +364,14 @@ class Backend:
         values = self.portable_float32("uniform", rng, shape, region, device, (low, high))
         return self._rounded(self.xp.clip(values, *clip), dtype)
 
-    def _portable_normal(
-        self,
-        rng: StreamKey,
-        mean: float,
-        std: float,
-        shape: Shape,
-        dtype: DType,
-        device: Device,
-        region: Region,
-    ) -> Array:
-        values = self.portable_float32("normal", rng, shape, region, device, ())
-        return self._finish(values, std, mean, None, dtype)
+    def _portable_normal(self, rng: StreamKey, mean: float, std: float, at: PortableDraw) -> Array:
+        values = self.portable_float32("normal", rng, at.shape, at.region, at.device, ())
+        return self._finish(values, std, mean, None, at.dtype)
 
     def _portable_truncated(
-        self,
-        rng: StreamKey,
-        law: Any,
-        clip: Interval,
-        shape: Shape,
-        dtype: DType,
-        device: Device,
-        region: Region,
+        self, rng: StreamKey, law: Any, clip: Interval, at: PortableDraw
     ) -> Array:
+        shape, dtype, device, region = at.shape, at.dtype, at.device, at.region
         bounds = (law.lower, law.upper)
         values = self.portable_float32("truncated_normal", rng, shape, region, device, bounds)
         # Clipping to bounds representable in the output dtype keeps the final
@@ -453,25 +431,25 @@ class Backend:
         self, rng: Any, shape: Shape, low: float, high: float, dtype: DType, device: Device
     ) -> Array:
         """Native U[low, high) draws in `dtype`, the library's own way (NumPy's Generator API)."""
-        name = compute_name(self._name_of(dtype))
-        with self.on_device(device):
-            values = rng.random(shape, dtype=np.dtype(name))
-            if (low, high) != (0.0, 1.0):
-                values *= high - low
-                values += low
-            return self.from_host(values, dtype, device)
+        return self._native_affine(rng.random, shape, high - low, low, dtype, device)
 
     def native_normal(
         self, rng: Any, shape: Shape, mean: float, std: float, dtype: DType, device: Device
     ) -> Array:
         """Native N(mean, std²) draws in `dtype`, the library's own way (NumPy's Generator API)."""
+        return self._native_affine(rng.standard_normal, shape, std, mean, dtype, device)
+
+    def _native_affine(
+        self, draw: Any, shape: Shape, scale: float, shift: float, dtype: DType, device: Device
+    ) -> Array:
+        # Unit steps are skipped, not applied: x·1 and x + 0 are exact, but skipping saves a pass.
         name = compute_name(self._name_of(dtype))
         with self.on_device(device):
-            values = rng.standard_normal(shape, dtype=np.dtype(name))
-            if std != 1.0:
-                values *= std
-            if mean != 0.0:
-                values += mean
+            values = draw(shape, dtype=np.dtype(name))
+            if scale != 1.0:
+                values *= scale
+            if shift != 0.0:
+                values += shift
             return self.from_host(values, dtype, device)
 
     def native_truncated_normal(
