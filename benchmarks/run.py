@@ -346,6 +346,9 @@ def model(repeats: int) -> str:
     cases = {
         "torch reset_parameters on every Linear": lambda: [m.reset_parameters() for m in net],
         "anyinit kaiming_uniform_ + uniform_ (same formulas)": ours,
+        'anyinit.initialize(net, "torch", seed=0) (portable stream)': lambda: anyinit.initialize(
+            net, "torch", seed=0
+        ),
     }
     n = sum(p.numel() for p in params)
     return table(

@@ -307,7 +307,9 @@ def same(got: str, expected: str | None) -> bool:
     # Rounding of the QR moves float64 values by ~1e-15 and float32 ones by ~1e-7; a
     # 16-bit value may round to its neighbour. A different draw moves every projection by O(1).
     tolerance = 1e-9 if got_header.startswith("float64") else 2e-2 if "16" in got_header else 1e-4
-    return bool(np.allclose(np.float64(got_values), np.float64(want_values), rtol=0, atol=tolerance))
+    return bool(
+        np.allclose(np.float64(got_values), np.float64(want_values), rtol=0, atol=tolerance)
+    )
 
 
 def compute_all(library: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from . import backends, frameworks, jax_nn
 from ._constant import Constant, Dirac, Identity, Ones, Zeros
 from ._fans import calculate_gain, compute_fans
+from ._initialize import Assignment, initialize
 from ._initializer import Initializer
 from ._orthogonal import DeltaOrthogonal, Orthogonal
 from ._random import (
@@ -86,6 +87,7 @@ IdentityInitializer = Identity
 OrthogonalInitializer = Orthogonal
 
 __all__ = [
+    "Assignment",
     "Constant",
     "DeltaOrthogonal",
     "Dirac",
@@ -127,6 +129,7 @@ __all__ = [
     "he_normal",
     "he_uniform",
     "identity",
+    "initialize",
     "jax_nn",
     "kaiming_normal",
     "kaiming_normal_",

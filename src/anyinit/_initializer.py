@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from . import _compat
 from ._compat import is_array_api_obj
 from ._seed import seed_from_json
+from ._slots import canonical_shape, layout_permutation
 from ._target import Target, array_backend, resolve_target
 from ._typing import Array, ArrayNamespace, Device, DType, ShapeLike
 from ._validation import as_shape
@@ -73,6 +75,7 @@ class Initializer:
         xp: ArrayNamespace | None = None,
         device: Device | None = None,
         chunks: Any = None,
+        layout: Any = None,
     ) -> Array:
         """Return a new array of `shape` initialised by this initializer.
 
@@ -99,6 +102,14 @@ class Initializer:
         chunks : optional
             Dask only: the result's chunks (as ``dask.array`` takes them;
             default ``"auto"``). Other libraries reject it.
+        layout : str or sequence of int, optional
+            The layout `shape` is given in: ``"torch"`` (``(out, in, *kernel)``,
+            torch's and Equinox's weights), ``"canonical"`` (``(*kernel, in,
+            out)``, also ``"flax"``, ``"keras"``, ``"jax"``) or a permutation
+            (axis ``i`` of the result is axis ``layout[i]`` of the canonical
+            layout). The values are drawn in the canonical layout, with its
+            fans, and transposed: ``init((256, 784), layout="torch")`` equals
+            ``init((784, 256)).T``.
 
         Returns
         -------
@@ -118,6 +129,8 @@ class Initializer:
         if dtype is None:
             dtype = self.default_dtype
         dims = as_shape(shape)
+        if layout is not None:
+            return self._in_layout(dims, layout, dtype, like, xp, device, chunks)
         target = resolve_target(like=like, xp=xp, device=device, dtype=dtype, chunks=chunks)
         self._check_target(dims, target)
         if not target.materializes:
@@ -128,6 +141,14 @@ class Initializer:
         if dims == ():  # 0-d results of NumPy arithmetic are scalars, not arrays
             return target.backend.as_array(self._generate(dims, target))
         return self._generate(dims, target)
+
+    def _in_layout(self, dims: tuple[int, ...], layout: Any, dtype: Any, *where: Any) -> Array:
+        perm = layout_permutation(layout, len(dims))
+        values = self(canonical_shape(dims, perm), dtype, like=where[0], xp=where[1],
+                      device=where[2], chunks=where[3])  # fmt: skip
+        if perm == tuple(range(len(dims))):
+            return values
+        return _compat.array_namespace(values).permute_dims(values, perm)
 
     def _keyed_call(
         self, key: Any, shape: Any, rest: tuple[Any, ...], *placement: Any

@@ -259,6 +259,8 @@ class Backend:
             return self.default_generator(device)
         if isinstance(seed, int):
             return key_from_seed(seed)
+        if isinstance(seed, StreamKey):  # a key derived for one parameter (anyinit.initialize)
+            return seed
         if isinstance(seed, SeedGenerator):
             base, counter = seed.next_key()
             return key_from_seed(base).fold_in(counter)
