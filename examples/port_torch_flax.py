@@ -52,8 +52,14 @@ def inputs(seed: int = 0) -> dict[str, np.ndarray]:
     }
 
 
-def _jax_forward(embed: Callable, fc1: Callable, norm: Callable, fc2: Callable,
-                 conv: Callable, data: dict[str, np.ndarray]) -> np.ndarray:  # fmt: skip
+def _jax_forward(
+    embed: Callable,
+    fc1: Callable,
+    norm: Callable,
+    fc2: Callable,
+    conv: Callable,
+    data: dict[str, np.ndarray],
+) -> np.ndarray:
     import jax
     import jax.numpy as jnp
 
@@ -99,8 +105,9 @@ class _FlaxModel:
         class Net(nn.Module):
             @nn.compact
             def __call__(self, x: Any, tokens: Any, image: Any) -> Any:
-                h = nn.Dense(HIDDEN, name="fc1")(x + nn.Embed(VOCAB, WIDTH, name="embed")(
-                    tokens).mean(axis=1))  # fmt: skip
+                h = nn.Dense(HIDDEN, name="fc1")(
+                    x + nn.Embed(VOCAB, WIDTH, name="embed")(tokens).mean(axis=1)
+                )
                 out = nn.Dense(OUT, name="fc2")(nn.LayerNorm(EPS, name="norm")(jax.nn.relu(h)))
                 conv = nn.Conv(CHANNELS, (3, 3), padding="VALID", name="conv")
                 return out, conv(image.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
@@ -161,8 +168,9 @@ def build_equinox() -> Any:
         def forward(self, data: dict[str, np.ndarray]) -> np.ndarray:
             batch = jax.vmap
             embed = batch(batch(self.embed))
-            return _jax_forward(embed, batch(self.fc1), batch(self.norm), batch(self.fc2),
-                                batch(self.conv), data)  # fmt: skip
+            return _jax_forward(
+                embed, batch(self.fc1), batch(self.norm), batch(self.fc2), batch(self.conv), data
+            )
 
     return Net()
 
@@ -197,8 +205,13 @@ def build_keras() -> Any:
     return net
 
 
-BUILDERS = {"torch": build_torch, "flax": build_flax, "nnx": build_nnx,
-            "equinox": build_equinox, "keras": build_keras}  # fmt: skip
+BUILDERS = {
+    "torch": build_torch,
+    "flax": build_flax,
+    "nnx": build_nnx,
+    "equinox": build_equinox,
+    "keras": build_keras,
+}
 
 
 # -- initialising, comparing ----------------------------------------------------------
@@ -242,12 +255,14 @@ def compare(presets: Sequence[str], frameworks: Sequence[str]) -> list[dict[str,
         weights = {name: canonical_weights(m) for name, m in models.items()}
         outputs = {name: m.forward(data) for name, m in models.items()}
         for first, second in itertools.combinations(frameworks, 2):
-            rows.append({
-                "preset": preset,
-                "pair": (first, second),
-                "weights": largest_difference(weights[first], weights[second]),
-                "outputs": float(np.max(np.abs(outputs[first] - outputs[second]))),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "preset": preset,
+                    "pair": (first, second),
+                    "weights": largest_difference(weights[first], weights[second]),
+                    "outputs": float(np.max(np.abs(outputs[first] - outputs[second]))),
+                }
+            )
     return rows
 
 

@@ -73,7 +73,7 @@ def test_an_explicit_permutation_is_a_layout(backend, like):
         ("pytorch", ValueError, "`layout` must be one of"),
         ((0, 0), ValueError, "permutation"),
         (3, TypeError, "`layout`"),
-    ],  # fmt: skip
+    ],
 )
 def test_a_bad_layout_names_the_argument(layout, error, match):
     with pytest.raises(error, match=match):
@@ -89,7 +89,8 @@ def test_a_preset_on_a_pytree_gives_the_framework_laws(backend):
     assert 0.9 * bound < np.abs(new["params.fc1.kernel"]).max() <= bound
     assert np.abs(new["params.fc1.bias"]).max() <= bound
     assert np.abs(new["params.conv.kernel"]).max() <= 1 / math.sqrt(36)
-    assert np.all(new["params.norm.scale"] == 1) and np.all(new["params.norm.bias"] == 0)
+    assert np.all(new["params.norm.scale"] == 1)
+    assert np.all(new["params.norm.bias"] == 0)
     assert abs(new["params.embed.embedding"].std() - 1.0) < 0.25  # torch's Embedding: N(0, 1)
 
 
@@ -97,7 +98,8 @@ def test_a_pytree_comes_back_new_and_the_old_one_unchanged(backend):
     params = _params(backend)
     new = anyinit.initialize(params, "keras", seed=0)
     assert np.all(_flat(backend, params)["params.fc1.kernel"] == 0)
-    assert new is not params and set(new["params"]) == set(params["params"])
+    assert new is not params
+    assert set(new["params"]) == set(params["params"])
 
 
 def test_same_shaped_layers_differ_and_seeds_repeat(backend):
@@ -149,8 +151,10 @@ def test_patterns_pick_the_most_specific_rule_and_leave_the_rest(backend):
     new, report = anyinit.initialize(_params(backend), rules, seed=0, return_report=True)
     flat = _flat(backend, new)
     assert np.all(flat["params.fc1.kernel"] == 0.5)
-    assert not np.all(flat["params.fc2.kernel"] == 0.5) and np.any(flat["params.fc2.kernel"] != 0)
-    assert np.all(flat["params.norm.bias"] == 1) and np.all(flat["params.embed.embedding"] == 0)
+    assert not np.all(flat["params.fc2.kernel"] == 0.5)
+    assert np.any(flat["params.fc2.kernel"] != 0)
+    assert np.all(flat["params.norm.bias"] == 1)
+    assert np.all(flat["params.embed.embedding"] == 0)
     rows = {row.path: row for row in report}
     assert rows["fc1.kernel"].rule == "pattern 'fc1.kernel'"
     assert "embed.embedding" not in rows
@@ -164,7 +168,8 @@ def test_a_callable_rule_sees_the_normalised_path_and_the_array(backend):
         return anyinit.ones() if path.endswith("scale") else None
 
     flat = _flat(backend, anyinit.initialize(_params(backend), rule, seed=0))
-    assert ("conv.kernel", (3, 3, 4, 8)) in seen and np.all(flat["params.norm.scale"] == 1)
+    assert ("conv.kernel", (3, 3, 4, 8)) in seen
+    assert np.all(flat["params.norm.scale"] == 1)
 
 
 def test_names_rename_layers_before_hashing(backend):

@@ -144,8 +144,14 @@ class Initializer:
 
     def _in_layout(self, dims: tuple[int, ...], layout: Any, dtype: Any, *where: Any) -> Array:
         perm = layout_permutation(layout, len(dims))
-        values = self(canonical_shape(dims, perm), dtype, like=where[0], xp=where[1],
-                      device=where[2], chunks=where[3])  # fmt: skip
+        values = self(
+            canonical_shape(dims, perm),
+            dtype,
+            like=where[0],
+            xp=where[1],
+            device=where[2],
+            chunks=where[3],
+        )
         if perm == tuple(range(len(dims))):
             return values
         return _compat.array_namespace(values).permute_dims(values, perm)

@@ -73,8 +73,14 @@ def _equinox_kind(module: Any) -> str | None:
     return next((kind for cls, kind in kinds if isinstance(module, cls)), None)
 
 
-def _equinox_slot(parts: tuple[str, ...], kind: str, name: str, value: Any, module: Any,
-                  names: Mapping[str, str] | None) -> Slot:  # fmt: skip
+def _equinox_slot(
+    parts: tuple[str, ...],
+    kind: str,
+    name: str,
+    value: Any,
+    module: Any,
+    names: Mapping[str, str] | None,
+) -> Slot:
     rank = len(value.shape)
     perm = tuple(range(rank))
     info: dict[str, Any] = {}
@@ -96,8 +102,9 @@ def _equinox_slot(parts: tuple[str, ...], kind: str, name: str, value: Any, modu
     else:
         canonical = canonical_shape(value.shape, perm)
     native = ".".join((*parts, name))
-    return Slot(normalise_path(parts, role, names), native, kind, role, value, perm, canonical,
-                info)  # fmt: skip
+    return Slot(
+        normalise_path(parts, role, names), native, kind, role, value, perm, canonical, info
+    )
 
 
 def _equinox_walk(model: Any) -> list[tuple[tuple[Any, ...], Any, str | None]]:
@@ -139,8 +146,11 @@ def _equinox_slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
 
 def _get(node: Any, steps: tuple[Any, ...]) -> Any:
     for step in steps:
-        node = getattr(node, step) if isinstance(step, str) and not isinstance(node, dict) else (
-            node[step])  # fmt: skip
+        node = (
+            getattr(node, step)
+            if isinstance(step, str) and not isinstance(node, dict)
+            else (node[step])
+        )
     return node
 
 

@@ -121,8 +121,9 @@ def _pytree_slots(tree: Any, names: Mapping[str, str] | None) -> list[Slot]:
             for key, child in node.items():
                 if is_array_api_obj(child) or (hasattr(child, "shape") and hasattr(child, "dtype")):
                     native = "/".join((*parts, str(key)))
-                    found.append(leaf_slot(_layer(parts), str(key), child, list(keys), names,
-                                           native, cell))  # fmt: skip
+                    found.append(
+                        leaf_slot(_layer(parts), str(key), child, list(keys), names, native, cell)
+                    )
                 else:
                     visit(child, (*parts, str(key)), inner if inner else None)
         elif isinstance(node, (list, tuple)):
