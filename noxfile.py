@@ -88,6 +88,7 @@ def tests_frameworks(session: nox.Session) -> None:
         "--backend=jax",
         "tests/test_framework_keras.py",
         "tests/test_framework_jax.py",
+        "tests/test_framework_models.py",
         "docs/frameworks.rst",
         "--doctest-glob=frameworks.rst",
         # Keras 3.15's torch backend saves through a deprecated NumPy __array__ call.

@@ -85,7 +85,7 @@ def build_torch() -> Any:
             self.fc2 = nn.Linear(HIDDEN, OUT)
             self.conv = nn.Conv2d(3, CHANNELS, 3)
 
-        def forward(self, data: dict[str, np.ndarray]) -> np.ndarray:
+        def outputs(self, data: dict[str, np.ndarray]) -> np.ndarray:
             x = torch.from_numpy(data["x"]) + self.embed(torch.from_numpy(data["tokens"])).mean(1)
             out = self.fc2(self.norm(torch.relu(self.fc1(x))))
             image = self.conv(torch.from_numpy(data["image"]))
@@ -116,7 +116,7 @@ class _FlaxModel:
         data = inputs()
         self.params = self.module.init(jax.random.key(0), data["x"], data["tokens"], data["image"])
 
-    def forward(self, data: dict[str, np.ndarray]) -> np.ndarray:
+    def outputs(self, data: dict[str, np.ndarray]) -> np.ndarray:
         out, image = self.module.apply(self.params, data["x"], data["tokens"], data["image"])
         return np.concatenate([np.asarray(out).ravel(), np.asarray(image).ravel()])
 
@@ -136,7 +136,7 @@ def build_nnx() -> Any:
             self.fc2 = nnx.Linear(HIDDEN, OUT, rngs=rngs)
             self.conv = nnx.Conv(3, CHANNELS, (3, 3), padding="VALID", rngs=rngs)
 
-        def forward(self, data: dict[str, np.ndarray]) -> np.ndarray:
+        def outputs(self, data: dict[str, np.ndarray]) -> np.ndarray:
             def conv(image: Any) -> Any:
                 return self.conv(image.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
 
@@ -148,6 +148,7 @@ def build_nnx() -> Any:
 def build_equinox() -> Any:
     import equinox as eqx
     import jax
+    import jax.numpy as jnp
 
     keys = jax.random.split(jax.random.key(0), 5)
 
@@ -159,13 +160,15 @@ def build_equinox() -> Any:
         conv: eqx.nn.Conv2d
 
         def __init__(self) -> None:
-            self.embed = eqx.nn.Embedding(VOCAB, WIDTH, key=keys[0])
-            self.fc1 = eqx.nn.Linear(WIDTH, HIDDEN, key=keys[1])
-            self.norm = eqx.nn.LayerNorm(HIDDEN, eps=EPS)
-            self.fc2 = eqx.nn.Linear(HIDDEN, OUT, key=keys[2])
-            self.conv = eqx.nn.Conv2d(3, CHANNELS, 3, key=keys[3])
+            # float32 also where JAX runs with float64 enabled.
+            f32 = jnp.float32
+            self.embed = eqx.nn.Embedding(VOCAB, WIDTH, key=keys[0], dtype=f32)
+            self.fc1 = eqx.nn.Linear(WIDTH, HIDDEN, key=keys[1], dtype=f32)
+            self.norm = eqx.nn.LayerNorm(HIDDEN, eps=EPS, dtype=f32)
+            self.fc2 = eqx.nn.Linear(HIDDEN, OUT, key=keys[2], dtype=f32)
+            self.conv = eqx.nn.Conv2d(3, CHANNELS, 3, key=keys[3], dtype=f32)
 
-        def forward(self, data: dict[str, np.ndarray]) -> np.ndarray:
+        def outputs(self, data: dict[str, np.ndarray]) -> np.ndarray:
             batch = jax.vmap
             embed = batch(batch(self.embed))
             return _jax_forward(
@@ -194,7 +197,7 @@ def build_keras() -> Any:
             conv = self.conv(keras.ops.transpose(image, (0, 2, 3, 1)))
             return out, keras.ops.transpose(conv, (0, 3, 1, 2))
 
-        def forward(self, data: dict[str, np.ndarray]) -> np.ndarray:
+        def outputs(self, data: dict[str, np.ndarray]) -> np.ndarray:
             out, image = self(data["x"], data["tokens"], data["image"])
             arrays = [keras.ops.convert_to_numpy(a).ravel() for a in (out, image)]
             return np.concatenate(arrays)
@@ -253,7 +256,7 @@ def compare(presets: Sequence[str], frameworks: Sequence[str]) -> list[dict[str,
     for preset in presets:
         models = {name: initialize(BUILDERS[name](), preset) for name in frameworks}
         weights = {name: canonical_weights(m) for name, m in models.items()}
-        outputs = {name: m.forward(data) for name, m in models.items()}
+        outputs = {name: m.outputs(data) for name, m in models.items()}
         for first, second in itertools.combinations(frameworks, 2):
             rows.append(
                 {

@@ -269,3 +269,113 @@ def test_inference_tensors_are_refused_before_any_write(backend):
         assert (weight == 7.0).all()
     with torch.inference_mode():
         assert anyinit.normal_(weight, seed=0) is weight  # inside inference mode it may write
+
+
+# -- anyinit.initialize on torch modules: the "torch" preset is reset_parameters' law --------
+
+_LAYERS = {
+    "Linear": lambda: torch.nn.Linear(300, 400),
+    "Conv2d": lambda: torch.nn.Conv2d(16, 64, 5),
+    "Conv1d groups": lambda: torch.nn.Conv1d(32, 64, 7, groups=4),
+    "ConvTranspose2d": lambda: torch.nn.ConvTranspose2d(48, 16, 5),
+    "Embedding": lambda: torch.nn.Embedding(500, 64, padding_idx=3),
+    "LayerNorm": lambda: torch.nn.LayerNorm(128),
+    "BatchNorm2d": lambda: torch.nn.BatchNorm2d(32),
+    "GroupNorm": lambda: torch.nn.GroupNorm(4, 32),
+    "LSTM": lambda: torch.nn.LSTM(64, 96, num_layers=2, bidirectional=True),
+    "GRU": lambda: torch.nn.GRU(64, 96),
+    "RNN": lambda: torch.nn.RNN(64, 96),
+    "MultiheadAttention": lambda: torch.nn.MultiheadAttention(128, 8, add_bias_kv=True),
+}
+
+
+@pytest.mark.parametrize("layer", list(_LAYERS))
+def test_the_torch_preset_draws_what_reset_parameters_draws(layer):
+    """Per parameter: the same support (exact bounds or constants) and a two-sample
+    Kolmogorov-Smirnov test against torch's own initialisation."""
+    scipy_stats = pytest.importorskip("scipy.stats")
+    torch.manual_seed(0)
+    theirs = _LAYERS[layer]()
+    ours = anyinit.initialize(_LAYERS[layer](), "torch", seed=0)
+    for (name, a), (_, b) in zip(theirs.named_parameters(), ours.named_parameters(), strict=True):
+        a, b = a.detach().ravel().double(), b.detach().ravel().double()
+        if torch.all(a == a[0]):
+            assert torch.equal(a, b), (layer, name)  # ones, zeros
+            continue
+        if layer != "Embedding" and name not in ("bias_k", "bias_v"):  # the uniform laws
+            assert b.abs().max() <= a.abs().max() * 1.05 + 1e-12, (layer, name)
+        p_value = scipy_stats.ks_2samp(a.numpy(), b.numpy()).pvalue
+        assert p_value > 1e-4, (layer, name, p_value)
+
+
+def test_a_padding_row_stays_zero_and_buffers_are_left_alone():
+    net = torch.nn.Sequential(torch.nn.Embedding(20, 8, padding_idx=0), torch.nn.BatchNorm1d(8))
+    net[1].running_mean.fill_(3.0)
+    anyinit.initialize(net, "flax", seed=0)
+    assert torch.all(net[0].weight[0] == 0)
+    assert torch.all(net[0].weight[1:] != 0)
+    assert torch.all(net[1].running_mean == 3.0)
+
+
+def test_modules_are_written_in_place_without_autograd_and_meta_stays_meta():
+    net = torch.nn.Linear(8, 4)
+    weight = net.weight
+    assert anyinit.initialize(net, "keras", seed=0) is net
+    assert net.weight is weight
+    assert net.weight.requires_grad
+    assert net.weight.grad_fn is None
+    with torch.device("meta"):
+        meta = torch.nn.Linear(8, 4)
+    assert anyinit.initialize(meta, "torch", seed=0).weight.is_meta
+    empty = meta.to_empty(device="cpu")  # materialised: now initialised
+    anyinit.initialize(empty, "torch", seed=0)
+    torch.testing.assert_close(
+        empty.weight, anyinit.initialize(torch.nn.Linear(8, 4), "torch", seed=0).weight
+    )
+
+
+def test_tied_weights_are_drawn_once_under_their_first_name():
+    embed = torch.nn.Embedding(30, 16)
+    head = torch.nn.Linear(16, 30, bias=False)
+    head.weight = embed.weight
+    net = torch.nn.ModuleDict({"embed": embed, "head": head})
+    _, report = anyinit.initialize(net, "torch", seed=0, return_report=True)
+    assert [row.native_path for row in report] == ["embed.weight"]
+
+
+def test_torch_names_are_normalised_like_flax_and_keras():
+    net = torch.nn.ModuleDict(
+        {
+            "fc1": torch.nn.Linear(4, 3),
+            "norm": torch.nn.LayerNorm(3),
+            "emb": torch.nn.Embedding(5, 2),
+            "rnn": torch.nn.LSTM(3, 2),
+        }
+    )
+    _, report = anyinit.initialize(net, "torch", seed=0, return_report=True)
+    paths = {row.native_path: row.path for row in report}
+    assert paths["fc1.weight"] == "fc1.kernel"
+    assert paths["norm.weight"] == "norm.scale"
+    assert paths["emb.weight"] == "emb.embedding"
+    assert paths["rnn.weight_hh_l0"] == "rnn.l0.recurrent_kernel"
+
+
+def test_the_keras_preset_puts_lstm_forget_bias_at_one_and_orthogonal_recurrence():
+    lstm = anyinit.initialize(torch.nn.LSTM(8, 16), "keras", seed=0)
+    bias = lstm.bias_ih_l0.detach()
+    assert torch.all(bias[16:32] == 1)
+    assert torch.all(bias[:16] == 0)
+    assert torch.all(lstm.bias_hh_l0 == 0)
+    recurrent = lstm.weight_hh_l0.detach().T  # canonical (16, 64): orthogonal rows
+    torch.testing.assert_close(recurrent @ recurrent.T, torch.eye(16), atol=1e-5, rtol=0)
+
+
+def test_a_12_block_transformer_initialises_every_parameter():
+    layer = torch.nn.TransformerEncoderLayer(64, 4, 128, batch_first=True)
+    net = torch.nn.TransformerEncoder(layer, 12, enable_nested_tensor=False)
+    _, report = anyinit.initialize(net, "torch", seed=0, return_report=True)
+    assert len(report) == len(list(net.parameters()))
+    kernels = [row for row in report if row.path.endswith("self_attn.kernel")]
+    assert len(kernels) == 12
+    first, second = net.layers[0].self_attn.in_proj_weight, net.layers[1].self_attn.in_proj_weight
+    assert not torch.equal(first, second)

@@ -19,7 +19,16 @@ __all__ = ["Assignment", "initialize"]
 
 @dataclass(frozen=True)
 class Assignment:
-    """What :func:`initialize` did to one parameter (``return_report=True``)."""
+    """What :func:`initialize` did to one parameter (``return_report=True``).
+
+    Examples
+    --------
+    >>> import numpy as np, anyinit
+    >>> tree = {"fc1": {"kernel": np.zeros((4, 3), np.float32)}}
+    >>> _, report = anyinit.initialize(tree, "keras", seed=0, return_report=True)
+    >>> report[0].path, report[0].role, report[0].initializer
+    ('fc1.kernel', 'kernel', 'GlorotUniform(seed=None)')
+    """
 
     path: str
     native_path: str

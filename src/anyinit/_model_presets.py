@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import jax_nn
+from . import _random, jax_nn
 from ._constant import Ones, Zeros
 from ._initializer import Initializer
 from ._orthogonal import Orthogonal
@@ -140,19 +140,22 @@ def _flax(slot: Slot) -> Initializer | Blocks | None:
     if kind == "embedding":
         # default_embed_init = variance_scaling(1.0, "fan_in", "normal", out_axis=0)
         # on (num, features): N(0, 1/features).
-        return jax_nn.variance_scaling(1.0, "fan_in", "normal", in_axis=-1, out_axis=0)
+        embed: Initializer = jax_nn.variance_scaling(
+            1.0, "fan_in", "normal", in_axis=-1, out_axis=0
+        )
+        return embed
     if kind == "norm":
         return _norm_rule(slot)
     if kind in _RECURRENT:
         if role == "kernel":
-            return jax_nn.lecun_normal()
+            return _random.LecunNormal()
         if role == "recurrent_kernel":
             # One Dense per gate (hi, hf, hg, ho), each orthogonal on (H, H).
             units = slot.info["hidden_size"]
             return Blocks(tuple((Orthogonal(), units) for _ in range(slot.info["gates"])))
         return Zeros()
     if kind in _KERNELS:
-        return jax_nn.lecun_normal() if role.endswith("kernel") else Zeros()
+        return _random.LecunNormal() if role.endswith("kernel") else Zeros()
     return None
 
 

@@ -32,18 +32,23 @@ def _nested(params: dict[tuple[str, ...], Any]) -> dict[str, Any]:
         node = tree
         for part in path[:-1]:
             node = node.setdefault(part, {})
-        node[path[-1]] = variable.value
+        node[path[-1]] = variable.get_value() if hasattr(variable, "get_value") else variable.value
     return tree
 
 
 def _nnx_slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
-    return PYTREE.slots(_nested(_nnx_params(model)), names)
+    found: list[Slot] = PYTREE.slots(_nested(_nnx_params(model)), names)
+    return found
 
 
 def _nnx_write(model: Any, found: list[Slot], values: dict[str, Any]) -> Any:
     for path, variable in _nnx_params(model).items():
         new = values.get("/".join(path))
-        if new is not None:
+        if new is None:
+            continue
+        if hasattr(variable, "set_value"):
+            variable.set_value(new)
+        else:  # flax < 0.12
             variable.value = new
     return model
 
@@ -82,12 +87,12 @@ def _equinox_slot(
     names: Mapping[str, str] | None,
 ) -> Slot:
     rank = len(value.shape)
-    perm = tuple(range(rank))
+    perm: tuple[int, ...] = tuple(range(rank))
     info: dict[str, Any] = {}
     role = name
     if kind in ("lstm", "gru"):
-        role = {"weight_ih": "kernel", "weight_hh": "recurrent_kernel", "bias_n": "recurrent_bias"}
-        role = role.get(name, name)
+        roles = {"weight_ih": "kernel", "weight_hh": "recurrent_kernel", "bias_n": "recurrent_bias"}
+        role = roles.get(name, name)
         info = {"hidden_size": module.hidden_size, "gates": 4 if kind == "lstm" else 3}
         if rank == 2:
             perm = layout_permutation("torch", 2)
@@ -97,6 +102,7 @@ def _equinox_slot(
         role = "scale" if name == "weight" else name
     elif name == "weight":
         role, perm = "kernel", layout_permutation("torch", rank)
+    canonical: tuple[int, ...]
     if name.startswith("bias") and rank > 1:
         perm, canonical = (0,), (int(value.shape[0]),)  # Conv's bias is (out, 1, …, 1)
     else:
@@ -137,7 +143,8 @@ def _equinox_slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
         parts = tuple(str(step) for step in steps)
         for field in dataclasses.fields(module):
             value = getattr(module, field.name, None)
-            if hasattr(value, "shape") and hasattr(value, "dtype") and value.shape:
+            shape = tuple(getattr(value, "shape", ()))
+            if hasattr(value, "dtype") and len(shape) > 0:
                 slot = _equinox_slot(parts, kind, field.name, value, module, names)
                 slot.info["steps"] = (*steps, field.name)
                 found.append(slot)
