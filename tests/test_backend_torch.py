@@ -379,3 +379,45 @@ def test_a_12_block_transformer_initialises_every_parameter():
     assert len(kernels) == 12
     first, second = net.layers[0].self_attn.in_proj_weight, net.layers[1].self_attn.in_proj_weight
     assert not torch.equal(first, second)
+
+
+class _BasicBlock(torch.nn.Module):
+    """torchvision's ResNet BasicBlock, as torchvision writes it."""
+
+    def __init__(self, inplanes, planes, stride=1):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(planes)
+        self.relu = torch.nn.ReLU(inplace=True)
+        self.conv2 = torch.nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = torch.nn.BatchNorm2d(planes)
+        self.downsample = torch.nn.Sequential(
+            torch.nn.Conv2d(inplanes, planes, 1, stride, bias=False), torch.nn.BatchNorm2d(planes)
+        )
+
+
+class _VitBlock(torch.nn.Module):
+    """A ViT's patch embedding, class token, position embedding and one encoder block."""
+
+    def __init__(self, dim=64):
+        super().__init__()
+        self.patch_embed = torch.nn.Conv2d(3, dim, 16, 16)
+        self.cls_token = torch.nn.Parameter(torch.full((1, 1, dim), 7.0))
+        self.pos_embed = torch.nn.Parameter(torch.full((1, 5, dim), 7.0))
+        self.block = torch.nn.TransformerEncoderLayer(dim, 4, 4 * dim, batch_first=True)
+
+
+@pytest.mark.parametrize("preset", ["torch", "keras", "flax", "equinox"])
+def test_torchvision_style_blocks_take_every_preset(preset):
+    block = anyinit.initialize(_BasicBlock(32, 64, stride=2), preset, seed=0)
+    for conv in (block.conv1, block.conv2, block.downsample[0]):
+        assert conv.weight.std() > 0
+    for bn in (block.bn1, block.bn2, block.downsample[1]):
+        assert torch.all(bn.weight == 1)
+        assert torch.all(bn.bias == 0)
+    vit, report = anyinit.initialize(_VitBlock(), preset, seed=0, return_report=True)
+    # Custom parameters have no framework default: they are left as they are.
+    assert torch.all(vit.cls_token == 7.0)
+    assert torch.all(vit.pos_embed == 7.0)
+    assert {row.native_path for row in report} >= {"patch_embed.weight", "block.linear1.weight"}
+    assert not torch.isnan(vit.block.self_attn.in_proj_weight).any()
