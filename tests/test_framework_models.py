@@ -90,3 +90,126 @@ def test_nnx_and_keras_change_in_place_equinox_and_linen_return_new():
 def test_the_example_prints_its_table(capsys):
     assert port.main(["--presets", "keras", "--frameworks", "torch", "flax"]) == 0
     assert "torch vs flax" in capsys.readouterr().out
+
+
+def _assert_same_law(own, ours, where):
+    own, ours = np.asarray(own, np.float64).ravel(), np.asarray(ours, np.float64).ravel()
+    if len(np.unique(own)) <= 2:  # constants, and LSTM's zeros-and-ones forget bias
+        np.testing.assert_array_equal(ours, own, err_msg=where)
+        return
+    if own.size >= 500:
+        assert np.abs(ours).max() <= np.abs(own).max() * 1.6 + 1e-12, where
+    assert stats.ks_2samp(own, ours).pvalue > 1e-4, where
+
+
+_KERAS_LAYERS = {
+    "Dense": (lambda k: k.layers.Dense(300), (None, 200)),
+    "Conv2D": (lambda k: k.layers.Conv2D(32, 5), (None, 12, 12, 16)),
+    "Conv2DTranspose": (lambda k: k.layers.Conv2DTranspose(16, 5), (None, 12, 12, 32)),
+    "Embedding": (lambda k: k.layers.Embedding(400, 32), (None, 3)),
+    "LayerNormalization": (lambda k: k.layers.LayerNormalization(), (None, 64)),
+    "BatchNormalization": (lambda k: k.layers.BatchNormalization(), (None, 64)),
+    "SimpleRNN": (lambda k: k.layers.SimpleRNN(48), (None, 5, 64)),
+    "LSTM": (lambda k: k.layers.LSTM(48), (None, 5, 64)),
+    "GRU": (lambda k: k.layers.GRU(48), (None, 5, 64)),
+}
+
+
+@pytest.mark.parametrize("layer", list(_KERAS_LAYERS))
+def test_the_keras_preset_is_each_keras_layers_default(layer):
+    import keras
+
+    build, shape = _KERAS_LAYERS[layer]
+    own, ours = build(keras), build(keras)
+    own.build(shape)
+    ours.build(shape)
+    assert anyinit.initialize(ours, "keras", seed=0) is ours
+    for a, b in zip(own.trainable_weights, ours.trainable_weights, strict=True):
+        _assert_same_law(
+            keras.ops.convert_to_numpy(a.value),
+            keras.ops.convert_to_numpy(b.value),
+            f"{layer} {a.path}",
+        )
+
+
+def _flax_layers():
+    from flax import linen as nn
+
+    return {
+        "Dense": (nn.Dense(300), (2, 200)),
+        "Conv": (nn.Conv(32, (5, 5)), (1, 12, 12, 16)),
+        "ConvTranspose": (nn.ConvTranspose(16, (5, 5)), (1, 12, 12, 32)),
+        "Embed": (nn.Embed(400, 32), None),
+        "LayerNorm": (nn.LayerNorm(), (2, 64)),
+        "BatchNorm": (nn.BatchNorm(use_running_average=False), (2, 64)),
+        "LSTMCell": (nn.LSTMCell(48), "cell"),
+        "GRUCell": (nn.GRUCell(48), "cell"),
+    }
+
+
+@pytest.mark.parametrize(
+    "layer",
+    ["Dense", "Conv", "ConvTranspose", "Embed", "LayerNorm", "BatchNorm", "LSTMCell", "GRUCell"],
+)
+def test_the_flax_preset_is_each_linen_layers_default(layer):
+    import jax
+    import jax.numpy as jnp
+
+    module, shape = _flax_layers()[layer]
+    key = jax.random.key(0)
+    if shape is None:
+        variables = module.init(key, jnp.zeros((2,), jnp.int32))
+    elif shape == "cell":
+        carry = module.initialize_carry(key, (2, 64))
+        variables = module.init(key, carry, jnp.zeros((2, 64), jnp.float32))
+    else:
+        variables = module.init(key, jnp.zeros(shape, jnp.float32))
+    params = {"params": variables["params"]}
+    new = anyinit.initialize(params, "flax", seed=0)
+    own_leaves = jax.tree_util.tree_leaves_with_path(params)
+    new_leaves = dict(jax.tree_util.tree_leaves_with_path(new))
+    for path, value in own_leaves:
+        _assert_same_law(value, new_leaves[path], f"{layer} {jax.tree_util.keystr(path)}")
+    for gate in ("hi", "hf", "hg", "ho", "hr", "hz", "hn"):  # Flax's orthogonal recurrence
+        if gate in new["params"]:
+            r = np.asarray(new["params"][gate]["kernel"], np.float64)
+            np.testing.assert_allclose(r @ r.T, np.eye(r.shape[0]), atol=1e-5)
+
+
+def _equinox_layers(key):
+    import equinox as eqx
+
+    nn = eqx.nn
+    return {
+        "Linear": nn.Linear(200, 300, key=key),
+        "Conv2d": nn.Conv2d(16, 32, 5, key=key),
+        "ConvTranspose2d": nn.ConvTranspose2d(32, 16, 5, key=key),
+        "Embedding": nn.Embedding(400, 32, key=key),
+        "LayerNorm": nn.LayerNorm(64),
+        "GroupNorm": nn.GroupNorm(4, 64),
+        "LSTMCell": nn.LSTMCell(64, 48, key=key),
+        "GRUCell": nn.GRUCell(64, 48, key=key),
+    }
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        "Linear",
+        "Conv2d",
+        "ConvTranspose2d",
+        "Embedding",
+        "LayerNorm",
+        "GroupNorm",
+        "LSTMCell",
+        "GRUCell",
+    ],
+)
+def test_the_equinox_preset_is_each_equinox_layers_default(layer):
+    import jax
+
+    own = _equinox_layers(jax.random.key(0))[layer]
+    new = anyinit.initialize(own, "equinox", seed=0)
+    for a, b in zip(jax.tree_util.tree_leaves(own), jax.tree_util.tree_leaves(new), strict=True):
+        if hasattr(a, "shape") and a.shape:
+            _assert_same_law(a, b, layer)
