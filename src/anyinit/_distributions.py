@@ -109,10 +109,13 @@ class Uniform(Distribution):
         backend = target.backend
         if self.symmetric and isinstance(rng, StreamKey):
             # The portable stream follows jax.nn.initializers: uniform(-1, 1) · limit.
-            values = backend.uniform(rng, shape, -1.0, 1.0, backend.dtype("float32"), target.device)
+            float32 = backend.dtype("float32")
+            values = backend.uniform(rng, shape, -1.0, 1.0, float32, target.device, target.region)
             clip = inward_bounds(self.low, self.high, target.dtype_name)
             return backend._finish(values, self.high, 0.0, clip, target.dtype)
-        return backend.uniform(rng, shape, self.low, self.high, target.dtype, target.device)
+        return backend.uniform(
+            rng, shape, self.low, self.high, target.dtype, target.device, target.region
+        )
 
     def _native_into(self, target: Target, array: Array, rng: Any) -> bool:
         clip = inward_bounds(self.low, self.high, target.dtype_name)
@@ -157,7 +160,9 @@ class Normal(Distribution):
     kind = "normal"
 
     def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
-        return target.backend.normal(rng, shape, self.loc, self.scale, target.dtype, target.device)
+        return target.backend.normal(
+            rng, shape, self.loc, self.scale, target.dtype, target.device, target.region
+        )
 
     def _native_into(self, target: Target, array: Array, rng: Any) -> bool:
         return target.backend.normal_into(array, self.loc, self.scale, rng)
@@ -193,7 +198,9 @@ class TruncatedNormal(Distribution):
     kind = "truncated_normal"
 
     def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
-        return target.backend.truncated_normal(rng, shape, self, target.dtype, target.device)
+        return target.backend.truncated_normal(
+            rng, shape, self, target.dtype, target.device, target.region
+        )
 
     @property
     def _mass(self) -> float:

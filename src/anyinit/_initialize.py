@@ -12,7 +12,9 @@ from ._initializer import Initializer
 from ._model_presets import Blocks, describe, preset_rule
 from ._portable import StreamKey, key_from_seed
 from ._seed import SeedGenerator, check_seed
+from ._sharded import draw_block, reproducible
 from ._slots import Slot, match_pattern, path_hash, siblings, specificity
+from ._target import array_backend
 
 __all__ = ["Assignment", "initialize"]
 
@@ -183,26 +185,64 @@ def _keys(seed: Any) -> Callable[[str], Any]:
     return lambda path: root.fold_in(path_hash(path))
 
 
-def _call(init: Initializer, shape: tuple[int, ...], like: Any, seed: Any) -> Any:
+def _seeded(init: Initializer, seed: Any) -> Initializer:
     if hasattr(init, "seed"):
         init = copy.copy(init)
         init.seed = seed
-    return init(shape, like=like)
+    return init
 
 
-def _draw(chosen: Initializer | Blocks, slot: Slot, seed: Any) -> Any:
+def _call(init: Initializer, shape: tuple[int, ...], like: Any, seed: Any) -> Any:
+    return _seeded(init, seed)(shape, like=like)
+
+
+def _shards(value: Any) -> Any:
+    if not _compat.is_array_api_obj(value):
+        return None
+    return array_backend(value)[1].shards(value)
+
+
+def _draw_shard(chosen: Initializer | Blocks, slot: Slot, seed: Any, shards: Any) -> Any:
+    """This rank's block of a distributed parameter (an FSDP2 / DTensor shard)."""
+    region = shards.region(slot.native_shape)
+    slot.info["region"] = region
+    if isinstance(chosen, Blocks) or len(slot.perm) != len(slot.native_shape):
+        whole = _draw(chosen, slot, seed, like=shards.local_like)
+        if not reproducible(seed):
+            whole = shards.agree(whole)
+        return whole[region]
+    canonical = [slice(None)] * len(region)
+    for axis, source in enumerate(slot.perm):
+        canonical[source] = region[axis]
+    block = draw_block(
+        _seeded(chosen, seed),
+        slot.canonical,
+        tuple(canonical),
+        None,
+        shards.local_like,
+        shards.agree,
+    )
+    if slot.perm != tuple(range(len(slot.perm))):
+        block = _compat.array_namespace(block).permute_dims(block, slot.perm)
+    return block
+
+
+def _draw(chosen: Initializer | Blocks, slot: Slot, seed: Any, like: Any = None) -> Any:
+    like = slot.value if like is None else like
+    if like is slot.value and (shards := _shards(slot.value)) is not None:
+        return _draw_shard(chosen, slot, seed, shards)
     if isinstance(chosen, Blocks):
         if sum(width for _, width in chosen.parts) != slot.canonical[-1]:
             msg = f"the blocks of {slot.path!r} do not add up to its last axis {slot.canonical}."
             raise ValueError(msg)
         parts = [
-            _call(init, (*slot.canonical[:-1], width), slot.value, _part(seed, i))
+            _call(init, (*slot.canonical[:-1], width), like, _part(seed, i))
             for i, (init, width) in enumerate(chosen.parts)
         ]
         xp = _compat.array_namespace(parts[0])
         values = xp.concat(parts, axis=-1)
     else:
-        values = _call(chosen, slot.canonical, slot.value, seed)
+        values = _call(chosen, slot.canonical, like, seed)
         xp = _compat.array_namespace(values)
     if slot.perm != tuple(range(len(slot.perm))):
         values = xp.permute_dims(values, slot.perm)

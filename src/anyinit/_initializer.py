@@ -131,6 +131,10 @@ class Initializer:
         dims = as_shape(shape)
         if layout is not None:
             return self._in_layout(dims, layout, dtype, like, xp, device, chunks)
+        if like is not None and xp is None and is_array_api_obj(like):
+            shards = array_backend(like)[1].shards(like)
+            if shards is not None:
+                return self._sharded(dims, dtype, shards)
         target = resolve_target(like=like, xp=xp, device=device, dtype=dtype, chunks=chunks)
         self._check_target(dims, target)
         if not target.materializes:
@@ -141,6 +145,15 @@ class Initializer:
         if dims == ():  # 0-d results of NumPy arithmetic are scalars, not arrays
             return target.backend.as_array(self._generate(dims, target))
         return self._generate(dims, target)
+
+    def _sharded(self, dims: tuple[int, ...], dtype: Any, shards: Any) -> Array:
+        """A distributed result (a DTensor) whose every rank computes its own block."""
+        from ._sharded import draw_block
+
+        shards.check_rank(dims)
+        local_like = shards.local_like
+        block = draw_block(self, dims, shards.region(dims), dtype, local_like, shards.agree)
+        return shards.wrap(block, dims)
 
     def _in_layout(self, dims: tuple[int, ...], layout: Any, dtype: Any, *where: Any) -> Array:
         perm = layout_permutation(layout, len(dims))

@@ -34,6 +34,8 @@ class Target:
     dtype_name: str
     kind: str = ""  # the Array API kind of the dtype; derived from dtype_name
     materializes: bool = True  # False on devices that hold no data (torch's meta)
+    #: One slice per axis: the block of the whole result to draw (a rank's shard), or None.
+    region: tuple[slice, ...] | None = None
 
     @property
     def xp_device(self) -> Device:

@@ -10,10 +10,13 @@ call that fails leaves the array untouched.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
+from collections.abc import Callable
 from typing import Any
 
+from . import _compat
 from ._constant import Dirac, check_fill, fill_for
 from ._distributions import BoundedNormal, Normal, Uniform
 from ._dtypes import check_fits, component_name
@@ -21,6 +24,7 @@ from ._fans import calculate_gain, compute_fans
 from ._orthogonal import orthogonal_matrix
 from ._portable import independent_streams
 from ._seed import check_seed
+from ._sharded import reproducible
 from ._target import Target, _for_array, resolve_target
 from ._typing import Array
 from ._validation import as_fill_value, as_finite_float, as_int
@@ -61,6 +65,38 @@ _OUT_OF_PLACE = {
     "sparse_": "anyinit.Sparse(sparsity, std)",
 }
 _FLOATING = ("real floating", "complex floating")
+
+
+def _shard_aware(function: Callable[..., Array]) -> Callable[..., Array]:
+    """Let `function` write a distributed tensor (a DTensor): this rank's shard only.
+
+    The whole tensor is computed on every rank (the same everywhere: an
+    integer seed reproduces it, other seeds are made to agree by a broadcast
+    from the mesh's first rank) and each rank writes its block. Memory is the
+    whole tensor per rank; ``anyinit.initialize`` and the out-of-place
+    initializers draw the shard alone.
+    """
+
+    @functools.wraps(function)
+    def write_shard(tensor: Array, *args: Any, **kwargs: Any) -> Array:
+        try:
+            _, backend = _for_array(tensor)
+        except TypeError:
+            return function(tensor, *args, **kwargs)
+        shards = backend.shards(tensor)
+        if shards is None:
+            return function(tensor, *args, **kwargs)
+        shape = tuple(int(n) for n in tensor.shape)
+        local = tensor.to_local()
+        xp = _compat.array_namespace(local)
+        whole = xp.empty(shape, dtype=local.dtype, device=_compat.device(local))
+        function(whole, *args, **kwargs)
+        if not reproducible(kwargs.get("seed")) or kwargs.get("generator") is not None:
+            whole = shards.agree(whole)
+        backend.write(local, whole[shards.region(shape)])
+        return tensor
+
+    return write_shard
 
 
 def _target(tensor: Array, function: str, kinds: tuple[str, ...] | None = None) -> Target:
@@ -155,6 +191,7 @@ def _sample_complex(target: Target, tensor: Array, law: Any, rng: Any) -> None:
     backend.write(tensor, values)
 
 
+@_shard_aware
 def uniform_(
     tensor: Array, a: float = 0.0, b: float = 1.0, generator: Any = None, *, seed: Any = None
 ) -> Array:
@@ -193,6 +230,7 @@ def uniform_(
     return _sample(target, tensor, law, _rng(target, generator, seed))
 
 
+@_shard_aware
 def normal_(
     tensor: Array, mean: float = 0.0, std: float = 1.0, generator: Any = None, *, seed: Any = None
 ) -> Array:
@@ -227,6 +265,7 @@ def normal_(
     return _sample(target, tensor, law, _rng(target, generator, seed))
 
 
+@_shard_aware
 def trunc_normal_(
     tensor: Array,
     mean: float = 0.0,
@@ -286,6 +325,7 @@ def trunc_normal_(
     return _sample(target, tensor, law, _rng(target, generator, seed))
 
 
+@_shard_aware
 def constant_(tensor: Array, val: float) -> Array:
     """Fill `tensor` with `val` in place.
 
@@ -316,6 +356,7 @@ def constant_(tensor: Array, val: float) -> Array:
     return tensor
 
 
+@_shard_aware
 def ones_(tensor: Array) -> Array:
     """Fill `tensor` with ones in place.
 
@@ -341,6 +382,7 @@ def ones_(tensor: Array) -> Array:
     return tensor
 
 
+@_shard_aware
 def zeros_(tensor: Array) -> Array:
     """Fill `tensor` with zeros in place.
 
@@ -366,6 +408,7 @@ def zeros_(tensor: Array) -> Array:
     return tensor
 
 
+@_shard_aware
 def eye_(tensor: Array) -> Array:
     """Write the identity matrix into a 2-D `tensor` (non-square pads with zeros).
 
@@ -396,6 +439,7 @@ def eye_(tensor: Array) -> Array:
     return tensor
 
 
+@_shard_aware
 def dirac_(tensor: Array, groups: int = 1) -> Array:
     """Write the Dirac delta into a ``(out, in, *kernel)`` convolution weight.
 
@@ -444,6 +488,7 @@ def _zero_element_no_op(tensor: Array) -> bool:
     return False
 
 
+@_shard_aware
 def xavier_uniform_(
     tensor: Array, gain: float = 1.0, generator: Any = None, *, seed: Any = None
 ) -> Array:
@@ -486,6 +531,7 @@ def xavier_uniform_(
     return _sample(target, tensor, Uniform(-bound, bound), rng)
 
 
+@_shard_aware
 def xavier_normal_(
     tensor: Array, gain: float = 1.0, generator: Any = None, *, seed: Any = None
 ) -> Array:
@@ -546,6 +592,7 @@ def _kaiming(
     return target, std, rng
 
 
+@_shard_aware
 def kaiming_uniform_(
     tensor: Array,
     a: float = 0,
@@ -595,6 +642,7 @@ def kaiming_uniform_(
     return _sample(target, tensor, Uniform(-bound, bound), rng)
 
 
+@_shard_aware
 def kaiming_normal_(
     tensor: Array,
     a: float = 0,
@@ -640,6 +688,7 @@ def kaiming_normal_(
     return _sample(target, tensor, Normal(0.0, std), rng)
 
 
+@_shard_aware
 def orthogonal_(
     tensor: Array, gain: float = 1, generator: Any = None, *, seed: Any = None
 ) -> Array:
@@ -691,6 +740,7 @@ def orthogonal_(
     return tensor
 
 
+@_shard_aware
 def sparse_(
     tensor: Array, sparsity: float, std: float = 0.01, generator: Any = None, *, seed: Any = None
 ) -> Array:

@@ -673,6 +673,17 @@ class Backend:
 
     # -- random keys: JAX's calling convention, init(key, shape, dtype) --------------
 
+    def shards(self, like: Array) -> Any:
+        """The sharding of a distributed array (one rank's block of a global array), or None.
+
+        An adapter whose library has distributed arrays (torch's DTensor)
+        returns an object with ``local_like`` (an empty local array),
+        ``region(shape)`` (this rank's block, one slice per axis),
+        ``wrap(local, shape)``, ``agree(whole)`` (every rank gets the first
+        rank's values) and ``check_rank(shape)``; see ``anyinit._sharded``.
+        """
+        return None
+
     def is_key(self, obj: Any) -> bool:
         """Whether `obj` is a random key of this library (JAX's), passed where a shape goes."""
         return False

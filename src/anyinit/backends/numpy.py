@@ -135,7 +135,24 @@ class NumpyBackend(NumpyDtypes, Backend):
                 out, lambda start, stop: draw.run(self, shape=(size,), region=(slice(start, stop),))
             )
             return out.reshape(draw.shape)
+        if draw.region is not None:
+            block = tuple(s.stop - s.start for s in draw.region)
+            if len(block) > 1 and block[0] > 1 and blocks_needed(block):
+                return self._rows_in_blocks(draw, block)
         return np.asarray(draw.run(self))
+
+    def _rows_in_blocks(self, draw: PortableDraw, block: tuple[int, ...]) -> Array:
+        assert draw.region is not None
+        # A large block of a larger array (a rank's shard, a Dask chunk), drawn a few
+        # rows at a time: no temporary ever holds more than one kernel block.
+        out = np.empty(block, dtype=draw.dtype)
+        first, rest = draw.region[0], draw.region[1:]
+        rows = max(1, BLOCK // math.prod(block[1:]))
+        for start in range(first.start, first.stop, rows):
+            stop = min(start + rows, first.stop)
+            part = (slice(start, stop), *rest)
+            out[start - first.start : stop - first.start] = draw.run(self, region=part)
+        return out
 
     def describe_devices(self) -> list[str]:
         return ["cpu"]

@@ -6,6 +6,7 @@ Works for CPU, CUDA, MPS and ``meta`` tensors; on ``meta`` nothing is drawn.
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, ClassVar
 
 import numpy as np
@@ -128,6 +129,14 @@ class TorchBackend(Backend):
         if host.dtype == torch.bfloat16:  # NumPy has no bfloat16
             host = host.float()
         return host.resolve_conj().numpy()
+
+    def shards(self, like: Array) -> Any:
+        # A DTensor exists only once torch.distributed.tensor is imported: never import it here.
+        if "torch.distributed.tensor" not in sys.modules:
+            return None
+        from . import _dtensor
+
+        return _dtensor.shards_of(like)
 
     def describe_devices(self) -> list[str]:
         return _torch_devices.describe()

@@ -112,8 +112,14 @@ def write(model: nn.Module, found: list[Slot], values: dict[str, Any]) -> nn.Mod
             new = values.get(slot.native_path)
             if new is None or slot.value.is_meta:
                 continue
-            slot.value.copy_(new)
+            param = slot.value
+            region = slot.info.get("region")
+            if region is not None:  # a DTensor (FSDP2) parameter: this rank's shard
+                param = param.to_local()
+            param.copy_(new)
             padding = slot.info.get("padding_idx")
             if padding is not None:
-                slot.value[padding].fill_(0)
+                start = region[0].start if region is not None else 0
+                if 0 <= padding - start < param.shape[0]:
+                    param[padding - start].fill_(0)
     return model

@@ -1,0 +1,66 @@
+"""Sharded results: each rank computes only its block of the whole array.
+
+The portable stream makes every element a function of (key, global index), so
+a rank's shard of an integer-seeded draw is the same block of the same values
+whatever the mesh and placements: it draws that block alone (memory ≈ the
+shard). What is not elementwise (QR, the identity, Dirac, Sparse's per-column
+zeros) or not reproducible across ranks (``seed=None``, native generators) is
+computed whole on every rank; non-reproducible draws are then made to agree
+(the mesh's first rank's values are broadcast), so replicas never differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from ._portable import StreamKey
+from ._seed import SeedGenerator
+from ._target import resolve_target
+from ._typing import Array
+
+__all__ = ["draw_block", "reproducible"]
+
+
+def reproducible(seed: Any) -> bool:
+    """Whether every rank draws the same values from `seed` without talking to the others."""
+    if isinstance(seed, bool):
+        return False
+    return isinstance(seed, (int, SeedGenerator, StreamKey))
+
+
+def _by_region(init: Any, kind: str) -> bool:
+    from ._random import RandomInitializer
+
+    return (
+        isinstance(init, RandomInitializer)
+        and not init.structured
+        and type(init)._generate is RandomInitializer._generate
+        and kind == "real floating"
+        and reproducible(init.seed)
+    )
+
+
+def draw_block(
+    init: Any,
+    shape: tuple[int, ...],
+    region: tuple[slice, ...],
+    dtype: Any,
+    local_like: Array,
+    agree: Callable[[Array], Array],
+) -> Array:
+    """The block `region` of ``init(shape)``, on `local_like`'s library and device.
+
+    Drawn alone where the values are elementwise functions of the global
+    index (integer-seeded random laws); otherwise computed whole, made to
+    agree across ranks by `agree` when the seed is not reproducible, and sliced.
+    """
+    target = resolve_target(like=local_like, dtype=dtype if dtype is not None else local_like.dtype)
+    init._check_target(shape, target)
+    if _by_region(init, target.kind) and target.materializes:
+        return init._generate(shape, replace(target, region=region))
+    whole = init(shape, target.dtype, like=local_like)
+    if not reproducible(getattr(init, "seed", 0)):
+        whole = agree(whole)
+    return whole[region]
