@@ -98,6 +98,16 @@ def tests_frameworks(session: nox.Session) -> None:
     )
 
 
+@nox.session(name="tests-distributed", tags=["tests", "cpu"])
+def tests_distributed(session: nox.Session) -> None:
+    """DTensor / FSDP2 over 2 and 4 gloo processes; JAX over 8 host devices."""
+    session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "test"))
+    session.install("-r", "backends/torch.txt", "-r", "backends/jax.txt")
+    env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=8"}
+    session.run("pytest", "--distributed", "--backend=jax", "tests/test_distributed.py",
+                *session.posargs, env=env)  # fmt: skip
+
+
 @nox.session(name="tests-adapter-example", tags=["tests", "cpu"])
 def tests_adapter_example(session: nox.Session) -> None:
     """The conformance suite against the example third-party adapter, examples/strict_adapter.py."""

@@ -68,6 +68,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="collect tests/test_framework_*.py (Keras, Flax, Equinox: nox -s tests-frameworks)",
     )
     parser.addoption(
+        "--distributed",
+        action="store_true",
+        default=False,
+        help="collect tests/test_distributed.py (gloo process groups, JAX host devices: "
+        "nox -s tests-distributed)",
+    )
+    parser.addoption(
         "--run-slow",
         action="store_true",
         default=False,
@@ -220,6 +227,8 @@ def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool |
         return stem.removeprefix("test_backend_") != _selected_backend(config)
     if stem.startswith("test_framework_"):  # Keras, Flax, Equinox: their own session
         return not config.getoption("--frameworks")
+    if stem == "test_distributed":  # process groups and host devices: their own session
+        return not config.getoption("--distributed")
     return None
 
 

@@ -12,7 +12,7 @@ from ._initializer import Initializer
 from ._model_presets import Blocks, describe, preset_rule
 from ._portable import StreamKey, key_from_seed
 from ._seed import SeedGenerator, check_seed
-from ._sharded import draw_block, reproducible
+from ._sharded import reproducible
 from ._slots import Slot, match_pattern, path_hash, siblings, specificity
 from ._target import array_backend
 
@@ -203,28 +203,12 @@ def _shards(value: Any) -> Any:
 
 
 def _draw_shard(chosen: Initializer | Blocks, slot: Slot, seed: Any, shards: Any) -> Any:
-    """This rank's block of a distributed parameter (an FSDP2 / DTensor shard)."""
-    region = shards.region(slot.native_shape)
-    slot.info["region"] = region
+    """A distributed parameter (an FSDP2 / DTensor shard, a sharded JAX array)."""
     if isinstance(chosen, Blocks) or len(slot.perm) != len(slot.native_shape):
-        whole = _draw(chosen, slot, seed, like=shards.local_like)
-        if not reproducible(seed):
-            whole = shards.agree(whole)
-        return whole[region]
-    canonical = [slice(None)] * len(region)
-    for axis, source in enumerate(slot.perm):
-        canonical[source] = region[axis]
-    block = draw_block(
-        _seeded(chosen, seed),
-        slot.canonical,
-        tuple(canonical),
-        None,
-        shards.local_like,
-        shards.agree,
-    )
-    if slot.perm != tuple(range(len(slot.perm))):
-        block = _compat.array_namespace(block).permute_dims(block, slot.perm)
-    return block
+        return shards.distribute(
+            lambda like: _draw(chosen, slot, seed, like=like), reproducible(seed), slot.native_shape
+        )
+    return shards.draw(_seeded(chosen, seed), slot.canonical, None, slot.perm)
 
 
 def _draw(chosen: Initializer | Blocks, slot: Slot, seed: Any, like: Any = None) -> Any:

@@ -76,6 +76,7 @@ class Initializer:
         device: Device | None = None,
         chunks: Any = None,
         layout: Any = None,
+        sharding: Any = None,
     ) -> Array:
         """Return a new array of `shape` initialised by this initializer.
 
@@ -110,6 +111,11 @@ class Initializer:
             layout). The values are drawn in the canonical layout, with its
             fans, and transposed: ``init((256, 784), layout="torch")`` equals
             ``init((784, 256)).T``.
+        sharding : optional
+            JAX only: a ``jax.sharding.Sharding`` for the result, computed
+            shard by shard under ``jit`` (a `like` laid over several devices,
+            or a torch DTensor, gives its own sharding without this). The
+            values equal the unsharded result for integer seeds.
 
         Returns
         -------
@@ -131,6 +137,8 @@ class Initializer:
         dims = as_shape(shape)
         if layout is not None:
             return self._in_layout(dims, layout, dtype, like, xp, device, chunks)
+        if sharding is not None:
+            return self._sharded(dims, dtype, self._shards_for(sharding, like, xp))
         if like is not None and xp is None and is_array_api_obj(like):
             shards = array_backend(like)[1].shards(like)
             if shards is not None:
@@ -146,14 +154,20 @@ class Initializer:
             return target.backend.as_array(self._generate(dims, target))
         return self._generate(dims, target)
 
-    def _sharded(self, dims: tuple[int, ...], dtype: Any, shards: Any) -> Array:
-        """A distributed result (a DTensor) whose every rank computes its own block."""
-        from ._sharded import draw_block
+    def _shards_for(self, sharding: Any, like: Any, xp: Any) -> Any:
+        if like is None and xp is None:
+            msg = "`sharding` needs the library: pass xp= (jax.numpy) or like=."
+            raise TypeError(msg)
+        backend = array_backend(like)[1] if like is not None else resolve_target(xp=xp).backend
+        shards = backend.shards(sharding)
+        if shards is None:
+            msg = f"`sharding`={sharding!r} is not a sharding {backend.name} understands."
+            raise TypeError(msg)
+        return shards
 
-        shards.check_rank(dims)
-        local_like = shards.local_like
-        block = draw_block(self, dims, shards.region(dims), dtype, local_like, shards.agree)
-        return shards.wrap(block, dims)
+    def _sharded(self, dims: tuple[int, ...], dtype: Any, shards: Any) -> Array:
+        """A distributed result (a DTensor, a sharded JAX array), each shard computed apart."""
+        return shards.draw(self, dims, dtype)
 
     def _in_layout(self, dims: tuple[int, ...], layout: Any, dtype: Any, *where: Any) -> Array:
         perm = layout_permutation(layout, len(dims))

@@ -10,6 +10,7 @@ import torch.distributed as dist
 from torch.distributed.tensor import DTensor
 from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
 
+from .._sharded import draw_block
 from .._typing import Array
 
 __all__ = ["DTensorShards", "shards_of"]
@@ -60,6 +61,29 @@ class DTensorShards:
             group = self.mesh.get_group(dim)
             dist.broadcast(whole, src=dist.get_global_rank(group, 0), group=group)
         return whole
+
+    def draw(
+        self, init: Any, shape: tuple[int, ...], dtype: Any, perm: tuple[int, ...] | None = None
+    ) -> Array:
+        """``init(shape)`` (axes permuted by `perm`) as a DTensor: this rank draws its block."""
+        perm = perm or tuple(range(len(shape)))
+        native = tuple(shape[source] for source in perm)
+        self.check_rank(native)
+        region = self.region(native)
+        canonical = [slice(0, n) for n in shape]
+        for axis, source in enumerate(perm):
+            canonical[source] = region[axis]
+        block = draw_block(init, shape, tuple(canonical), dtype, self.local_like, self.agree)
+        if perm != tuple(range(len(perm))):
+            block = block.permute(perm)
+        return self.wrap(block, native)
+
+    def distribute(self, make_whole: Any, reproducible: bool, shape: tuple[int, ...]) -> Array:
+        """A DTensor cut from a whole array every rank computes (made to agree if need be)."""
+        whole = make_whole(self.local_like)
+        if not reproducible:
+            whole = self.agree(whole)
+        return self.wrap(whole[self.region(shape)], shape)
 
     def check_rank(self, shape: tuple[int, ...]) -> None:
         """Shard(d) placements need an axis d in `shape`."""

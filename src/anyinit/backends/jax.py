@@ -84,6 +84,11 @@ class JaxBackend(NumpyDtypes, Backend):
     def is_mutable(self, array: Array) -> bool:
         return False
 
+    def shards(self, like: Any) -> Any:
+        from ._jax_shards import shards_of
+
+        return shards_of(like)
+
     def from_host(self, values: Any, dtype: DType, device: Device) -> Array:
         return jnp.asarray(values, device=device).astype(dtype)
 

@@ -113,13 +113,15 @@ def write(model: nn.Module, found: list[Slot], values: dict[str, Any]) -> nn.Mod
             if new is None or slot.value.is_meta:
                 continue
             param = slot.value
-            region = slot.info.get("region")
-            if region is not None:  # a DTensor (FSDP2) parameter: this rank's shard
-                param = param.to_local()
+            start = 0
+            if hasattr(new, "to_local"):  # a DTensor (FSDP2) parameter: this rank's shard
+                from ..backends._dtensor import DTensorShards
+
+                offsets = DTensorShards(new).region(tuple(new.shape))
+                start = offsets[0].start if offsets else 0
+                param, new = param.to_local(), new.to_local()
             param.copy_(new)
             padding = slot.info.get("padding_idx")
-            if padding is not None:
-                start = region[0].start if region is not None else 0
-                if 0 <= padding - start < param.shape[0]:
-                    param[padding - start].fill_(0)
+            if padding is not None and 0 <= padding - start < param.shape[0]:
+                param[padding - start].fill_(0)
     return model
