@@ -79,6 +79,16 @@ def check_out_of_place(checks, mesh, mesh_shape):
             checks.expect(_same_everywhere(full), f"seed=None {shape} {placements}: replicas")
 
 
+def check_whole_limit(checks, mesh):
+    like = distribute_tensor(torch.empty(4, 4), mesh, [Shard(0)])
+    try:
+        anyinit.Orthogonal(seed=0)((40000, 30000), like=like)
+    except ValueError as error:
+        checks.expect("past the limit" in str(error), f"limit message: {error}")
+    else:
+        checks.expect(False, "Orthogonal past the whole-array limit did not raise")
+
+
 def check_in_place(checks, mesh, mesh_shape):
     for placements in placements_for(mesh_shape):
         shape = (16, 8)
@@ -146,6 +156,7 @@ def main(outdir: str) -> int:
         mesh = init_device_mesh("cpu", mesh_shape)
         check_out_of_place(checks, mesh, mesh_shape)
         check_in_place(checks, mesh, mesh_shape)
+    check_whole_limit(checks, init_device_mesh("cpu", (world,)))
     check_fsdp2(checks, (world,))
     result = {"rank": rank, "world": world, "checks": checks.count,
               "failures": checks.failures[:20], "memory": memory}  # fmt: skip

@@ -11,6 +11,7 @@ computed whole on every rank; non-reproducible draws are then made to agree
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -20,7 +21,22 @@ from ._seed import SeedGenerator
 from ._target import resolve_target
 from ._typing import Array
 
-__all__ = ["draw_block", "reproducible"]
+__all__ = ["WHOLE_LIMIT", "check_whole", "draw_block", "reproducible"]
+
+#: The most elements a sharded result may compute whole on every rank (4 GiB of float32).
+WHOLE_LIMIT = 2**30
+
+
+def check_whole(shape: tuple[int, ...], what: str) -> None:
+    """Refuse to compute a whole array of more than WHOLE_LIMIT elements on every rank."""
+    size = math.prod(shape)
+    if size > WHOLE_LIMIT:
+        msg = (
+            f"{what} on a sharded result computes the whole {shape} array ({size} elements) "
+            f"on every rank, past the limit of {WHOLE_LIMIT}; use an integer-seeded random "
+            "initializer (drawn shard by shard) or initialise a smaller parameter."
+        )
+        raise ValueError(msg)
 
 
 def reproducible(seed: Any) -> bool:
@@ -60,6 +76,7 @@ def draw_block(
     init._check_target(shape, target)
     if _by_region(init, target.kind) and target.materializes:
         return init._generate(shape, replace(target, region=region))
+    check_whole(shape, type(init).__name__)
     whole = init(shape, target.dtype, like=local_like)
     if not reproducible(getattr(init, "seed", 0)):
         whole = agree(whole)

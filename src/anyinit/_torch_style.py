@@ -24,7 +24,7 @@ from ._fans import calculate_gain, compute_fans
 from ._orthogonal import orthogonal_matrix
 from ._portable import independent_streams
 from ._seed import check_seed
-from ._sharded import reproducible
+from ._sharded import check_whole, reproducible
 from ._target import Target, _for_array, resolve_target
 from ._typing import Array
 from ._validation import as_fill_value, as_finite_float, as_int
@@ -87,6 +87,7 @@ def _shard_aware(function: Callable[..., Array]) -> Callable[..., Array]:
         if shards is None:
             return function(tensor, *args, **kwargs)
         shape = tuple(int(n) for n in tensor.shape)
+        check_whole(shape, f"anyinit.{function.__name__}")
         local = tensor.to_local()
         xp = _compat.array_namespace(local)
         whole = xp.empty(shape, dtype=local.dtype, device=_compat.device(local))

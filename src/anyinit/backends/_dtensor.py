@@ -10,7 +10,7 @@ import torch.distributed as dist
 from torch.distributed.tensor import DTensor
 from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
 
-from .._sharded import draw_block
+from .._sharded import check_whole, draw_block
 from .._typing import Array
 
 __all__ = ["DTensorShards", "shards_of"]
@@ -80,6 +80,7 @@ class DTensorShards:
 
     def distribute(self, make_whole: Any, reproducible: bool, shape: tuple[int, ...]) -> Array:
         """A DTensor cut from a whole array every rank computes (made to agree if need be)."""
+        check_whole(shape, "a block-wise rule")
         whole = make_whole(self.local_like)
         if not reproducible:
             whole = self.agree(whole)
