@@ -319,7 +319,7 @@ def trunc_normal_(
         warnings.warn(
             "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
             "The distribution of values may be incorrect.",
-            stacklevel=2,
+            stacklevel=3,  # past trunc_normal_'s shard-aware wrapper
         )
     law = BoundedNormal.between(mean_, std_, low, high)
     _check_bounds_fit(a, b, law.magnitude, target)
@@ -483,8 +483,8 @@ def dirac_(tensor: Array, groups: int = 1) -> Array:
 
 def _zero_element_no_op(tensor: Array) -> bool:
     if 0 in tuple(tensor.shape):
-        # 1: here, 2: _kaiming, 3: kaiming_*_, 4: the caller's line.
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=4)
+        # 1: here, 2: _kaiming, 3: kaiming_*_, 4: its shard-aware wrapper, 5: the caller's line.
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=5)
         return True
     return False
 
