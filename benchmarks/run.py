@@ -370,9 +370,24 @@ MEMORY_CASES = {
 }
 
 
+ORTHOGONAL_MEMORY_CASES = {
+    "scipy.linalg.qr(economic) of the Gaussian alone (reference)": "__import__('scipy.linalg').linalg.qr(np.random.default_rng(0).standard_normal((4096, 4096), dtype=np.float32), mode='economic', overwrite_a=True)",
+    "anyinit Orthogonal(seed=1)": "anyinit.Orthogonal(seed=1)((4096, 4096))",
+    "anyinit Orthogonal(gain=2, seed=Generator)": "anyinit.Orthogonal(2.0, seed=np.random.default_rng(0))((4096, 4096))",
+}
+
+
 def memory(_: int) -> str:
+    tables = [
+        ("an 8192×8192 float32 result (256 MiB)", MEMORY_CASES, 256),
+        ("Orthogonal, a 4096×4096 float32 result (64 MiB)", ORTHOGONAL_MEMORY_CASES, 64),
+    ]
+    return "\n".join(_memory_table(*table) for table in tables)
+
+
+def _memory_table(title: str, cases: dict[str, str], output_mib: int) -> str:
     lines = [
-        "### Peak memory for an 8192×8192 float32 result (256 MiB), fresh process per case",
+        f"### Peak memory for {title}, fresh process per case",
         "",
         "| case | peak RSS increase MiB | × output |",
         "|---|---:|---:|",
@@ -389,7 +404,7 @@ def memory(_: int) -> str:
         "x = {expr}\n"
         "print((peak() - before) / 1024)\n"
     )
-    for name, expr in MEMORY_CASES.items():
+    for name, expr in cases.items():
         out = subprocess.run(
             [sys.executable, "-c", probe.format(expr=expr)],
             capture_output=True,
@@ -397,7 +412,7 @@ def memory(_: int) -> str:
             check=True,
         )
         mib = float(out.stdout.strip())
-        lines.append(f"| {name} | {mib:.0f} | {mib / 256:.2f} |")
+        lines.append(f"| {name} | {mib:.0f} | {mib / output_mib:.2f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -42,8 +42,8 @@ def orthogonal_matrix(
             gaussian = xp.matrix_transpose(gaussian)
     else:
         gaussian = backend.normal(rng, (tall, short), 0.0, 1.0, work, target.device)
-    q, r = backend.qr(gaussian)
-    diagonal = xp.linalg.diagonal(r)
+    q, diagonal = backend.orthonormal_factor(gaussian)
+    del gaussian  # the factor may be all that is left of it
     # Multiplying by the phases of diag(R) makes Q Haar-distributed (Mezzadri 2007);
     # an exact zero on the diagonal counts as phase 1 instead of zeroing a column.
     magnitude = xp.abs(diagonal)
@@ -51,7 +51,10 @@ def orthogonal_matrix(
     phase = xp.where(
         magnitude == 0, xp.ones_like(diagonal), diagonal / xp.astype(safe, diagonal.dtype)
     )
-    q = q * phase[None, :]
+    if backend.masked_writes:
+        q *= phase[None, :]  # ours: no copy
+    else:
+        q = q * phase[None, :]
     if rows < cols:
         q = xp.matrix_transpose(q)
     return q
@@ -139,7 +142,10 @@ class Orthogonal(RandomInitializer):
         other = tuple(d for i, d in enumerate(shape) if i != axis)
         q = xp.moveaxis(xp.reshape(q, (*other, cols)), -1, axis)
         if self.gain != 1.0:
-            q = q * self.gain
+            if target.backend.masked_writes:
+                q *= self.gain
+            else:
+                q = q * self.gain
         return q if q.dtype == target.dtype else xp.astype(q, target.dtype)
 
     def key_draw(self, shape: tuple[int, ...] = ()) -> KeyDraw:

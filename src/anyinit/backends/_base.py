@@ -671,6 +671,14 @@ class Backend:
         q, r = self.xp.linalg.qr(matrix, mode="reduced")
         return q, r
 
+    def orthonormal_factor(self, matrix: Array) -> tuple[Array, Array]:
+        """Q of the reduced QR of a tall `matrix` (which may be overwritten) and R's diagonal.
+
+        The default calls :meth:`qr`; an adapter may skip forming R (NumPy does).
+        """
+        q, r = self.qr(matrix)
+        return q, self.xp.linalg.diagonal(r)
+
     # -- random keys: JAX's calling convention, init(key, shape, dtype) --------------
 
     def shards(self, like: Array) -> Any:

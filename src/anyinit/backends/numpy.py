@@ -63,6 +63,20 @@ class NumpyBackend(NumpyDtypes, Backend):
         q, r = scipy_qr(matrix, mode="economic", overwrite_a=True, check_finite=False)
         return q, r
 
+    def orthonormal_factor(self, matrix: Array) -> tuple[Array, Array]:
+        try:
+            from scipy.linalg import get_lapack_funcs
+        except ImportError:
+            return super().orthonormal_factor(matrix)
+        # SciPy's own LAPACK calls for qr(mode="economic") (so the same Q, bit for bit),
+        # without forming R: the peak is the matrix and LAPACK's Fortran-ordered copy.
+        (geqrf,) = get_lapack_funcs(("geqrf",), (matrix,))
+        factored, tau = _lapack(geqrf, matrix, overwrite_a=True)
+        diagonal = np.diagonal(factored).copy()
+        (orgqr,) = get_lapack_funcs(("orgqr",), (factored,))
+        (q,) = _lapack(orgqr, factored, tau, overwrite_a=True)
+        return q, diagonal
+
     # -- the portable stream: blocked and threaded ---------------------------------
 
     def portable_uniform01(self, key: Any, shape: Shape, region: Region, device: Device) -> Array:
@@ -156,3 +170,14 @@ class NumpyBackend(NumpyDtypes, Backend):
 
     def describe_devices(self) -> list[str]:
         return ["cpu"]
+
+
+def _lapack(routine: Any, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+    """Call a LAPACK routine with its optimal workspace, as ``scipy.linalg`` does."""
+    # The query's own outputs (a Fortran-ordered copy of the matrix) go before the real call.
+    lwork = int(routine(*args, lwork=-1, **kwargs)[-2][0].real)
+    result = routine(*args, lwork=lwork, **kwargs)
+    if result[-1] < 0:
+        msg = f"illegal value in argument {-result[-1]} of LAPACK's {routine.typecode}"
+        raise ValueError(msg)
+    return tuple(result[:-2])
