@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -142,6 +143,70 @@ def portable(repeats: int) -> str:
             "numpy raw Generator.standard_normal(float32)",
         )
     )
+    cases = {
+        "anyinit RandomNormal(seed=1) numpy": lambda: anyinit.RandomNormal(0.0, 1.0, seed=1)(shape),
+        "anyinit TruncatedNormal(seed=1) numpy": lambda: anyinit.TruncatedNormal(0.0, 1.0, seed=1)(
+            shape
+        ),
+        "anyinit GlorotNormal(seed=1) numpy (truncated)": lambda: anyinit.GlorotNormal(seed=1)(
+            shape
+        ),
+    }
+    out.append(
+        table(
+            "Truncated against untruncated normal, portable stream, 4096×4096 float32",
+            measure(cases, repeats),
+            "ms",
+            1e3,
+            "anyinit RandomNormal(seed=1) numpy",
+        )
+    )
+    from anyinit._portable import numpy_kernel
+
+    def with_threads(count: int) -> Callable[[], Any]:
+        def run() -> Any:
+            saved, numpy_kernel.THREADS = numpy_kernel.THREADS, count
+            try:
+                return anyinit.GlorotNormal(seed=1)(shape)
+            finally:
+                numpy_kernel.THREADS = saved
+
+        return run
+
+    threads = {f"anyinit GlorotNormal(seed=1), {n} thread(s)": with_threads(n)
+               for n in sorted({1, 2, numpy_kernel.THREADS})}  # fmt: skip
+    out.append(
+        table(
+            f"Threads (this machine: {os.cpu_count()} CPUs; default {numpy_kernel.THREADS}), "
+            "4096×4096 float32",
+            measure(threads, repeats),
+            "ms",
+            1e3,
+            "anyinit GlorotNormal(seed=1), 1 thread(s)",
+        )
+    )
+    dask_array = _optional("dask.array")
+    if dask_array is not None:
+        cases = {
+            "anyinit GlorotNormal(seed=1) numpy, in memory": lambda: anyinit.GlorotNormal(seed=1)(
+                shape
+            ),
+            "anyinit GlorotNormal(seed=1) dask, 4 chunks, computed": lambda: anyinit.GlorotNormal(
+                seed=1
+            )(shape, xp=dask_array, chunks=(2048, 2048)).compute(),
+            "anyinit GlorotNormal(seed=1) dask, 1 chunk, computed": lambda: anyinit.GlorotNormal(
+                seed=1
+            )(shape, xp=dask_array, chunks=shape).compute(),
+        }
+        out.append(
+            table(
+                "Dask against in-memory NumPy, 4096×4096 float32",
+                measure(cases, repeats),
+                "ms",
+                1e3,
+                "anyinit GlorotNormal(seed=1) numpy, in memory",
+            )
+        )
     if torch is not None:
         t = torch.empty(shape)
         cases = {
