@@ -10,8 +10,8 @@ from typing import Any
 from . import _compat
 from ._initializer import Initializer
 from ._model_presets import Blocks, describe, preset_rule
-from ._portable import StreamKey, key_from_seed
-from ._seed import SeedGenerator, check_seed
+from ._portable import StreamKey
+from ._seed import check_seed, stream_key
 from ._sharded import reproducible
 from ._slots import Slot, match_pattern, path_hash, siblings, specificity
 from ._target import array_backend
@@ -175,13 +175,9 @@ def _rule(rules: Any, slots: list[Slot]) -> Callable[[Slot], tuple[Any, str]]:
 
 def _keys(seed: Any) -> Callable[[str], Any]:
     seed = check_seed(seed)
-    if isinstance(seed, bool) or not isinstance(seed, (int, SeedGenerator)):
+    root = stream_key(seed)
+    if root is None:
         return lambda path: seed  # None or a native generator: fresh values
-    if isinstance(seed, SeedGenerator):
-        base, counter = seed.next_key()
-        root = key_from_seed(base).fold_in(counter)
-    else:
-        root = key_from_seed(seed)
     return lambda path: root.fold_in(path_hash(path))
 
 

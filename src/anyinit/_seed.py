@@ -14,9 +14,10 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from ._portable.threefry import StreamKey, key_from_seed
 from ._validation import is_integer
 
-__all__ = ["SeedGenerator", "check_seed", "seed_from_json", "seed_to_json"]
+__all__ = ["SeedGenerator", "check_seed", "seed_from_json", "seed_to_json", "stream_key"]
 
 _MAX_SEED = 2**64
 
@@ -112,6 +113,19 @@ class SeedGenerator:
         self.seed = state["seed"]
         self._counter = state["counter"]
         self._lock = threading.Lock()
+
+
+def stream_key(seed: Any) -> StreamKey | None:
+    """The portable stream's key for a validated `seed`, or None for ``None`` and native
+    generators (an int is its key; a SeedGenerator's next key is folded into its seed's)."""
+    if isinstance(seed, StreamKey):
+        return seed
+    if isinstance(seed, SeedGenerator):
+        base, counter = seed.next_key()
+        return key_from_seed(base).fold_in(counter)
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return key_from_seed(seed)
+    return None
 
 
 def check_seed(seed: Any) -> Any:

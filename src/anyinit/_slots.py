@@ -28,24 +28,14 @@ __all__ = [
     "path_hash",
 ]
 
-#: Layer kinds a slot may belong to.
-KINDS = (
-    "dense",
-    "conv",
-    "conv_transpose",
-    "embedding",
-    "norm",
-    "rnn",
-    "lstm",
-    "gru",
-    "attention",
-    "other",
-)
-
 
 @dataclass
 class Slot:
     """One parameter of a model.
+
+    `kind` is its layer's: ``dense``, ``conv``, ``conv_transpose``,
+    ``embedding``, ``norm``, ``rnn``, ``lstm``, ``gru``, ``attention`` or
+    ``other`` (no preset touches those).
 
     `path` is normalised (dots, the role as the last part: ``kernel``,
     ``bias``, ``embedding``, ``scale``, ``recurrent_kernel``,
@@ -53,7 +43,7 @@ class Slot:
     `perm` maps the canonical layout to the parameter's (native axis ``i`` is
     canonical axis ``perm[i]``); `canonical` is the shape drawn (a bias of
     shape ``(out, 1, 1)`` is drawn as ``(out,)`` and reshaped). `info` holds
-    what a preset needs beyond the shape: ``fan_in`` of a bias's layer,
+    what a preset needs beyond the shape: ``kernel`` (a bias's kernel slot),
     ``hidden_size`` and ``gates`` of a recurrent layer, ``padding_idx``, …
     """
 
@@ -188,5 +178,5 @@ def kernel_fan_in(shape: Sequence[int]) -> int:
 
 
 def siblings(slots: Iterable[Slot]) -> dict[str, Slot]:
-    """Each layer's kernel (or embedding), by layer path."""
+    """Each layer's kernel, by layer path (a bias's fans are its kernel's)."""
     return {s.layer: s for s in slots if s.role == "kernel"}

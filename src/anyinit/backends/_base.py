@@ -17,9 +17,9 @@ import numpy as np
 
 from .. import _compat, _portable
 from .._dtypes import DTYPE_NAMES, compute_name, inward_bounds
-from .._portable import StreamKey, key_from_seed
+from .._portable import StreamKey
 from .._portable.threefry import random_bits, uniform01_from_bits
-from .._seed import SeedGenerator
+from .._seed import stream_key
 from .._typing import Array, ArrayNamespace, Device, DType, Interval, Shape
 from ._host import host_generator
 
@@ -257,13 +257,9 @@ class Backend:
         """Turn an initializer's `seed` into a native generator for one call."""
         if seed is None:
             return self.default_generator(device)
-        if isinstance(seed, int):
-            return key_from_seed(seed)
-        if isinstance(seed, StreamKey):  # a key derived for one parameter (anyinit.initialize)
-            return seed
-        if isinstance(seed, SeedGenerator):
-            base, counter = seed.next_key()
-            return key_from_seed(base).fold_in(counter)
+        key = stream_key(seed)  # ints, SeedGenerators, a parameter's key (anyinit.initialize)
+        if key is not None:
+            return key
         if isinstance(seed, np.random.RandomState) and self.is_generator(seed):
             # A legacy RandomState: draw from (and advance) its own bit generator.
             return np.random.Generator(seed._bit_generator)

@@ -153,11 +153,10 @@ def _equinox_slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
 
 def _get(node: Any, steps: tuple[Any, ...]) -> Any:
     for step in steps:
-        node = (
-            getattr(node, step)
-            if isinstance(step, str) and not isinstance(node, dict)
-            else (node[step])
-        )
+        if isinstance(step, str) and not isinstance(node, dict):
+            node = getattr(node, step)
+        else:
+            node = node[step]
     return node
 
 
