@@ -152,6 +152,39 @@ def test_parity_on_strided_views_and_leaf_parameters(backend):
         assert ours.grad_fn is None
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
+def test_uniform_never_leaves_bounds_that_round_outward(backend, dtype):
+    # Bounds one float32 step apart, each nearer the float outside the interval: torch
+    # draws from the rounded bounds, so its values land below `low` (and, before torch
+    # 2.13, on fl(high) > `high`); anyinit clamps only where a value can be outside.
+    eps = torch.finfo(dtype).eps  # the float after 1 is 1 + eps
+    low, high = 1 + 0.4 * eps, 1 + 2.4 * eps
+    theirs = torch.empty(100_000, dtype=dtype).uniform_(low, high)
+    ours = anyinit.uniform_(torch.empty(100_000, dtype=dtype), low, high)
+    if dtype != torch.float64:  # Python floats are float64 values: they cannot round
+        assert float(theirs.min()) < low  # the case the clamp exists for
+    assert float(ours.min()) >= low
+    assert float(ours.max()) <= high
+    top = 1 + 0.6 * eps  # fl(top) = 1 + eps lies above it
+    ours = anyinit.uniform_(torch.empty(100_000, dtype=dtype), 1.0, top)
+    assert float(ours.max()) <= top
+    assert float(ours.min()) >= 1.0
+
+
+def test_writes_through_autograd_leave_parameters_leaves(backend):
+    weight = torch.nn.Parameter(torch.zeros(4, 3))
+    version = weight._version
+    anyinit.uniform_(weight, -1.0, 1.0)
+    anyinit.normal_(weight, seed=0)  # the portable stream: a copy into the parameter
+    anyinit.constant_(weight, 0.5)
+    assert weight.is_leaf
+    assert weight.requires_grad
+    assert weight.grad_fn is None
+    assert weight._version > version  # autograd sees the writes
+    (weight * 2).sum().backward()
+    assert torch.equal(weight.grad, torch.full((4, 3), 2.0))
+
+
 def test_constants_eye_dirac_equal_torch(backend):
     for dtype in (torch.float32, torch.int64, torch.bfloat16):
         for ours_fn, theirs_fn, shape in [

@@ -50,9 +50,12 @@ def compute_name(name: str) -> str:
     return "float32" if name in ("float16", "bfloat16") else name
 
 
+_COMPONENTS = {"complex64": "float32", "complex128": "float64"}
+
+
 def component_name(name: str) -> str:
     """Return the real dtype of a complex dtype's components."""
-    return {"complex64": "float32", "complex128": "float64"}.get(name, name)
+    return _COMPONENTS.get(name, name)
 
 
 def _bfloat16_neighbours(value: float) -> list[float]:
@@ -131,12 +134,11 @@ def check_fits(argument: str, value: Any, magnitude: float, name: str) -> None:
 
     `argument` and `value` name the parameter responsible, for the message.
     """
-    if kind_of(name) in ("real floating", "complex floating"):
-        limit = finite_max(name)
-        if not magnitude <= limit:  # also catches inf and NaN magnitudes
-            msg = (
-                f"`{argument}`={value!r} gives values up to {magnitude:.4g} in magnitude, "
-                f"beyond the largest finite {name} ({limit:.4g}); use a wider dtype or a "
-                f"smaller `{argument}`."
-            )
-            raise ValueError(msg)
+    limit = _FINITE_MAX.get(component_name(name))  # None: not a floating dtype
+    if limit is not None and not magnitude <= limit:  # also catches inf and NaN magnitudes
+        msg = (
+            f"`{argument}`={value!r} gives values up to {magnitude:.4g} in magnitude, "
+            f"beyond the largest finite {name} ({limit:.4g}); use a wider dtype or a "
+            f"smaller `{argument}`."
+        )
+        raise ValueError(msg)

@@ -135,7 +135,7 @@ def check_seed(seed: Any) -> Any:
     library (without importing anything new), and checked against the target
     backend again when the initializer is called.
     """
-    if seed is None or isinstance(seed, SeedGenerator):
+    if seed is None or isinstance(seed, SeedGenerator) or type(seed) in _GENERATOR_TYPES:
         return seed
     if is_integer(seed):
         return _check_int_seed("seed", seed)
@@ -149,14 +149,24 @@ def check_seed(seed: Any) -> Any:
     raise TypeError(msg)
 
 
+_GENERATOR_TYPES: set[type] = set()
+
+
 def _looks_like_native_generator(seed: Any) -> bool:
     # A generator's library is imported already (the object exists), so asking
     # the adapters registered for that library imports nothing new; a third
-    # party's registered adapter is asked the same way.
+    # party's registered adapter is asked the same way. The answer is one per
+    # type (adapters test isinstance), so it is remembered: ~5 µs once, not per call.
+    cls = type(seed)
+    if cls in _GENERATOR_TYPES:
+        return True
     from ._target import adapters_for_library
 
-    library = type(seed).__module__.partition(".")[0]
-    return any(adapter.is_generator(seed) for adapter in adapters_for_library(library))
+    library = cls.__module__.partition(".")[0]
+    if any(adapter.is_generator(seed) for adapter in adapters_for_library(library)):
+        _GENERATOR_TYPES.add(cls)
+        return True
+    return False
 
 
 def seed_to_json(seed: Any) -> Any:

@@ -26,6 +26,8 @@ __all__ = [
 def is_integer(value: Any) -> bool:
     """Whether `value` is an integer (Python, NumPy, 0-d integer arrays), bools excepted."""
     # ``operator.index`` accepts Python, NumPy and 0-d torch integers but not floats.
+    if type(value) is int:
+        return True
     if isinstance(value, bool):
         return False
     try:

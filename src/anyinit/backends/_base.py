@@ -246,7 +246,8 @@ class Backend:
     # -- random -------------------------------------------------------------------
 
     def is_generator(self, obj: Any) -> bool:
-        """Whether `obj` is a native generator this backend can draw from."""
+        """Whether `obj` is a native generator this backend can draw from (by its type:
+        the answer is remembered per type)."""
         return isinstance(obj, (np.random.Generator, np.random.RandomState))
 
     def default_generator(self, device: Device) -> Any:

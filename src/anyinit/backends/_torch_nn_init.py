@@ -11,38 +11,44 @@ nothing wherever torch's own value is inside them.
 from __future__ import annotations
 
 import math
+import struct
 from typing import Any
 
 import torch
 
 from .._portable import truncated_from01, uniform_proposal_acceptance
 
-__all__ = ["normal_", "trunc_normal_", "uniform_"]
+__all__ = ["normal_", "trunc_normal_", "uniform_", "writable"]
 
 
 def uniform_(array: Any, low: float, high: float, clip: tuple[float, float], rng: Any) -> bool:
     """``array.uniform_(low, high)`` clamped to `clip`, or False for a non-torch generator."""
-    if not _native(rng):
+    if rng is not None and not isinstance(rng, torch.Generator):
         return False
     # torch draws in the dtype from the exact bounds, so its rounding can cross
     # them (bfloat16 xavier_uniform_, bounds below float32's resolution).
-    if array.requires_grad:  # no_grad only where autograd is watching (~2 µs)
-        with torch.no_grad():
-            array.uniform_(low, high, generator=rng).clamp_(*clip)
-    else:
-        array.uniform_(low, high, generator=rng).clamp_(*clip)
+    drawn = writable(array).uniform_(low, high, generator=rng)
+    if not (_CPU_HALF_OPEN and array.is_cpu and array.dtype in _CPU_EXACT):
+        drawn.clamp_(*clip)
+    elif array.dtype == torch.float32 and _FLOAT32.unpack(_FLOAT32.pack(low))[0] < low:
+        drawn.clamp_min_(clip[0])
     return True
+
+
+# torch's CPU uniform_ draws in [fl(low), fl(high)) in float32 and float64 since 2.13 (a
+# value rounded up to fl(high) becomes fl(low)): every value is <= high, and only the
+# value fl(low), where low rounded down, can lie below low. Where the clamp cannot
+# change a value it is skipped (~1.5 µs of a small call), or made one-sided (~0.5 µs).
+_CPU_HALF_OPEN = tuple(int(part) for part in torch.__version__.split(".")[:2]) >= (2, 13)
+_CPU_EXACT = (torch.float32, torch.float64)
+_FLOAT32 = struct.Struct("f")
 
 
 def normal_(array: Any, mean: float, std: float, rng: Any) -> bool:
     """``array.normal_(mean, std)``, or False for a non-torch generator."""
-    if not _native(rng):
+    if rng is not None and not isinstance(rng, torch.Generator):
         return False
-    if array.requires_grad:
-        with torch.no_grad():
-            array.normal_(mean, std, generator=rng)
-    else:
-        array.normal_(mean, std, generator=rng)
+    writable(array).normal_(mean, std, generator=rng)
     return True
 
 
@@ -58,12 +64,22 @@ def trunc_normal_(
     """torch's ``trunc_normal_`` clamped to `clip`, or False for a non-torch generator."""
     if not _native(rng):
         return False
-    with torch.no_grad():
-        _trunc_normal_like_torch(array, mean, std, *bounds, rng, wide)
-        # torch rejects against the bounds cast to the dtype, which can lie
-        # outside [a, b]; clamping changes nothing whenever torch is inside.
-        array.clamp_(*clip)
+    array = writable(array)
+    _trunc_normal_like_torch(array, mean, std, *bounds, rng, wide)
+    # torch rejects against the bounds cast to the dtype, which can lie
+    # outside [a, b]; clamping changes nothing whenever torch is inside.
+    array.clamp_(*clip)
     return True
+
+
+def writable(array: Any) -> Any:
+    """`array`, or where autograd watches it a detached alias of the same memory.
+
+    Writing through ``detach()`` is what ``torch.no_grad()`` allows, at a
+    fraction of its cost on small tensors (~0.5 µs against ~2 µs); the alias
+    shares the version counter, so autograd still sees the write.
+    """
+    return array.detach() if array.requires_grad else array
 
 
 def _native(rng: Any) -> bool:

@@ -72,9 +72,11 @@ class TorchBackend(Backend):
         return None
 
     def generator(self, seed: Any, device: Device) -> Any:
-        rng = super().generator(seed, device)
+        if not isinstance(seed, torch.Generator):
+            return super().generator(seed, device)
+        rng = seed
         wanted = device.type if isinstance(device, torch.device) else torch.device(device).type
-        if isinstance(rng, torch.Generator) and rng.device.type != wanted and wanted != "meta":
+        if rng.device.type != wanted and wanted != "meta":
             msg = (
                 f"`seed` is a torch.Generator on {rng.device.type!r} but the target tensor is on "
                 f"{wanted!r}; use a generator on the same device type."
@@ -158,12 +160,12 @@ class TorchBackend(Backend):
     # -- in-place writes: the same tensor operations as torch.nn.init ----------
 
     def write(self, array: Array, values: Array) -> None:
-        with torch.no_grad():
-            array.copy_(values)
+        if getattr(values, "requires_grad", False):  # a write is data, never a graph edge
+            values = values.detach()
+        _torch_nn_init.writable(array).copy_(values)
 
     def fill(self, array: Array, value: Any) -> None:
-        with torch.no_grad():
-            array.fill_(value)
+        _torch_nn_init.writable(array).fill_(value)
 
     # In-place draws with torch's own generator: torch.nn.init's own tensor
     # operations (in _torch_nn_init), so the values and the generator state are torch's.
