@@ -94,13 +94,28 @@ def test_every_word_of_a_block_equals_threefry(seed):
     np.testing.assert_array_equal(fast, uniform01_from_bits(np, bits, "cpu"))
 
 
-def test_dask_chunks_take_the_kernel(monkeypatch):
+def test_runs_refuse_what_they_cannot_draw():
+    fill_runs = numpy_kernel._EXTENSION.fill_runs
+    out = np.empty(8, np.float32)
+    with pytest.raises(ValueError, match="counters past 2"):
+        fill_runs(out, 0, 0, 0, np.array([0, 2**32 - 3], np.int64), 4)
+    with pytest.raises(ValueError, match="len"):
+        fill_runs(out, 0, 0, 0, np.array([0, 16, 32], np.int64), 4)
+    with pytest.raises(TypeError, match="int64"):
+        fill_runs(out, 0, 0, 0, np.array([0, 16], np.int32), 4)
+    with pytest.raises(TypeError, match="float32"):
+        fill_runs(np.empty(8), 0, 0, 0, np.array([0, 16], np.int64), 4)
+
+
+# Chunks below and above one kernel block (the larger ones are drawn a few rows at a time).
+@pytest.mark.parametrize(("shape", "chunks"), [((600, 500), (250, 200)), ((1100, 300), (700, 200))])
+def test_dask_chunks_take_the_kernel(monkeypatch, shape, chunks):
     da = pytest.importorskip("dask.array")
     init = anyinit.GlorotNormal(seed=0)
 
     def draw():
-        return init((600, 500), xp=da, chunks=(250, 200)).compute()
+        return init(shape, xp=da, chunks=chunks).compute()
 
     fast, reference = _both(monkeypatch, draw)
     np.testing.assert_array_equal(fast, reference)
-    np.testing.assert_array_equal(fast, init((600, 500)))
+    np.testing.assert_array_equal(fast, init(shape))

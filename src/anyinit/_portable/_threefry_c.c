@@ -200,12 +200,79 @@ static PyObject *erfinv(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* A buffer of int64 values (the flat start of each run). */
+static int parse_int64(PyObject *obj, Py_buffer *view) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        return -1;
+    }
+    if (view->itemsize != 8 || view->format == NULL ||
+        (strcmp(view->format, "l") != 0 && strcmp(view->format, "q") != 0)) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_TypeError, "`starts` must be a C-contiguous int64 buffer");
+        return -1;
+    }
+    return 0;
+}
+
+/* fill_runs(out, k0, k1, high, starts, length[, low, span]): run r of `length` values
+ * (counters starts[r] + i) at out[r * length:]: a block of a larger array (a Dask
+ * chunk, a shard) in one call, so the GIL is released once, not once a row. */
+static PyObject *fill_runs(PyObject *self, PyObject *args) {
+    PyObject *out_obj, *starts_obj;
+    unsigned long k0, k1, high;
+    Py_ssize_t length;
+    double low = 0.0, span = 1.0;
+    Py_buffer out, starts;
+    if (!PyArg_ParseTuple(args, "OkkkOn|dd", &out_obj, &k0, &k1, &high, &starts_obj, &length,
+                          &low, &span)) {
+        return NULL;
+    }
+    int with_affine = PyTuple_GET_SIZE(args) > 6;
+    if (parse_float32(out_obj, &out, 1) < 0) {
+        return NULL;
+    }
+    if (parse_int64(starts_obj, &starts) < 0) {
+        PyBuffer_Release(&out);
+        return NULL;
+    }
+    Py_ssize_t runs = starts.len / 8;
+    const int64_t *first = (const int64_t *)starts.buf;
+    const char *error = NULL;
+    if (length < 0 || runs * length != out.len / 4) {
+        error = "`out` must hold len(starts) * length values";
+    }
+    for (Py_ssize_t r = 0; error == NULL && r < runs; r++) {
+        if (first[r] < 0 || (unsigned long long)first[r] + (unsigned long long)length >
+                                 0x100000000ull) {
+            error = "counters past 2**32 in one run";
+        }
+    }
+    if (error != NULL) {
+        PyBuffer_Release(&starts);
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, error);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < runs; r++) {
+        threefry_words((uint32_t)k0, (uint32_t)k1, (uint32_t)high, (uint32_t)first[r], length,
+                       (float *)out.buf + r * length, with_affine, low, span);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"erfinv", erfinv, METH_VARARGS,
      "erfinv(out, x, w, scale): scale * erfinv(x) given w = -log(1 - x*x), in float32."},
     {"fill", fill, METH_VARARGS,
      "fill(out, k0, k1, high, start[, low, span]): Threefry uniforms (or U[low, low + span)) "
      "for the counters (high, start + i) into the float32 buffer `out`."},
+    {"fill_runs", fill_runs, METH_VARARGS,
+     "fill_runs(out, k0, k1, high, starts, length[, low, span]): fill's values for the runs "
+     "of `length` counters from each int64 in `starts`, one after another in `out`."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -17,7 +17,6 @@ says which runs (``anyinit info`` prints it).
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 from collections.abc import Callable
@@ -144,11 +143,10 @@ def runs_from_extension(
     region = region or tuple(slice(0, n) for n in shape)
     block = tuple(s.stop - s.start for s in region)
     out = np.empty(math.prod(block), dtype=np.float32)
-    extra = affine or ()
-    for start, offset, length in _runs(shape, region):
-        if start + length > 2**32:
-            return None
-        _EXTENSION.fill(out[offset : offset + length], key.k0, key.k1, 0, start, *extra)
+    starts, length = _runs(shape, region)
+    if starts.size and int(starts[-1]) + length > 2**32:  # starts ascend
+        return None
+    _EXTENSION.fill_runs(out, key.k0, key.k1, 0, starts, length, *(affine or ()))
     return out.reshape(block)
 
 
@@ -206,23 +204,22 @@ def _erfinv_of_uniform(
     return v
 
 
-def _runs(shape: tuple[int, ...], region: tuple[slice, ...]) -> list[tuple[int, int, int]]:
-    """``(flat start, offset in the block, length)`` of each contiguous run, in C order."""
+def _runs(shape: tuple[int, ...], region: tuple[slice, ...]) -> tuple[np.ndarray, int]:
+    """The flat start of each contiguous run of the block, in C order, and their length."""
     axes = len(shape)
     full = axes  # the axes from `full` on are covered whole
     while full > 0 and region[full - 1].start == 0 and region[full - 1].stop == shape[full - 1]:
         full -= 1
     if full == 0:
-        return [(0, 0, math.prod(shape))]
+        return np.zeros(1, dtype=np.int64), math.prod(shape)
     inner = math.prod(shape[full:])
     length = (region[full - 1].stop - region[full - 1].start) * inner
-    strides = [math.prod(shape[axis + 1 :]) for axis in range(axes)]
-    runs = []
-    outer = itertools.product(*(range(s.start, s.stop) for s in region[: full - 1]))
-    for offset, index in enumerate(outer):
-        start = sum(i * stride for i, stride in zip(index, strides, strict=False))
-        runs.append((start + region[full - 1].start * inner, offset * length, length))
-    return runs
+    starts = np.full((), region[full - 1].start * inner, dtype=np.int64)
+    for axis in range(full - 1):  # each outer axis adds index · stride, broadcast
+        stride = math.prod(shape[axis + 1 :])
+        index = np.arange(region[axis].start, region[axis].stop, dtype=np.int64)
+        starts = np.add.outer(starts, index * stride)
+    return starts.reshape(-1), length
 
 
 def fill_blocks(out: np.ndarray, draw: Callable[[int, int], np.ndarray]) -> np.ndarray:
