@@ -80,6 +80,21 @@ def table(title: str, times: dict, unit_name: str, unit: float, reference: str |
     return "\n".join(lines) + "\n"
 
 
+def paired_table(title: str, times: dict, unit_name: str, unit: float) -> str:
+    """Rows in pairs (anchor, then anyinit): each anyinit row's ratio is to the row above."""
+    lines = [
+        f"### {title}",
+        "",
+        f"| case | median {unit_name} | min–max {unit_name} | n | ÷ the anchor above |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    names = list(times)
+    for index, name in enumerate(names):
+        anchor = times[names[index - 1]] if index % 2 else None
+        lines.append(row(name, times[name], unit, anchor))
+    return "\n".join(lines) + "\n"
+
+
 def header() -> str:
     versions = [f"numpy {np.__version__}", f"anyinit {anyinit.__version__}"]
     if torch is not None:
@@ -387,9 +402,46 @@ def small(repeats: int) -> str:
                 "anyinit.xavier_uniform_(256,256)": lambda: anyinit.xavier_uniform_(t256),
             }
         )
-    return table(
-        "Small arrays / per-call overhead, µs", measure(cases, repeats * 100), "µs", 1e6, None
-    )
+    out = [
+        table(
+            "Small arrays / per-call overhead, µs", measure(cases, repeats * 100), "µs", 1e6, None
+        )
+    ]
+    if torch is not None:
+        out.append(
+            paired_table(
+                "torch in place on nn.Parameter, µs per call",
+                measure(_torch_in_place(), repeats * 100),
+                "µs",
+                1e6,
+            )
+        )
+    return "\n".join(out)
+
+
+def _torch_in_place() -> dict[str, Callable[[], object]]:
+    """torch.nn.init and anyinit on the parameters a model's reset_parameters writes."""
+    vector, weight = torch.nn.Parameter(torch.empty(64)), torch.nn.Parameter(torch.empty(64, 64))
+    g1, g2 = torch.Generator().manual_seed(0), torch.Generator().manual_seed(0)
+    root5 = math.sqrt(5)
+    return {
+        "torch.nn.init.normal_ (64,)": lambda: torch.nn.init.normal_(vector),
+        "anyinit.normal_ (64,)": lambda: anyinit.normal_(vector),
+        "torch.nn.init.normal_ (64,), generator": lambda: torch.nn.init.normal_(
+            vector, generator=g1
+        ),
+        "anyinit.normal_ (64,), generator": lambda: anyinit.normal_(vector, generator=g2),
+        "torch.nn.init.uniform_ (64,) in [-0.1, 0.1]": lambda: torch.nn.init.uniform_(
+            vector, -0.1, 0.1
+        ),
+        "anyinit.uniform_ (64,) in [-0.1, 0.1]": lambda: anyinit.uniform_(vector, -0.1, 0.1),
+        "torch.nn.init.kaiming_uniform_ (64, 64), a=√5": lambda: torch.nn.init.kaiming_uniform_(
+            weight, a=root5
+        ),
+        "anyinit.kaiming_uniform_ (64, 64), a=√5": lambda: anyinit.kaiming_uniform_(
+            weight, a=root5
+        ),
+    }
 
 
 def model(repeats: int) -> str:

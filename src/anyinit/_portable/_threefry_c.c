@@ -84,14 +84,23 @@ static void threefry_words(uint32_t k0, uint32_t k1, uint32_t high, uint32_t sta
     }
 }
 
-/* Giles's single-precision erfinv (XLA's), given w = -log(1 - x²) from NumPy's own log
- * (so that the bits stay NumPy's): out = sqrt2 · (p(w) · x), each step rounded to
- * float32 as anyinit._portable.transforms.erfinv and normal_from01 round it. */
+/* 1 - x², each step rounded to float32 (NumPy's `1.0 - x * x` on a float32 array). */
 WIDEST_VECTORS
-static void erfinv_from_w(const float *x, const float *w, float *out, Py_ssize_t count,
-                          float scale) {
+static void complement_squares(const float *x, float *out, Py_ssize_t count) {
     for (Py_ssize_t i = 0; i < count; i++) {
-        float wi = w[i], p;
+        float square = x[i] * x[i];
+        out[i] = 1.0f - square;
+    }
+}
+
+/* Giles's single-precision erfinv (XLA's), given l = log(1 - x²) from NumPy's own log
+ * (so that the bits stay NumPy's) and w = -l: out = sqrt2 · (p(w) · x), each step
+ * rounded to float32 as anyinit._portable.transforms.erfinv and normal_from01 round it. */
+WIDEST_VECTORS
+static void erfinv_from_log(const float *x, const float *log_w, float *out, Py_ssize_t count,
+                            float scale) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        float wi = -log_w[i], p;
         if (wi < 5.0f) {
             float t = wi - 2.5f;
             p = (float)2.81022636e-08;
@@ -192,7 +201,8 @@ static PyObject *erfinv(PyObject *self, PyObject *args) {
         return NULL;
     }
     Py_BEGIN_ALLOW_THREADS
-    erfinv_from_w((const float *)x.buf, (const float *)w.buf, (float *)out.buf, out.len / 4, scale);
+    erfinv_from_log((const float *)x.buf, (const float *)w.buf, (float *)out.buf, out.len / 4,
+                    scale);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&out);
     PyBuffer_Release(&x);
@@ -264,9 +274,39 @@ static PyObject *fill_runs(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* complement_squares(out, x): out = 1 - x*x in float32. */
+static PyObject *complement_squares_py(PyObject *self, PyObject *args) {
+    PyObject *out_obj, *x_obj;
+    Py_buffer out, x;
+    if (!PyArg_ParseTuple(args, "OO", &out_obj, &x_obj)) {
+        return NULL;
+    }
+    if (parse_float32(out_obj, &out, 1) < 0) {
+        return NULL;
+    }
+    if (parse_float32(x_obj, &x, 0) < 0) {
+        PyBuffer_Release(&out);
+        return NULL;
+    }
+    if (x.len != out.len) {
+        PyBuffer_Release(&out);
+        PyBuffer_Release(&x);
+        PyErr_SetString(PyExc_ValueError, "`out` and `x` must have the same length");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    complement_squares((const float *)x.buf, (float *)out.buf, out.len / 4);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&x);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"erfinv", erfinv, METH_VARARGS,
-     "erfinv(out, x, w, scale): scale * erfinv(x) given w = -log(1 - x*x), in float32."},
+     "erfinv(out, x, l, scale): scale * erfinv(x) given l = log(1 - x*x), in float32."},
+    {"complement_squares", complement_squares_py, METH_VARARGS,
+     "complement_squares(out, x): 1 - x*x in float32, each step rounded."},
     {"fill", fill, METH_VARARGS,
      "fill(out, k0, k1, high, start[, low, span]): Threefry uniforms (or U[low, low + span)) "
      "for the counters (high, start + i) into the float32 buffer `out`."},

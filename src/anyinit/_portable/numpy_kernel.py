@@ -140,7 +140,13 @@ def runs_from_extension(
     """
     if _EXTENSION is None:
         return None
-    region = region or tuple(slice(0, n) for n in shape)
+    if region is None:  # the whole array: one run (the common small call, ~2 µs less)
+        size = math.prod(shape)
+        if size > 2**32:
+            return None
+        out = np.empty(shape, dtype=np.float32)
+        _EXTENSION.fill(out, key.k0, key.k1, 0, 0, *(affine or ()))
+        return out
     block = tuple(s.stop - s.start for s in region)
     out = np.empty(math.prod(block), dtype=np.float32)
     starts, length = _runs(shape, region)
@@ -158,7 +164,7 @@ def normal_from_extension(
     The uniform and its affine step, and erfinv's polynomials, in C; the
     logarithm is NumPy's own, so the values are the NumPy kernel's bit for bit.
     """
-    return _erfinv_of_uniform(key, shape, region, np.float32(_NORMAL_LOW), np.float32(1.0))
+    return _erfinv_of_uniform(key, shape, region, _NORMAL_AFFINE)
 
 
 def truncated_from_extension(
@@ -177,30 +183,34 @@ def truncated_from_extension(
     if _EXTENSION is None or in_tail(lower, upper):
         return None
     low, high = np.float32(_erf32(lower)), np.float32(_erf32(upper))
-    values = _erfinv_of_uniform(key, shape, region, low, high, clip=OPEN)
+    values = _erfinv_of_uniform(key, shape, region, (float(low), float(high - low)), clip=OPEN)
     return None if values is None else clamp_open(np, values, lower, upper)
+
+
+#: JAX's normal draws its uniform on [nextafter(-1, 0), 1): (low, span) in float32 values.
+_NORMAL_AFFINE = (float(np.float32(_NORMAL_LOW)), float(np.float32(1.0) - np.float32(_NORMAL_LOW)))
 
 
 def _erfinv_of_uniform(
     key: StreamKey,
     shape: tuple[int, ...],
     region: tuple[slice, ...] | None,
-    low: np.float32,
-    high: np.float32,
+    affine: tuple[float, float],
     clip: float | None = None,
 ) -> np.ndarray | None:
-    """``√2·erfinv(v)``, v JAX's uniform on [low, high) (clipped to ±`clip`), float32."""
-    v = runs_from_extension(key, shape, region, (float(low), float(high - low)))
+    """``√2·erfinv(v)``, v JAX's uniform ``affine = (low, high - low)`` (float32 values) on
+    [low, high), clipped to ±`clip`, in float32."""
+    v = runs_from_extension(key, shape, region, affine)
     if v is None:
         return None
     flat = v.reshape(-1)
     if clip is not None:
         np.clip(flat, -clip, clip, out=flat)
-    w = np.multiply(flat, flat)
-    np.subtract(np.float32(1.0), w, out=w)
-    w = np.log(w)  # not in place: NumPy's log loop must be the one the reference takes
-    np.negative(w, out=w)
-    _EXTENSION.erfinv(flat, flat, w, _SQRT2)
+    complement = np.empty_like(flat)
+    _EXTENSION.complement_squares(complement, flat)
+    # Not in place: NumPy's log loop must be the one the reference takes (its out-of-place
+    # one); C then negates it (exactly) and evaluates the polynomials.
+    _EXTENSION.erfinv(flat, flat, np.log(complement), _SQRT2)
     return v
 
 

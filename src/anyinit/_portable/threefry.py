@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .._typing import Array, ArrayNamespace, Device
@@ -55,6 +56,7 @@ def independent_streams(rng: Any, count: int) -> list[Any]:
     return rng.split(count) if isinstance(rng, StreamKey) else [rng] * count
 
 
+@lru_cache(maxsize=1024)  # keys are immutable; an integer-seeded initializer asks every call
 def key_from_seed(seed: int) -> StreamKey:
     """The key ``jax.random.key(seed)`` holds: ``[seed >> 32, seed & 0xFFFFFFFF]``."""
     return StreamKey((seed >> 32) & _MASK, seed & _MASK)
