@@ -134,6 +134,8 @@ def check_fits(argument: str, value: Any, magnitude: float, name: str) -> None:
 
     `argument` and `value` name the parameter responsible, for the message.
     """
+    if magnitude <= _FINITE_MAX["float16"]:  # fits every floating dtype (False for NaN)
+        return
     limit = _FINITE_MAX.get(component_name(name))  # None: not a floating dtype
     if limit is not None and not magnitude <= limit:  # also catches inf and NaN magnitudes
         msg = (

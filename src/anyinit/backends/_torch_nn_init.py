@@ -30,7 +30,7 @@ def uniform_(array: Any, low: float, high: float, clip: tuple[float, float], rng
     drawn = writable(array).uniform_(low, high, generator=rng)
     if not (_CPU_HALF_OPEN and array.is_cpu and array.dtype in _CPU_EXACT):
         drawn.clamp_(*clip)
-    elif array.dtype == torch.float32 and _FLOAT32.unpack(_FLOAT32.pack(low))[0] < low:
+    elif clip[0] != low and _FLOAT32.unpack(_FLOAT32.pack(low))[0] < low:  # float32 only
         drawn.clamp_min_(clip[0])
     return True
 
