@@ -16,7 +16,7 @@ class OptionalBuildExt(build_ext):
         if self.compiler.compiler_type == "unix":
             for extension in self.extensions:
                 # -ffp-contract=off: the affine step's rounding is the one written.
-                extension.extra_compile_args += ["-O3", "-ffp-contract=off"]
+                extension.extra_compile_args += ["-O3", "-ffp-contract=off", "-fno-math-errno"]
         super().build_extensions()
 
 

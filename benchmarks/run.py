@@ -40,17 +40,29 @@ torch = _optional("torch")
 jax = _optional("jax")
 
 
-def measure(cases: dict[str, Callable[[], object]], repeats: int, warmup: int = 2) -> dict:
-    """Interleave the cases (one call of each per round) and keep every time."""
+#: Calls per sample of a µs-scale case: one call between other cases' calls times cold
+#: caches and branch predictors (2-3x the warm cost on this VM), not the function.
+BATCH = 20
+
+
+def measure(
+    cases: dict[str, Callable[[], object]], repeats: int, warmup: int = 2, batch: int = 1
+) -> dict:
+    """Interleave the cases (one sample of each per round) and keep every time.
+
+    A sample is `batch` consecutive calls, timed together (seconds per call).
+    """
     for fn in cases.values():
-        for _ in range(warmup):
+        for _ in range(warmup * batch):
             _block(fn())
     times: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(repeats):
         for name, fn in cases.items():
             start = time.perf_counter()
+            for _ in range(batch - 1):
+                fn()
             _block(fn())
-            times[name].append(time.perf_counter() - start)
+            times[name].append((time.perf_counter() - start) / batch)
     return times
 
 
@@ -103,10 +115,23 @@ def header() -> str:
         versions.append(f"jax {jax.__version__}")
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
     return (
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
+        f"Machine: {platform.machine()} ({_cpu_model()}), {os.cpu_count()} CPUs, "
+        f"{platform.system()}, "
         f"Python {platform.python_version()}; {', '.join(versions)}; "
         f"load average at start {load[0]:.2f}.\n"
     )
+
+
+def _cpu_model() -> str:
+    """The CPU's name (Linux), which decides kernels and speeds across runs."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 # -- sections ------------------------------------------------------------------------
@@ -261,7 +286,7 @@ def portable(repeats: int) -> str:
     out.append(
         table(
             "Small arrays, µs per call",
-            measure(small, repeats * 50),
+            measure(small, repeats * 10, batch=BATCH),
             "µs",
             1e6,
             "numpy raw standard_normal(64)",
@@ -404,14 +429,18 @@ def small(repeats: int) -> str:
         )
     out = [
         table(
-            "Small arrays / per-call overhead, µs", measure(cases, repeats * 100), "µs", 1e6, None
+            "Small arrays / per-call overhead, µs",
+            measure(cases, repeats * 10, batch=BATCH),
+            "µs",
+            1e6,
+            None,
         )
     ]
     if torch is not None:
         out.append(
             paired_table(
                 "torch in place on nn.Parameter, µs per call",
-                measure(_torch_in_place(), repeats * 100),
+                measure(_torch_in_place(), repeats * 10, batch=BATCH),
                 "µs",
                 1e6,
             )

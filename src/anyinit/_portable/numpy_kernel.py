@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .threefry import _PARITY, _ROTATIONS, StreamKey
-from .transforms import _NORMAL_LOW, _SQRT2, OPEN, _erf32, clamp_open, finite_bounds, in_tail
+from .transforms import _NORMAL_LOW, _SQRT2, OPEN, _erf32, finite_bounds, in_tail, open_interior
 
 __all__ = [
     "BLOCK",
@@ -184,7 +184,9 @@ def truncated_from_extension(
         return None
     low, high = np.float32(_erf32(lower)), np.float32(_erf32(upper))
     values = _erfinv_of_uniform(key, shape, region, (float(low), float(high - low)), clip=OPEN)
-    return None if values is None else clamp_open(np, values, lower, upper)
+    if values is None:
+        return None
+    return np.clip(values, *open_interior(lower, upper), out=values)  # clamp_open, in place
 
 
 #: JAX's normal draws its uniform on [nextafter(-1, 0), 1): (low, span) in float32 values.

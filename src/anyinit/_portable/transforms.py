@@ -210,9 +210,14 @@ def central_truncated(xp: Any, u: Array, lower: float, upper: float) -> Array:
 
 def clamp_open(xp: Any, values: Array, lower: float, upper: float) -> Array:
     """JAX's final clamp to the open interval (lower, upper) in float32."""
+    return xp.clip(values, *open_interior(lower, upper))
+
+
+def open_interior(lower: float, upper: float) -> tuple[float, float]:
+    """The float32 values next inside ``(lower, upper)``: what :func:`clamp_open` clips to."""
     inside_low = float(np.nextafter(_F32(lower), _F32(np.inf)))
     inside_high = float(np.nextafter(_F32(upper), _F32(-np.inf)))
-    return xp.clip(values, inside_low, inside_high)
+    return inside_low, inside_high
 
 
 def log_mills(x: float) -> float:

@@ -364,7 +364,7 @@ class Backend:
             u = self.portable_uniform01(rng, shape, region, device)
             return self._finish(u, high - low, low, clip, dtype)
         values = self.portable_float32("uniform", rng, shape, region, device, (low, high))
-        return self._rounded(self.xp.clip(values, *clip), dtype)
+        return self._rounded(self.clip_into(values, *clip), dtype)
 
     def _portable_normal(self, rng: StreamKey, mean: float, std: float, at: PortableDraw) -> Array:
         values = self.portable_float32("normal", rng, at.shape, at.region, at.device, ())
