@@ -84,11 +84,16 @@ static void threefry_words(uint32_t k0, uint32_t k1, uint32_t high, uint32_t sta
     }
 }
 
-/* 1 - x², each step rounded to float32 (NumPy's `1.0 - x * x` on a float32 array). */
+/* x clipped to [-clip, clip] in place (NumPy's np.clip; no NaN reaches here), then
+ * 1 - x², each step rounded to float32 (NumPy's `1.0 - x * x` on a float32 array). */
 WIDEST_VECTORS
-static void complement_squares(const float *x, float *out, Py_ssize_t count) {
+static void complement_squares(float *x, float *out, Py_ssize_t count, float clip) {
     for (Py_ssize_t i = 0; i < count; i++) {
-        float square = x[i] * x[i];
+        float xi = x[i];
+        xi = xi < -clip ? -clip : xi;
+        xi = xi > clip ? clip : xi;
+        x[i] = xi;
+        float square = xi * xi;
         out[i] = 1.0f - square;
     }
 }
@@ -98,7 +103,7 @@ static void complement_squares(const float *x, float *out, Py_ssize_t count) {
  * rounded to float32 as anyinit._portable.transforms.erfinv and normal_from01 round it. */
 WIDEST_VECTORS
 static void erfinv_from_log(const float *x, const float *log_w, float *out, Py_ssize_t count,
-                            float scale) {
+                            float scale, float lowest, float highest) {
     for (Py_ssize_t i = 0; i < count; i++) {
         float wi = -log_w[i], p;
         if (wi < 5.0f) {
@@ -125,7 +130,9 @@ static void erfinv_from_log(const float *x, const float *log_w, float *out, Py_s
             p = (float)2.83297682 + p * t;
         }
         float px = p * x[i];
-        out[i] = scale * px;
+        float value = scale * px;
+        value = value < lowest ? lowest : value; /* the clamp to the open interval */
+        out[i] = value > highest ? highest : value;
     }
 }
 
@@ -176,9 +183,10 @@ static PyObject *fill(PyObject *self, PyObject *args) {
 /* erfinv(out, x, w, scale) */
 static PyObject *erfinv(PyObject *self, PyObject *args) {
     PyObject *out_obj, *x_obj, *w_obj;
-    float scale;
+    float scale, lowest = -INFINITY, highest = INFINITY;
     Py_buffer out, x, w;
-    if (!PyArg_ParseTuple(args, "OOOf", &out_obj, &x_obj, &w_obj, &scale)) {
+    if (!PyArg_ParseTuple(args, "OOOf|ff", &out_obj, &x_obj, &w_obj, &scale, &lowest,
+                          &highest)) {
         return NULL;
     }
     if (parse_float32(out_obj, &out, 1) < 0) {
@@ -202,7 +210,7 @@ static PyObject *erfinv(PyObject *self, PyObject *args) {
     }
     Py_BEGIN_ALLOW_THREADS
     erfinv_from_log((const float *)x.buf, (const float *)w.buf, (float *)out.buf, out.len / 4,
-                    scale);
+                    scale, lowest, highest);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&out);
     PyBuffer_Release(&x);
@@ -274,17 +282,18 @@ static PyObject *fill_runs(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* complement_squares(out, x): out = 1 - x*x in float32. */
+/* complement_squares(out, x[, clip]): x clipped to ±clip in place, out = 1 - x*x. */
 static PyObject *complement_squares_py(PyObject *self, PyObject *args) {
     PyObject *out_obj, *x_obj;
+    float clip = INFINITY;
     Py_buffer out, x;
-    if (!PyArg_ParseTuple(args, "OO", &out_obj, &x_obj)) {
+    if (!PyArg_ParseTuple(args, "OO|f", &out_obj, &x_obj, &clip)) {
         return NULL;
     }
     if (parse_float32(out_obj, &out, 1) < 0) {
         return NULL;
     }
-    if (parse_float32(x_obj, &x, 0) < 0) {
+    if (parse_float32(x_obj, &x, 1) < 0) {
         PyBuffer_Release(&out);
         return NULL;
     }
@@ -295,7 +304,7 @@ static PyObject *complement_squares_py(PyObject *self, PyObject *args) {
         return NULL;
     }
     Py_BEGIN_ALLOW_THREADS
-    complement_squares((const float *)x.buf, (float *)out.buf, out.len / 4);
+    complement_squares((float *)x.buf, (float *)out.buf, out.len / 4, clip);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&out);
     PyBuffer_Release(&x);
@@ -304,9 +313,11 @@ static PyObject *complement_squares_py(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"erfinv", erfinv, METH_VARARGS,
-     "erfinv(out, x, l, scale): scale * erfinv(x) given l = log(1 - x*x), in float32."},
+     "erfinv(out, x, l, scale[, lowest, highest]): scale * erfinv(x) given l = log(1 - x*x), "
+     "clamped to [lowest, highest], in float32."},
     {"complement_squares", complement_squares_py, METH_VARARGS,
-     "complement_squares(out, x): 1 - x*x in float32, each step rounded."},
+     "complement_squares(out, x[, clip]): x clipped to [-clip, clip] in place (x writable), "
+     "then 1 - x*x in float32, each step rounded."},
     {"fill", fill, METH_VARARGS,
      "fill(out, k0, k1, high, start[, low, span]): Threefry uniforms (or U[low, low + span)) "
      "for the counters (high, start + i) into the float32 buffer `out`."},

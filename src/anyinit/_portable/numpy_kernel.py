@@ -183,10 +183,9 @@ def truncated_from_extension(
     if _EXTENSION is None or in_tail(lower, upper):
         return None
     low, high = np.float32(_erf32(lower)), np.float32(_erf32(upper))
-    values = _erfinv_of_uniform(key, shape, region, (float(low), float(high - low)), clip=OPEN)
-    if values is None:
-        return None
-    return np.clip(values, *open_interior(lower, upper), out=values)  # clamp_open, in place
+    affine = (float(low), float(high - low))
+    # clamp_open's interval, applied by the C erfinv as it writes each value.
+    return _erfinv_of_uniform(key, shape, region, affine, OPEN, open_interior(lower, upper))
 
 
 #: JAX's normal draws its uniform on [nextafter(-1, 0), 1): (low, span) in float32 values.
@@ -198,21 +197,20 @@ def _erfinv_of_uniform(
     shape: tuple[int, ...],
     region: tuple[slice, ...] | None,
     affine: tuple[float, float],
-    clip: float | None = None,
+    clip: float = math.inf,
+    clamp: tuple[float, float] = (-math.inf, math.inf),
 ) -> np.ndarray | None:
     """``√2·erfinv(v)``, v JAX's uniform ``affine = (low, high - low)`` (float32 values) on
-    [low, high), clipped to ±`clip`, in float32."""
+    [low, high) clipped to ±`clip`, the result clamped to `clamp`, in float32."""
     v = runs_from_extension(key, shape, region, affine)
     if v is None:
         return None
     flat = v.reshape(-1)
-    if clip is not None:
-        np.clip(flat, -clip, clip, out=flat)
     complement = np.empty_like(flat)
-    _EXTENSION.complement_squares(complement, flat)
+    _EXTENSION.complement_squares(complement, flat, clip)
     # Not in place: NumPy's log loop must be the one the reference takes (its out-of-place
-    # one); C then negates it (exactly) and evaluates the polynomials.
-    _EXTENSION.erfinv(flat, flat, np.log(complement), _SQRT2)
+    # one); C then negates it (exactly), evaluates the polynomials and clamps.
+    _EXTENSION.erfinv(flat, flat, np.log(complement), _SQRT2, *clamp)
     return v
 
 
