@@ -218,6 +218,42 @@ static PyObject *erfinv(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* values·scale (+ shift) clamped to [lowest, highest], in place, each step rounded to
+ * float32: NumPy's `values *= scale; values += shift; np.clip(values, lo, hi, out=values)`
+ * on a float32 array (Python floats become float32 first; -0.0 stays -0.0 without a shift). */
+WIDEST_VECTORS
+static void scale_shift_clip(float *values, Py_ssize_t count, float scale, int with_shift,
+                             float shift, float lowest, float highest) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        float v = values[i] * scale;
+        if (with_shift) {
+            v = v + shift;
+        }
+        v = v < lowest ? lowest : v;
+        values[i] = v > highest ? highest : v;
+    }
+}
+
+/* finish(values, scale, with_shift, shift, lowest, highest) */
+static PyObject *finish(PyObject *self, PyObject *args) {
+    PyObject *obj;
+    float scale, shift, lowest, highest;
+    int with_shift;
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "Ofpfff", &obj, &scale, &with_shift, &shift, &lowest,
+                          &highest)) {
+        return NULL;
+    }
+    if (parse_float32(obj, &view, 1) < 0) {
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    scale_shift_clip((float *)view.buf, view.len / 4, scale, with_shift, shift, lowest, highest);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    Py_RETURN_NONE;
+}
+
 /* A buffer of int64 values (the flat start of each run). */
 static int parse_int64(PyObject *obj, Py_buffer *view) {
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
@@ -321,6 +357,9 @@ static PyMethodDef methods[] = {
     {"fill", fill, METH_VARARGS,
      "fill(out, k0, k1, high, start[, low, span]): Threefry uniforms (or U[low, low + span)) "
      "for the counters (high, start + i) into the float32 buffer `out`."},
+    {"finish", finish, METH_VARARGS,
+     "finish(values, scale, with_shift, shift, lowest, highest): values*scale (+ shift), "
+     "clamped to [lowest, highest], in place, in float32."},
     {"fill_runs", fill_runs, METH_VARARGS,
      "fill_runs(out, k0, k1, high, starts, length[, low, span]): fill's values for the runs "
      "of `length` counters from each int64 in `starts`, one after another in `out`."},

@@ -32,6 +32,7 @@ __all__ = [
     "BLOCK",
     "THREADS",
     "fill_blocks",
+    "finish_in_place",
     "kernel_name",
     "normal_from_extension",
     "runs_from_extension",
@@ -190,6 +191,27 @@ def truncated_from_extension(
 
 #: JAX's normal draws its uniform on [nextafter(-1, 0), 1): (low, span) in float32 values.
 _NORMAL_AFFINE = (float(np.float32(_NORMAL_LOW)), float(np.float32(1.0) - np.float32(_NORMAL_LOW)))
+
+
+def finish_in_place(
+    values: Any, scale: float, shift: float, clip: tuple[float, float] | None
+) -> bool:
+    """``values·scale + shift`` clipped to `clip`, in one C pass over a float32 array; False
+    (nothing done) where the extension is absent or `values` is not a writable C array.
+
+    The roundings are NumPy's in-place steps (see ``Backend._finish``), bit for bit.
+    """
+    if not (
+        _EXTENSION is not None
+        and type(values) is np.ndarray
+        and values.dtype == np.float32
+        and values.flags.c_contiguous
+        and values.flags.writeable
+    ):
+        return False
+    lowest, highest = clip if clip is not None else (-math.inf, math.inf)
+    _EXTENSION.finish(values, scale, shift != 0.0, shift, lowest, highest)
+    return True
 
 
 def _erfinv_of_uniform(

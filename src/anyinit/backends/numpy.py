@@ -12,6 +12,7 @@ from .._portable.numpy_kernel import (
     BLOCK,
     blocks_needed,
     fill_blocks,
+    finish_in_place,
     normal_from_extension,
     runs_from_extension,
     truncated_from_extension,
@@ -111,6 +112,13 @@ class NumpyBackend(NumpyDtypes, Backend):
             if truncated is not None:
                 return truncated
         return super().portable_float32(kind, key, shape, region, device, params)
+
+    def _finish(self, values: Array, scale: float, shift: float, clip: Any, dtype: DType) -> Array:
+        # float32 draws for a float32 or 16-bit result: the affine step and the clip in one
+        # C pass (the same roundings); float64 results take theirs in float64.
+        if self._name_of(dtype) != "float64" and finish_in_place(values, scale, shift, clip):
+            return self._rounded(values, dtype)
+        return super()._finish(values, scale, shift, clip, dtype)
 
     def clip_into(self, values: Array, low: float, high: float) -> Array:
         if isinstance(values, np.ndarray) and values.flags.writeable:
