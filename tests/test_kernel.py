@@ -94,6 +94,27 @@ def test_every_word_of_a_block_equals_threefry(seed):
     np.testing.assert_array_equal(fast, uniform01_from_bits(np, bits, "cpu"))
 
 
+@pytest.mark.parametrize(
+    ("scale", "shift", "clip"),
+    [(0.05, 0.0, None), (1.0, 0.0, None), (0.3, 1e-50, None), (2.5, -0.1, (-0.7, 0.4)),
+     (0.0, 0.0, None), (1e-30, 3.0, (2.999, 3.0))],
+)  # fmt: skip
+def test_the_fused_finish_equals_numpy_in_place_steps(scale, shift, clip):
+    values = np.random.default_rng(0).standard_normal(1001).astype(np.float32)
+    values[:3] = (-0.0, 0.0, -1.5)
+    expected = values.copy()
+    if scale != 1.0:
+        expected *= scale
+    if shift != 0.0:
+        expected += shift  # a tiny shift is 0.0 in float32, and turns -0.0 into 0.0
+    if clip is not None:
+        np.clip(expected, *clip, out=expected)
+    assert numpy_kernel.finish_in_place(values, scale, shift, clip)
+    np.testing.assert_array_equal(values, expected)
+    assert np.array_equal(np.signbit(values), np.signbit(expected))
+    assert not numpy_kernel.finish_in_place(values[::2], scale, shift, clip)  # not contiguous
+
+
 def test_runs_refuse_what_they_cannot_draw():
     fill_runs = numpy_kernel._EXTENSION.fill_runs
     out = np.empty(8, np.float32)
