@@ -23,7 +23,7 @@ __all__ = ["normal_", "trunc_normal_", "uniform_", "writable"]
 
 def uniform_(array: Any, low: float, high: float, clip: tuple[float, float], rng: Any) -> bool:
     """``array.uniform_(low, high)`` clamped to `clip`, or False for a non-torch generator."""
-    if rng is not None and not isinstance(rng, torch.Generator):
+    if not _native(rng):
         return False
     # torch draws in the dtype from the exact bounds, so its rounding can cross
     # them (bfloat16 xavier_uniform_, bounds below float32's resolution).
@@ -46,7 +46,7 @@ _FLOAT32 = struct.Struct("f")
 
 def normal_(array: Any, mean: float, std: float, rng: Any) -> bool:
     """``array.normal_(mean, std)``, or False for a non-torch generator."""
-    if rng is not None and not isinstance(rng, torch.Generator):
+    if not _native(rng):
         return False
     writable(array).normal_(mean, std, generator=rng)
     return True
