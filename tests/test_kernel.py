@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import anyinit
-from anyinit._portable import key_from_seed, numpy_kernel
+from anyinit._portable import key_from_seed, numpy_kernel, transforms
 from anyinit._portable.threefry import counters, random_bits, uniform01_from_bits
 
 pytestmark = pytest.mark.skipif(
@@ -92,6 +92,37 @@ def test_every_word_of_a_block_equals_threefry(seed):
     words = math.prod(fast.shape)
     bits = random_bits(np, key, (2**32,), (slice(2**32 - words, 2**32),), "cpu")
     np.testing.assert_array_equal(fast, uniform01_from_bits(np, bits, "cpu"))
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper"),
+    [(None, None), (-2.0, 2.0), (-100.0, 100.0), (0.0, 2.9), (-1e4, -2.5), (-0.01, 0.03)],
+)
+def test_the_c_transforms_equal_the_reference_on_every_float32_uniform(lower, upper):
+    # All 2**23 uniforms the stream can produce, through the C steps after the uniform
+    # (the normal law, or a central truncated interval) and the fused finish: bit for bit
+    # the NumPy reference, finite, and inside the interval.
+    u = np.arange(2**23, dtype=np.float32) * np.float32(2.0**-23)
+    if lower is None:
+        v = transforms.uniform_from01(np, u, transforms._NORMAL_LOW, 1.0, np.float64)
+        reference = transforms.normal_from01(np, u, np.float64)
+        clip, clamp = math.inf, (-math.inf, math.inf)
+    else:
+        low, high = transforms._erf32(lower), transforms._erf32(upper)
+        v = transforms.uniform_from01(np, u, low, high, np.float64)
+        reference = transforms.truncated_from01(np, u, lower, upper, np.float64)
+        clip, clamp = transforms.OPEN, transforms.open_interior(lower, upper)
+    numpy_kernel.erfinv_in_place(v, clip, clamp)
+    np.testing.assert_array_equal(v, reference)
+    assert np.isfinite(v).all()
+    if lower is not None:
+        assert v.min() >= lower
+        assert v.max() <= upper
+    bounds = (-0.35, 0.35)  # a glorot_normal-like scale, clipped to its truncation
+    expected = reference * np.float32(0.17) + np.float32(-0.01)
+    np.clip(expected, *bounds, out=expected)
+    assert numpy_kernel.finish_in_place(v, 0.17, -0.01, bounds)
+    np.testing.assert_array_equal(v, expected)
 
 
 @pytest.mark.parametrize(

@@ -227,13 +227,22 @@ def _erfinv_of_uniform(
     v = runs_from_extension(key, shape, region, affine)
     if v is None:
         return None
-    flat = v.reshape(-1)
+    erfinv_in_place(v.reshape(-1), clip, clamp)
+    return v
+
+
+def erfinv_in_place(
+    flat: np.ndarray,
+    clip: float = math.inf,
+    clamp: tuple[float, float] = (-math.inf, math.inf),
+) -> None:
+    """``√2·erfinv(v)`` of the flat float32 uniforms `flat` (clipped to ±`clip`), clamped
+    to `clamp`, written over them: the C kernel's steps after the uniform."""
     complement = np.empty_like(flat)
     _EXTENSION.complement_squares(complement, flat, clip)
     # Not in place: NumPy's log loop must be the one the reference takes (its out-of-place
     # one); C then negates it (exactly), evaluates the polynomials and clamps.
     _EXTENSION.erfinv(flat, flat, np.log(complement), _SQRT2, *clamp)
-    return v
 
 
 def _runs(shape: tuple[int, ...], region: tuple[slice, ...]) -> tuple[np.ndarray, int]:
