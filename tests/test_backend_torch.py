@@ -454,3 +454,61 @@ def test_torchvision_style_blocks_take_every_preset(preset):
     assert torch.all(vit.pos_embed == 7.0)
     assert {row.native_path for row in report} >= {"patch_embed.weight", "block.linear1.weight"}
     assert not torch.isnan(vit.block.self_attn.in_proj_weight).any()
+
+
+# -- the int32 Threefry kernel (CUDA and other non-CPU devices), forced on the CPU -----------
+
+
+@pytest.mark.parametrize(
+    ("shape", "region"),
+    [
+        ((37, 11, 5), None),
+        ((37, 11, 5), (slice(3, 30), slice(2, 9), slice(1, 4))),
+        ((1000,), (slice(7, 993),)),
+        ((4, 3, 300), (slice(1, 3), slice(0, 3), slice(17, 290))),
+        # 2**33 elements: positions past 2**32 take the int64 counters and a high word of 1.
+        ((1 << 22, 1 << 11), (slice((1 << 22) - 3, 1 << 22), slice(5, 300))),
+    ],
+)
+@pytest.mark.parametrize("limit", [1, 5, 64, 1 << 24])
+def test_the_torch_kernel_in_blocks_equals_the_reference_bits(monkeypatch, shape, region, limit):
+    import array_api_compat.numpy as xnp
+
+    from anyinit._portable import key_from_seed, torch_kernel
+    from anyinit._portable.threefry import random_bits, uniform01_from_bits
+
+    key = key_from_seed(11)
+    monkeypatch.setattr(torch_kernel, "BLOCK", limit)
+    got = torch_kernel.uniform01(key, shape, region, "cpu")
+    expected = uniform01_from_bits(xnp, random_bits(xnp, key, shape, region, "cpu"), "cpu")
+    assert got.dtype == torch.float32
+    assert torch.equal(got, torch.from_numpy(expected))
+
+
+def test_the_torch_kernel_peak_memory_is_the_result_plus_a_few_blocks(tmp_path):
+    """A 256 MiB result drawn by the int32 kernel on the CPU. Measured: 7.0x the result with a
+    whole-array int64 index, 3.0x with int32 counters in one block, 1.5x in 16M-element blocks
+    (the result and one block's counters and words)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "peak.py"
+    script.write_text(
+        "import resource, torch\n"
+        "from anyinit._portable import key_from_seed, torch_kernel\n"
+        "torch.set_num_threads(1)\n"
+        "key = key_from_seed(0)\n"
+        "torch_kernel.uniform01(key, (8, 8), None, 'cpu')  # torch's own start-up allocations\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
+        "out = torch_kernel.uniform01(key, (64, 1 << 20), None, 'cpu')\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before\n"
+        "print(peak / (out.numel() * 4))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=False, timeout=600
+    )
+    assert run.returncode == 0, run.stderr
+    ratio = float(run.stdout)
+    # The result (1x) and one block's temporaries (16M elements of int32 words: 0.5x here),
+    # never the whole array's (2x more).
+    assert ratio <= 1.75, f"peak {ratio:.2f}x the result"
