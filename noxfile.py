@@ -119,6 +119,27 @@ def tests_adapter_example(session: nox.Session) -> None:
     )  # fmt: skip
 
 
+@nox.session(name="gpu-check-dry-run", tags=["cpu"])
+def gpu_check_dry_run(session: nox.Session) -> None:
+    """benchmarks/gpu_check.sh end to end on the CPU (torch CPU, NumPy for CuPy, small sizes)."""
+    session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "test"))
+    session.install("-r", "backends/torch.txt", "-r", "backends/jax.txt")
+    session.run("bash", "benchmarks/gpu_check.sh", "--dry-run", env={"PYTHON": "python"},
+                external=True)  # fmt: skip
+
+
+@nox.session(name="gpu-check", default=False)
+def gpu_check(session: nox.Session) -> None:
+    """The GPU proof (conformance on CuPy / torch-CUDA / JAX-GPU, on-device memory, timings).
+
+    On a CUDA machine with CuPy, torch and JAX already installed (it installs nothing from a
+    registry): the same script the device tool runs, ``bash benchmarks/gpu_check.sh``.
+    """
+    if not _cuda_device_present():
+        session.skip("gpu-check needs a CUDA GPU (nvidia-smi -L found none); try gpu-check-dry-run")
+    session.run("bash", "benchmarks/gpu_check.sh", external=True)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff on src and tests, mypy (strict) on src."""
