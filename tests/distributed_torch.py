@@ -7,6 +7,7 @@ result bit for bit, and writes what it checked and what failed to
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import resource
@@ -147,7 +148,8 @@ def check_memory(checks, mesh):
 
 
 def main(outdir: str) -> int:
-    dist.init_process_group("gloo")
+    # A loaded CI machine can stall a rank for minutes: wait well past that before giving up.
+    dist.init_process_group("gloo", timeout=datetime.timedelta(minutes=10))
     rank, world = dist.get_rank(), dist.get_world_size()
     checks = Checks()
     memory = check_memory(checks, init_device_mesh("cpu", (world,)))
@@ -161,6 +163,9 @@ def main(outdir: str) -> int:
     result = {"rank": rank, "world": world, "checks": checks.count,
               "failures": checks.failures[:20], "memory": memory}  # fmt: skip
     Path(outdir, f"rank{rank}.json").write_text(json.dumps(result))
+    # No rank tears its gloo pairs down while a peer still talks to them: a rank that
+    # exits first makes the others' gloo threads abort (SIGABRT) on a closed connection.
+    dist.barrier()
     dist.destroy_process_group()
     return 0
 

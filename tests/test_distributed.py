@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,27 +17,46 @@ import anyinit
 HERE = Path(__file__).resolve().parent
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _rank_logs(log_dir: Path) -> str:
+    """Every rank's own stdout and stderr, whole (torchrun's --redirects files), for a failure."""
+    parts = []
+    for path in sorted(log_dir.rglob("*.log")):
+        text = path.read_text(errors="replace").strip()
+        parts.append(f"--- {path.relative_to(log_dir)} ---\n{text or '(empty)'}")
+    return "\n".join(parts) or f"(no rank wrote a log under {log_dir})"
 
 
 @pytest.mark.parametrize("world", [2, 4])
 def test_every_dtensor_shard_equals_the_single_process_result(tmp_path, world):
     pytest.importorskip("torch.distributed.tensor")
+    log_dir = tmp_path / "logs"
     command = [
         sys.executable,
         "-m",
         "torch.distributed.run",
+        # A c10d store on a port the launcher binds itself: no race for a port picked here.
+        "--standalone",
         f"--nproc-per-node={world}",
-        f"--master-port={_free_port()}",
+        f"--log-dir={log_dir}",
+        "--redirects=3",  # each rank's stdout and stderr in its own file, kept whole
         str(HERE / "distributed_torch.py"),
         str(tmp_path),
     ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
-    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
-    assert run.returncode == 0, run.stderr[-3000:]
+    # One thread per rank on a 2-core machine; gloo on the loopback device whatever the
+    # hostname resolves to; faulthandler prints every thread's stack on SIGABRT/SIGSEGV.
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "ANYINIT_NUM_THREADS": "1",
+        "GLOO_SOCKET_IFNAME": "lo",
+        "PYTHONFAULTHANDLER": "1",
+        "PYTHONWARNINGS": "ignore",
+    }
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, check=False)
+    assert run.returncode == 0, (
+        f"torchrun exited with {run.returncode}\n{_rank_logs(log_dir)}\n"
+        f"--- launcher stderr ---\n{run.stderr}"
+    )
     results = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(world)]
     for result in results:
         assert result["failures"] == [], result["failures"]
