@@ -147,19 +147,33 @@ def check_memory(checks, mesh):
     return {"peak_mib": peak / 2**20, "shard_mib": shard / 2**20, "whole_mib": whole / 2**20}
 
 
+def stage(what: str) -> None:
+    """A progress line in this rank's own log: where a rank that died was."""
+    rank = dist.get_rank() if dist.is_initialized() else "?"
+    print(f"rank {rank}: {what}", flush=True)
+
+
 def main(outdir: str) -> int:
+    stage("start")
     # A loaded CI machine can stall a rank for minutes: wait well past that before giving up.
     dist.init_process_group("gloo", timeout=datetime.timedelta(minutes=10))
     rank, world = dist.get_rank(), dist.get_world_size()
     checks = Checks()
+    stage("memory")
     memory = check_memory(checks, init_device_mesh("cpu", (world,)))
     meshes = [(world,)] + ([(2, world // 2)] if world % 2 == 0 and world > 2 else [])
     for mesh_shape in meshes:
+        stage(f"mesh {mesh_shape}")
         mesh = init_device_mesh("cpu", mesh_shape)
+        stage(f"out of place {mesh_shape}")
         check_out_of_place(checks, mesh, mesh_shape)
+        stage(f"in place {mesh_shape}")
         check_in_place(checks, mesh, mesh_shape)
+    stage("whole-array limit")
     check_whole_limit(checks, init_device_mesh("cpu", (world,)))
+    stage("fsdp2")
     check_fsdp2(checks, (world,))
+    stage("done")
     result = {"rank": rank, "world": world, "checks": checks.count,
               "failures": checks.failures[:20], "memory": memory}  # fmt: skip
     Path(outdir, f"rank{rank}.json").write_text(json.dumps(result))
