@@ -20,7 +20,7 @@ nox.options.error_on_missing_interpreters = True
 
 PROJECT = nox.project.load_toml("pyproject.toml")
 # The one table of built-in backends (plain data: read without anyinit installed).
-_BUILTIN = runpy.run_path("src/anyinit/backends/_builtin.py")
+_BUILTIN = runpy.run_path("src/anyinit/adapters/builtin.py")
 BACKENDS = tuple(_BUILTIN["BUILTIN"])
 NEEDS_GPU = _BUILTIN["NEEDS_GPU"]
 

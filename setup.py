@@ -1,4 +1,4 @@
-"""Builds the optional C kernel of the portable stream (``anyinit._portable._threefry_c``).
+"""Builds the optional C kernel of the portable stream (``anyinit.adapters.numpy._threefry_c``).
 
 Everything else is in ``pyproject.toml``. The extension is optional: where no C
 compiler is available the build goes on without it and anyinit uses its NumPy
@@ -23,8 +23,8 @@ class OptionalBuildExt(build_ext):
 setup(
     ext_modules=[
         Extension(
-            "anyinit._portable._threefry_c",
-            ["src/anyinit/_portable/_threefry_c.c"],
+            "anyinit.adapters.numpy._threefry_c",
+            ["src/anyinit/adapters/numpy/_threefry_c.c"],
             optional=True,
         )
     ],

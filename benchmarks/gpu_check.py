@@ -249,7 +249,8 @@ def check_on_device(report: Report, lib: Library, nbytes: int, dry_run: bool) ->
 
 def check_torch_kernel_peak(report: Report, lib: Library, nbytes: int, dry_run: bool) -> None:
     """The int32 Threefry kernel (torch on non-CPU devices) draws in bounded blocks."""
-    from anyinit._portable import key_from_seed, torch_kernel
+    from anyinit.adapters.torch import kernel as torch_kernel
+    from anyinit.stream import key_from_seed
 
     torch = lib.xp
     shape = (nbytes // 4 // 4096, 4096)
@@ -511,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _kernel_name() -> str:
-    from anyinit._portable import numpy_kernel
+    from anyinit.adapters.numpy import kernel as numpy_kernel
 
     return numpy_kernel.kernel_name()
 

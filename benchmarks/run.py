@@ -201,7 +201,7 @@ def portable(repeats: int) -> str:
             "anyinit RandomNormal(seed=1) numpy",
         )
     )
-    from anyinit._portable import numpy_kernel
+    from anyinit.adapters.numpy import kernel as numpy_kernel
 
     def with_threads(count: int) -> Callable[[], Any]:
         def run() -> Any:

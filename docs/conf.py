@@ -17,7 +17,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
 # The figures sample on every installed CPU backend; keep JAX in float32 and Keras off.
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
-# The Keras examples (anyinit.frameworks.keras) run on Keras's torch backend.
+# The Keras examples (anyinit.dialects.keras) run on Keras's torch backend.
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import anyinit  # noqa: E402

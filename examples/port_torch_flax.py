@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 import anyinit
-from anyinit.frameworks.models import walker_for
+from anyinit.models.walkers import walker_for
 
 PRESETS = ("torch", "keras", "flax", "equinox")
 FRAMEWORKS = ("torch", "flax", "nnx", "equinox", "keras")

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 import anyinit
-from anyinit.backends import Backend
+from anyinit.adapters import Backend
 
 NAMESPACE = "array_api_strict"
 

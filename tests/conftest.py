@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from anyinit.backends._builtin import MODULES
+from anyinit.adapters.builtin import MODULES
 
 KNOWN_BACKENDS = tuple(MODULES)
 #: The backends a test may be gated on, from the one table of built-in backends.
@@ -123,8 +123,8 @@ class BackendUnderTest:
 
     @functools.cached_property
     def adapter(self) -> Any:
-        """The anyinit adapter that serves this library (``anyinit.backends.Backend``)."""
-        from anyinit._target import resolve_target
+        """The anyinit adapter that serves this library (``anyinit.adapters.Backend``)."""
+        from anyinit.target import resolve_target
 
         return resolve_target(xp=self.xp).backend
 

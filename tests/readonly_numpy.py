@@ -6,7 +6,7 @@ operator, a ufunc or a namespace function) is read-only too. A core
 that writes into an array it did not make itself, on a library whose arrays
 are immutable, then fails here as it would on JAX, without JAX installed.
 
-The adapter is the generic one (``anyinit.backends.Backend``) with
+The adapter is the generic one (``anyinit.adapters.Backend``) with
 ``masked_writes = False`` and ``is_mutable`` False, as an immutable library's
 would be: its draws go through the core's Array API code, not NumPy's kernels.
 """
@@ -20,8 +20,8 @@ import array_api_compat.numpy as compat_numpy
 import numpy as np
 
 import anyinit
-from anyinit.backends import Backend, host_backend
-from anyinit.backends._numpy_dtypes import NumpyDtypes
+from anyinit.adapters import Backend, host_backend
+from anyinit.adapters.numpy.dtypes import NumpyDtypes
 
 NAME = "readonly_numpy"
 

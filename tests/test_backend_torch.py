@@ -474,8 +474,9 @@ def test_torchvision_style_blocks_take_every_preset(preset):
 def test_the_torch_kernel_in_blocks_equals_the_reference_bits(monkeypatch, shape, region, limit):
     import array_api_compat.numpy as xnp
 
-    from anyinit._portable import key_from_seed, torch_kernel
-    from anyinit._portable.threefry import random_bits, uniform01_from_bits
+    from anyinit.adapters.torch import kernel as torch_kernel
+    from anyinit.stream import key_from_seed
+    from anyinit.stream.threefry import random_bits, uniform01_from_bits
 
     key = key_from_seed(11)
     monkeypatch.setattr(torch_kernel, "BLOCK", limit)
@@ -495,7 +496,8 @@ def test_the_torch_kernel_peak_memory_is_the_result_plus_a_few_blocks(tmp_path):
     script = tmp_path / "peak.py"
     script.write_text(
         "import resource, torch\n"
-        "from anyinit._portable import key_from_seed, torch_kernel\n"
+        "from anyinit.adapters.torch import kernel as torch_kernel\n"
+        "from anyinit.stream import key_from_seed\n"
         "torch.set_num_threads(1)\n"
         "key = key_from_seed(0)\n"
         "torch_kernel.uniform01(key, (8, 8), None, 'cpu')  # torch's own start-up allocations\n"

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 import anyinit
-from anyinit._cli import main as cli
+from anyinit import sampling
+from anyinit.cli import main as cli
 from test_torch_style import empty
 
 
@@ -199,9 +200,9 @@ def test_shapes_beyond_any_index_are_value_errors(backend, like, shape):
 
 
 def test_blocks_past_2_32_elements_use_block_sized_counters():
-    from anyinit._portable.numpy_kernel import blocks_needed
-    from anyinit._portable.threefry import key_from_seed, random_bits, uniform01_from_bits
-    from anyinit._target import resolve_target
+    from anyinit.adapters.numpy.kernel import blocks_needed
+    from anyinit.stream.threefry import key_from_seed, random_bits, uniform01_from_bits
+    from anyinit.target import resolve_target
 
     assert blocks_needed((2**33,))
     target = resolve_target()
@@ -300,11 +301,11 @@ def test_integer_seeds_need_no_float64_where_the_device_has_none(backend):
 @pytest.mark.parametrize(("a", "b"), [(50.0, 60.0), (1000.0, 2000.0), (-60.0, -50.0), (2.9, 1e4)])
 def test_native_generators_sample_far_tails(backend, a, b):
     stats = pytest.importorskip("scipy.stats")
-    from anyinit._distributions import BoundedNormal
-    from anyinit._target import resolve_target
+    from anyinit.laws.records import BoundedNormal
+    from anyinit.target import resolve_target
 
     target = resolve_target(like=backend.like())
-    rng = target.backend.generator(None, target.device)  # the library's own generator
+    rng = sampling.generator(target.backend, None, target.device)  # the library's own generator
     w = backend.to_numpy(BoundedNormal.between(0.0, 1.0, a, b).sample(target, rng, (20000,)))
     assert np.isfinite(w).all()
     assert w.min() >= a
@@ -316,15 +317,17 @@ def test_native_generators_sample_far_tails(backend, a, b):
 def test_native_float64_truncated_normals_have_float64_resolution(backend):
     """Libraries without masked writes (JAX) draw native truncated normals on the host:
     in float64 for float64 results, not float32 widened."""
-    from anyinit._target import resolve_target
+    from anyinit.target import resolve_target
 
     target = resolve_target(like=backend.like("float64") if "float64" in backend.real_dtypes
                             else pytest.skip("no float64"))  # fmt: skip
-    from anyinit._portable import StreamKey
+    from anyinit.stream import StreamKey
 
     if not target.backend.is_generator(np.random.default_rng(0)):
         pytest.skip("this library's native generator is not NumPy's")
-    if isinstance(target.backend.generator(np.random.default_rng(0), target.device), StreamKey):
+    if isinstance(
+        sampling.generator(target.backend, np.random.default_rng(0), target.device), StreamKey
+    ):
         pytest.skip("this library draws from the portable stream (float32 construction)")
     init = anyinit.TruncatedNormal(0.0, 1.0, seed=np.random.default_rng(5))
     w = backend.to_numpy(init((4096,), "float64", like=backend.like("float64")))

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import anyinit
-from anyinit._random import RandomInitializer
+from anyinit.initializers.random import RandomInitializer
 
 hypothesis = pytest.importorskip("hypothesis")
 st = hypothesis.strategies

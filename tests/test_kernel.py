@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 import anyinit
-from anyinit._portable import key_from_seed, numpy_kernel, transforms
-from anyinit._portable.threefry import counters, random_bits, uniform01_from_bits
+from anyinit.adapters.numpy import kernel as numpy_kernel
+from anyinit.stream import key_from_seed, transforms
+from anyinit.stream.threefry import counters, random_bits, uniform01_from_bits
 
 pytestmark = pytest.mark.skipif(
     numpy_kernel._EXTENSION is None, reason=f"portable kernel here: {numpy_kernel.kernel_name()}"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import anyinit
-from anyinit._slots import path_hash
+from anyinit.models.slots import path_hash
 
 
 def _array(backend, shape):
@@ -122,7 +122,7 @@ def test_a_parameter_draws_from_its_path_alone(backend):
         np.testing.assert_array_equal(shuffled[key], value)
     # The documented key: fold_in(key(seed), path_hash(path)), the portable stream's draw.
     init = anyinit.GlorotUniform()
-    from anyinit._portable import key_from_seed
+    from anyinit.stream import key_from_seed
 
     init.seed = key_from_seed(5).fold_in(path_hash("fc1.kernel"))
     expected = backend.to_numpy(init((16, 32), like=backend.like("float32")))

@@ -11,7 +11,7 @@ import pytest
 from scipy import integrate, stats
 
 import anyinit
-from anyinit import _distributions as laws
+from anyinit.laws import records as laws
 
 pytest.importorskip("matplotlib", reason="the plotting tests need matplotlib (test group)")
 
@@ -107,7 +107,7 @@ def test_histogram_figure_draws_every_sample_and_the_density(backend, name):
             "config": {"seed": 0, **({"sparsity": 0.5} if name == "sparse" else {})},
         }
     )
-    from anyinit._plotting import histogram_figure
+    from anyinit.plotting import histogram_figure
 
     shape = (64, 32)
     law = init.law(shape)

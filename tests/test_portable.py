@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 import anyinit
-from anyinit._distributions import TruncatedNormal as TruncatedNormalLaw
-from anyinit._portable.threefry import key_from_seed
-from anyinit._target import resolve_target
+from anyinit import sampling
+from anyinit.laws.records import TruncatedNormal as TruncatedNormalLaw
+from anyinit.stream.threefry import key_from_seed
+from anyinit.target import resolve_target
 
 ULP_BOUND = 4
 
@@ -155,14 +156,20 @@ def test_chunk_invariance(backend, law):
     key = key_from_seed(21)
     shape = (23, 17, 9)
     draw = {
-        "uniform": lambda region: target.backend.uniform(
-            key, shape, -1.0, 1.0, target.dtype, target.device, region
+        "uniform": lambda region: sampling.uniform(
+            target.backend, key, shape, -1.0, 1.0, target.dtype, target.device, region
         ),
-        "normal": lambda region: target.backend.normal(
-            key, shape, 0.0, 1.0, target.dtype, target.device, region
+        "normal": lambda region: sampling.normal(
+            target.backend, key, shape, 0.0, 1.0, target.dtype, target.device, region
         ),
-        "truncated_normal": lambda region: target.backend.truncated_normal(
-            key, shape, TruncatedNormalLaw(0.0, 1.0), target.dtype, target.device, region
+        "truncated_normal": lambda region: sampling.truncated_normal(
+            target.backend,
+            key,
+            shape,
+            TruncatedNormalLaw(0.0, 1.0),
+            target.dtype,
+            target.device,
+            region,
         ),
     }[law]
     whole = backend.to_numpy(draw(None))

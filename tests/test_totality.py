@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 import anyinit
-from anyinit import _portable
+from anyinit import sampling
+from anyinit import stream as _portable
 
 # (lower, upper) in standard deviations.
 INTERVALS = [
@@ -50,7 +51,7 @@ def all_uniforms(backend):
 
 
 def _on_backend(backend, host):
-    from anyinit._target import resolve_target
+    from anyinit.target import resolve_target
 
     target = resolve_target(like=backend.like())
     xp = target.xp
@@ -69,7 +70,7 @@ def _host(backend, values):
 
 def _truncated(backend, target, xp, u, lower, upper):
     if backend.name == "jax":
-        from anyinit.backends.jax import truncated_from01
+        from anyinit.adapters.jax.adapter import truncated_from01
 
         return truncated_from01(u, lower, upper)
     wide = target.backend.wide_dtype(target.device) if backend.name != "dask" else np.float64
@@ -196,11 +197,11 @@ def test_vit_line_has_no_nan(backend):
 
 def _out_of_place_bounded(backend, mean, std, a, b, seed, shape, dtype="float32"):
     """trunc_normal_'s law drawn out of place (works on immutable backends too)."""
-    from anyinit._distributions import BoundedNormal
-    from anyinit._target import resolve_target
+    from anyinit.laws.records import BoundedNormal
+    from anyinit.target import resolve_target
 
     target = resolve_target(like=backend.like(dtype))
-    rng = target.backend.generator(seed, target.device)
+    rng = sampling.generator(target.backend, seed, target.device)
     return BoundedNormal.between(mean, std, a, b).sample(target, rng, shape)
 
 

@@ -163,7 +163,7 @@ class GalleryDirective(SphinxDirective):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        from anyinit._plotting import histogram_figure
+        from anyinit.plotting import histogram_figure
 
         _check_coverage()
         out = pathlib.Path(self.env.srcdir) / "generated" / "gallery"

@@ -12,29 +12,14 @@ any Array API library), device and dtype.
 
 from __future__ import annotations
 
-from . import backends, frameworks, jax_nn
-from ._constant import Constant, Dirac, Identity, Ones, Zeros
-from ._fans import calculate_gain, compute_fans
-from ._initialize import Assignment, initialize
-from ._initializer import Initializer
-from ._orthogonal import DeltaOrthogonal, Orthogonal
-from ._random import (
-    GlorotNormal,
-    GlorotUniform,
-    HeNormal,
-    HeUniform,
-    LecunNormal,
-    LecunUniform,
-    RandomInitializer,
-    RandomNormal,
-    RandomUniform,
-    TruncatedNormal,
-    VarianceScaling,
-)
-from ._seed import SeedGenerator
-from ._serialization import deserialize, get, serialize
-from ._sparse import Sparse
-from ._torch_style import (
+import sys as _sys
+
+from . import adapters, dialects, initializers
+from ._version import __version__
+from .adapters import register_backend
+from .dialects import jax_nn
+from .dialects import keras as _keras_dialect
+from .dialects.torch_nn_init import (
     constant_,
     dirac_,
     eye_,
@@ -50,120 +35,51 @@ from ._torch_style import (
     xavier_uniform_,
     zeros_,
 )
-from ._version import __version__
-from .backends import register_backend
-
-# Lower-case names are the classes themselves, as in Keras
-# (``anyinit.glorot_normal(seed=0)`` builds an initializer).
-constant = Constant
-delta_orthogonal = DeltaOrthogonal
-dirac = Dirac
-glorot_normal = GlorotNormal
-glorot_uniform = GlorotUniform
-he_normal = HeNormal
-he_uniform = HeUniform
-identity = Identity
-lecun_normal = LecunNormal
-lecun_uniform = LecunUniform
-ones = Ones
-orthogonal = Orthogonal
-random_normal = RandomNormal
-random_uniform = RandomUniform
-sparse = Sparse
-truncated_normal = TruncatedNormal
-variance_scaling = VarianceScaling
-zeros = Zeros
-# Keras's aliases and JAX's names for the same classes.
-normal = RandomNormal
-uniform = RandomUniform
-zero = Zeros
-one = Ones
-xavier_normal = GlorotNormal
-xavier_uniform = GlorotUniform
-kaiming_normal = HeNormal
-kaiming_uniform = HeUniform
-# Keras's deprecated class names.
-IdentityInitializer = Identity
-OrthogonalInitializer = Orthogonal
+from .initializers import *  # noqa: F403 - the classes and their names: initializers.__all__
+from .initializers.registry import deserialize, get, serialize
+from .laws.fans import calculate_gain, compute_fans
+from .models.initialize import Assignment, initialize
+from .seeds import SeedGenerator
 
 __all__ = [
     "Assignment",
-    "Constant",
-    "DeltaOrthogonal",
-    "Dirac",
-    "GlorotNormal",
-    "GlorotUniform",
-    "HeNormal",
-    "HeUniform",
-    "Identity",
-    "IdentityInitializer",
-    "Initializer",
-    "LecunNormal",
-    "LecunUniform",
-    "Ones",
-    "Orthogonal",
-    "OrthogonalInitializer",
-    "RandomInitializer",
-    "RandomNormal",
-    "RandomUniform",
     "SeedGenerator",
-    "Sparse",
-    "TruncatedNormal",
-    "VarianceScaling",
-    "Zeros",
     "__version__",
     "backends",
     "calculate_gain",
     "compute_fans",
-    "constant",
     "constant_",
-    "delta_orthogonal",
     "deserialize",
-    "dirac",
+    "dialects",
     "dirac_",
     "eye_",
-    "frameworks",
     "get",
-    "glorot_normal",
-    "glorot_uniform",
-    "he_normal",
-    "he_uniform",
-    "identity",
     "initialize",
     "jax_nn",
-    "kaiming_normal",
     "kaiming_normal_",
-    "kaiming_uniform",
     "kaiming_uniform_",
-    "lecun_normal",
-    "lecun_uniform",
-    "normal",
     "normal_",
-    "one",
-    "ones",
     "ones_",
-    "orthogonal",
     "orthogonal_",
-    "random_normal",
-    "random_uniform",
     "register_backend",
     "serialize",
-    "sparse",
     "sparse_",
     "trunc_normal_",
-    "truncated_normal",
-    "uniform",
     "uniform_",
-    "variance_scaling",
-    "xavier_normal",
     "xavier_normal_",
-    "xavier_uniform",
     "xavier_uniform_",
-    "zero",
-    "zeros",
     "zeros_",
 ]
+# The initializers' classes and names: initializers.__all__, the one table of them.
+__all__ += initializers.__all__
+__all__.sort()
+
+# The public module paths of earlier releases name the same module objects (not copies):
+# ``import anyinit.dialects.jax_nn`` and ``from anyinit.adapters import Backend`` keep working.
+backends = adapters
+_sys.modules[f"{__name__}.jax_nn"] = jax_nn
+_sys.modules[f"{__name__}.backends"] = adapters
 
 # Last: registering reads the names above. Keras learns anyinit's classes,
-# whichever of the two is imported first.
-frameworks.keras.watch()
+# whichever of the two is imported first (the hook lives in dialects/keras.py).
+_keras_dialect.watch()

@@ -1,0 +1,1 @@
+"""JAX: the adapter, the JAX-key calling convention (``init(key, shape, dtype)``) and shardings."""

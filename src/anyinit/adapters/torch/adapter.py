@@ -1,0 +1,181 @@
+"""PyTorch adapter: ``torch.Generator`` on the tensor's device, ``torch.linalg.qr``.
+
+Works for CPU, CUDA, MPS and ``meta`` tensors; on ``meta`` nothing is drawn.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from ..._typing import Array, Device, DType, Interval, Shape
+from ..base import Backend, PortableDraw, Region
+from ..registry import host_backend
+from . import devices, kernel, nn_init
+
+__all__ = ["TorchBackend"]
+
+_FLOAT32 = np.dtype("float32")
+_FLOAT64 = np.dtype("float64")
+
+
+class TorchBackend(Backend):
+    """Adapter for ``torch.Tensor`` on any device."""
+
+    name = "torch"
+    generator_types: ClassVar[str] = "torch.Generator on the tensor's device type"
+
+    def _lookup_dtype(self, name: str) -> DType | None:
+        dtype = getattr(torch, name, None)
+        return dtype if isinstance(dtype, torch.dtype) else None
+
+    def dtype_name(self, dtype: Any) -> str | None:
+        if not isinstance(dtype, torch.dtype):
+            return None
+        name = str(dtype).removeprefix("torch.")
+        return name if name in self._dtypes else None
+
+    def default_device(self) -> Device:
+        return torch.get_default_device()
+
+    def check_device(self, device: Device) -> Device:
+        return devices.check(device)
+
+    def wide_dtype(self, device: Device) -> DType | None:
+        # MPS has no float64: the portable uniform then takes two float32 roundings.
+        return None if torch.device(device).type == "mps" else torch.float64
+
+    def is_mutable(self, array: Array) -> bool:
+        # An inference tensor cannot be written outside inference mode: say so before
+        # anything is written (torch writes, then raises).
+        return not (array.is_inference() and not torch.is_inference_mode_enabled())
+
+    def materializes(self, device: Device) -> bool:
+        return bool(torch.device(device).type != "meta")
+
+    def empty(self, shape: Shape, dtype: DType, device: Device) -> Array:
+        return torch.empty(shape, dtype=dtype, device=device)
+
+    def full(self, shape: Shape, value: Any, dtype: DType, device: Device) -> Array:
+        return torch.full(shape, value, dtype=dtype, device=device)
+
+    def is_generator(self, obj: Any) -> bool:
+        return isinstance(obj, torch.Generator)
+
+    def default_generator(self, device: Device) -> Any:
+        # torch's default generator for the device: fresh values each call, and
+        # torch.manual_seed makes them reproducible, as with torch.nn.init.
+        return None
+
+    def own_generator(self, generator: Any, device: Device) -> Any:
+        rng = generator
+        wanted = device.type if isinstance(device, torch.device) else torch.device(device).type
+        if rng.device.type != wanted and wanted != "meta":
+            msg = (
+                f"`seed` is a torch.Generator on {rng.device.type!r} but the target tensor is on "
+                f"{wanted!r}; use a generator on the same device type."
+            )
+            raise ValueError(msg)
+        return rng
+
+    def native_uniform(
+        self, rng: Any, shape: Shape, low: float, high: float, dtype: DType, device: Device
+    ) -> Array:
+        return torch.empty(shape, dtype=dtype, device=device).uniform_(low, high, generator=rng)
+
+    def native_normal(
+        self, rng: Any, shape: Shape, mean: float, std: float, dtype: DType, device: Device
+    ) -> Array:
+        return torch.empty(shape, dtype=dtype, device=device).normal_(mean, std, generator=rng)
+
+    def native_truncated_standard(
+        self, rng: Any, shape: Shape, lower: float, upper: float, work: DType, device: Device
+    ) -> Array | None:
+        if max(abs(lower), abs(upper)) > 3.0:
+            return None  # rejection (or the total inverse CDF in far tails)
+        # Inverse CDF in place (uniform_, erfinv_), as torch did before 2.13: exact
+        # for bounds this close, where u stays far from ±1 (torch's outliers came
+        # from u rounding to ±1 with bounds at ±100σ, which take rejection instead).
+        low_u, high_u = math.erf(lower / math.sqrt(2.0)), math.erf(upper / math.sqrt(2.0))
+        values = torch.empty(shape, dtype=work, device=device)
+        return values.uniform_(low_u, high_u, generator=rng).erfinv_().mul_(math.sqrt(2.0))
+
+    def real_view(self, array: Array) -> Array | None:
+        return torch.view_as_real(array)
+
+    def sparse_zero_mask(
+        self, rng: Any, shape: tuple[int, int], zeros: int, device: Device
+    ) -> Array | None:
+        if rng is not None:
+            return None  # a generator draws the positions too (torch ignores it there)
+        # torch.nn.init.sparse_: one randperm per column from the default CPU
+        # generator, even when no zero is asked for (so its state moves as torch's).
+        rows, cols = shape
+        mask = torch.zeros(shape, dtype=torch.bool)
+        for column in range(cols):
+            mask[torch.randperm(rows)[:zeros], column] = True
+        return mask.to(device)
+
+    def qr(self, matrix: Array) -> tuple[Array, Array]:
+        q, r = torch.linalg.qr(matrix, mode="reduced")
+        return q, r
+
+    def to_host(self, array: Array) -> Any:
+        host = array.detach().cpu()
+        if host.dtype == torch.bfloat16:  # NumPy has no bfloat16
+            host = host.float()
+        return host.resolve_conj().numpy()
+
+    def shards(self, like: Array) -> Any:
+        # A DTensor exists only once torch.distributed.tensor is imported: never import it here.
+        if "torch.distributed.tensor" not in sys.modules:
+            return None
+        from . import dtensor
+
+        return dtensor.shards_of(like)
+
+    def describe_devices(self) -> list[str]:
+        return devices.describe()
+
+    # -- the portable stream ----------------------------------------------------------
+    # On the CPU, NumPy's blocked kernel computes the same float32 values faster
+    # than torch ops on whole arrays, and torch.from_numpy shares its memory.
+
+    def draw_portable(self, draw: PortableDraw) -> Array:
+        if torch.device(draw.device).type == "cpu":
+            host_dtype = _FLOAT64 if draw.dtype == torch.float64 else _FLOAT32
+            values = host_backend().draw_portable(draw.replace(dtype=host_dtype, device="cpu"))
+            return torch.from_numpy(values).to(draw.dtype)
+        return super().draw_portable(draw)
+
+    def portable_uniform01(self, key: Any, shape: Shape, region: Region, device: Device) -> Array:
+        return kernel.uniform01(key, shape, region, device)
+
+    # -- in-place writes: the same tensor operations as torch.nn.init ----------
+
+    def write(self, array: Array, values: Array) -> None:
+        if getattr(values, "requires_grad", False):  # a write is data, never a graph edge
+            values = values.detach()
+        nn_init.writable(array).copy_(values)
+
+    def fill(self, array: Array, value: Any) -> None:
+        nn_init.writable(array).fill_(value)
+
+    # In-place draws with torch's own generator: torch.nn.init's own tensor
+    # operations (in _torch_nn_init), so the values and the generator state are torch's.
+
+    def uniform_into(self, array: Array, low: float, high: float, clip: Interval, rng: Any) -> bool:
+        return nn_init.uniform_(array, low, high, clip, rng)
+
+    def normal_into(self, array: Array, mean: float, std: float, rng: Any) -> bool:
+        return nn_init.normal_(array, mean, std, rng)
+
+    def trunc_normal_into(
+        self, array: Array, mean: float, std: float, bounds: Interval, clip: Interval, rng: Any
+    ) -> bool:
+        wide = self.wide_dtype(array.device)
+        return nn_init.trunc_normal_(array, mean, std, bounds, clip, rng, wide)

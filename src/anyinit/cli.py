@@ -1,0 +1,276 @@
+"""The ``anyinit`` command line: ``info``, ``list`` and ``sample``."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import inspect
+import math
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ._version import __version__
+from .adapters.builtin import MODULES
+from .initializers.base import Initializer
+from .initializers.registry import aliases, get, initializer_classes, snake_case
+from .laws.records import Distribution
+from .plotting import to_numpy
+
+__all__ = ["main"]
+
+
+def _info(_: argparse.Namespace) -> int:
+    from .adapters import backend_for_namespace, known_backends
+
+    print(f"anyinit {__version__} (Python {sys.version.split()[0]})")
+    print(
+        f"registered adapters: {', '.join(known_backends())} (others: generic Array API fallback)"
+    )
+    print("installed backends:")
+    for module_name in MODULES.values():
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as error:
+            reason = "not installed" if isinstance(error, ImportError) else f"unusable: {error}"
+            print(f"  {module_name:<17} {reason}")
+            continue
+        version = getattr(module, "__version__", None) or getattr(
+            sys.modules.get(module_name.partition(".")[0]), "__version__", "?"
+        )
+        try:
+            from .target import _for_module
+
+            namespace, backend = _for_module(module)
+            devices = ", ".join(backend.describe_devices()) or "default"
+            adapter = type(backend_for_namespace(namespace)).__name__
+            adapter = "generic" if adapter == "Backend" else adapter
+        except Exception as error:
+            print(f"  {module_name:<17} {version}  (unusable: {error})")
+            continue
+        print(f"  {module_name:<17} {version:<12} adapter {adapter:<15} devices: {devices}")
+    from .adapters.numpy.kernel import THREADS, kernel_name
+
+    print(f"portable stream on the host: {kernel_name()}, {THREADS} thread(s)")
+    return 0
+
+
+def _summary(cls: type) -> str:
+    doc = inspect.getdoc(cls) or ""
+    return doc.splitlines()[0] if doc else ""
+
+
+def _list(_: argparse.Namespace) -> int:
+    classes = initializer_classes()
+    names: dict[type, list[str]] = {cls: [] for cls in classes}
+    for alias, cls in aliases().items():
+        if alias[0].islower():
+            names[cls].append(alias)
+    width = max(len(cls.__name__) for cls in classes)
+    for cls in classes:
+        spellings = ", ".join([snake_case(cls.__name__), *names[cls]])
+        print(f"{cls.__name__:<{width}}  {_summary(cls)}")
+        print(f"{'':<{width}}  names: {spellings}")
+    return 0
+
+
+def _law(init: Any, shape: tuple[int, ...], kind: str) -> Distribution | None:
+    from .initializers.random import RandomInitializer
+
+    if not isinstance(init, RandomInitializer):
+        return None
+    try:
+        return init.law(shape, kind)
+    except NotImplementedError:
+        return None
+
+
+def _plot(path: str, values: Any, law: Distribution | None, title: str) -> int:
+    from .plotting import histogram_figure
+
+    if law is None:
+        print(f"anyinit sample: --plot needs a random initializer; {title} is not", file=sys.stderr)
+        return 2
+    try:
+        figure = histogram_figure({"sample": values}, law, title=title)
+    except ImportError as error:
+        print(
+            f"anyinit sample: --plot needs matplotlib ({error}); pip install 'anyinit-xp[plot]'",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        figure.savefig(path, dpi=120)
+    except (OSError, ValueError) as error:
+        print(f"anyinit sample: cannot write --plot {path!r}: {error}", file=sys.stderr)
+        return 2
+    print(f"figure written to {path}")
+    return 0
+
+
+def _parse_param(text: str) -> tuple[str, Any]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        msg = f"--param takes NAME=VALUE (e.g. --param sparsity=0.9); received {text!r}"
+        raise ValueError(msg)
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value  # a bare word such as mode=fan_out
+
+
+def _sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .initializers.random import VarianceScaling
+
+    name = MODULES.get(args.backend, args.backend)
+    if not name or not all(part.isidentifier() for part in name.split(".")):
+        print(
+            f"anyinit sample: --backend {args.backend!r} is not a module name "
+            f"({', '.join(MODULES)}, or any Array API namespace module)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        xp = importlib.import_module(name)
+    except ImportError as error:
+        print(
+            f"anyinit sample: backend {args.backend!r} is not installed ({error})", file=sys.stderr
+        )
+        return 2
+    try:
+        params = dict(_parse_param(text) for text in args.param)
+        if args.seed is not None:
+            params["seed"] = args.seed
+        init = get({"class_name": args.name, "config": params})
+    except (TypeError, ValueError) as error:
+        hint = " (see `anyinit list`)" if "identifier" in str(error) else ""
+        print(f"anyinit sample: {error}{hint}", file=sys.stderr)
+        return 2
+    if not isinstance(init, Initializer):  # pragma: no cover - get() of a dict is one
+        return 2
+    try:
+        shape = tuple(args.shape)
+        values = init(shape, args.dtype, xp=xp, device=args.device)
+        host = to_numpy(values)
+    except (TypeError, ValueError, RuntimeError, NotImplementedError) as error:
+        # RuntimeError / NotImplementedError: a device the library knows but cannot
+        # use here (torch's xla), or one that holds no data to show (meta).
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"anyinit sample: {first}", file=sys.stderr)
+        return 2
+    print(f"{type(init).__name__} on {args.backend}, shape {shape}, dtype {args.dtype}")
+    if isinstance(init, VarianceScaling):
+        fan_in, fan_out = init.fans(shape)
+        print(f"fans: fan_in={fan_in}, fan_out={fan_out}  (mode {init.mode}, scale {init.scale:g})")
+    kind = "complex floating" if np.iscomplexobj(host) else "real floating"
+    law = _law(init, shape, kind)
+    mean = std = low = high = math.nan
+    if law is not None:
+        print(f"distribution: {law.describe()}")
+        mean, std, (low, high) = law.mean, law.std, law.bounds
+    if np.iscomplexobj(host):
+        data = np.abs(host).ravel()
+        measured = (
+            float(np.mean(host).real),
+            float(np.sqrt(np.mean(data**2))),
+            float(data.min()),
+            float(data.max()),
+        )
+        labels = ("mean (real part)", "rms |w|", "min |w|", "max |w|")
+    else:
+        data = host.astype(np.float64).ravel()
+        measured = (
+            (float(data.mean()), float(data.std()), float(data.min()), float(data.max()))
+            if data.size
+            else (math.nan,) * 4
+        )
+        labels = ("mean", "std", "min", "max")
+    print(f"{'':<17}{'expected':>14}{'measured':>14}")
+    for label, want, got in zip(labels, (mean, std, low, high), measured, strict=True):
+        note = "(bound)" if label.startswith(("min", "max")) else ""
+        print(f"{label:<17}{want:>14.6g}{got:>14.6g}  {note}".rstrip())
+    if args.plot is not None:
+        title = f"{type(init).__name__} {shape} {args.dtype} on {args.backend}"
+        return _plot(args.plot, values, law, title)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="anyinit", description="Neural-network weight initializers for every array library."
+    )
+    parser.add_argument("--version", action="version", version=f"anyinit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("info", help="version, installed backends and their devices").set_defaults(
+        run=_info
+    )
+    commands.add_parser("list", help="initializers, their names and formulas").set_defaults(
+        run=_list
+    )
+    sample = commands.add_parser(
+        "sample", help="draw one array and compare its statistics with the exact distribution"
+    )
+    sample.add_argument("name", help="initializer name, e.g. glorot_normal (see `anyinit list`)")
+    sample.add_argument("--shape", type=int, nargs="+", required=True, help="e.g. --shape 256 128")
+    sample.add_argument(
+        "--backend",
+        default="numpy",
+        help=f"one of {', '.join(MODULES)} (default numpy), or any Array API namespace module",
+    )
+    sample.add_argument(
+        "--seed", type=int, default=None, help="integer seed (default: fresh entropy)"
+    )
+    sample.add_argument("--dtype", default="float32", help="dtype name (default float32)")
+    sample.add_argument(
+        "--device", default=None, help="device of the backend (default: its default)"
+    )
+    sample.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="constructor argument, repeatable: --param sparsity=0.9 --param mode=fan_out",
+    )
+    sample.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        default=None,
+        help="also write a histogram with the exact density overlaid (needs matplotlib)",
+    )
+    sample.set_defaults(run=_sample)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 on a usage error.
+
+    Examples
+    --------
+    >>> from anyinit.cli import main
+    >>> main(["sample", "he_uniform", "--shape", "4", "3", "--seed", "0"])  # doctest: +ELLIPSIS
+    HeUniform on numpy, shape (4, 3), dtype float32
+    ...
+    0
+    """
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except BrokenPipeError:
+        # `anyinit list | head`: the reader left; stop writing, quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

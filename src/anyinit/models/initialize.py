@@ -1,0 +1,235 @@
+"""``anyinit.initialize``: one entry point that initialises a whole model."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import _compat
+from ..initializers.base import Initializer
+from ..seeds import stream_key
+from ..sharding import reproducible
+from ..stream import StreamKey
+from ..target import array_backend, check_seed
+from .presets import Blocks, describe, preset_rule
+from .slots import Slot, match_pattern, path_hash, siblings, specificity
+
+__all__ = ["Assignment", "initialize"]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """What :func:`initialize` did to one parameter (``return_report=True``).
+
+    Examples
+    --------
+    >>> import numpy as np, anyinit
+    >>> tree = {"fc1": {"kernel": np.zeros((4, 3), np.float32)}}
+    >>> _, report = anyinit.initialize(tree, "keras", seed=0, return_report=True)
+    >>> report[0].path, report[0].role, report[0].initializer
+    ('fc1.kernel', 'kernel', 'GlorotUniform(seed=None)')
+    """
+
+    path: str
+    native_path: str
+    kind: str
+    role: str
+    rule: str
+    initializer: str
+
+
+def initialize(
+    model: Any,
+    rules: Any,
+    *,
+    seed: Any,
+    names: Mapping[str, str] | None = None,
+    return_report: bool = False,
+) -> Any:
+    """Initialise every parameter of `model` by `rules`.
+
+    Works on a torch ``nn.Module`` (in place, under ``no_grad``), a Flax
+    linen params pytree (returns a new one), a ``flax.nnx.Module`` (in
+    place), an Equinox module (returns a new one), a Keras model or layer (in
+    place) and a dict/list pytree of arrays of any supported library (returns
+    a new one). Each parameter is drawn in the canonical layout
+    ``(*receptive_field, in, out)`` with the fans of its role, then laid out
+    as the framework lays it out, so the same architecture gets the same
+    weights in every framework.
+
+    Parameters
+    ----------
+    model
+        The model or pytree.
+    rules : str, mapping or callable
+        A preset (``"torch"``, ``"keras"``, ``"flax"``, ``"equinox"``: that
+        framework's default initialisation), a mapping from glob patterns on
+        the normalised (``fc1.kernel``) or native (``fc1.weight``) dotted path
+        to an initializer or None (the most specific pattern wins; one that
+        matches nothing is an error), or a callable
+        ``(path, param) -> initializer | None``. Parameters no rule covers are
+        left as they are.
+    seed : int, SeedGenerator, native generator or None
+        With an int (or a SeedGenerator's next key), parameter ``path`` draws
+        from ``fold_in(key(seed), path_hash(path))``: same-shaped layers
+        differ, and no parameter's values depend on another's presence or on
+        the order of traversal. A native generator or None gives fresh values.
+    names : mapping, optional
+        Renames layer path parts or dotted prefixes before normalisation
+        (``{"Dense_0": "fc1"}``), where automatic names differ between ports.
+    return_report : bool, default False
+        Also return a list of :class:`Assignment`, one per parameter set.
+
+    Returns
+    -------
+    model
+        The model (in place) or the new one; with ``return_report``, the pair
+        ``(model, report)``.
+
+    Examples
+    --------
+    >>> import numpy as np, anyinit
+    >>> params = {"fc1": {"kernel": np.zeros((4, 3), np.float32), "bias": np.ones(3, np.float32)}}
+    >>> new = anyinit.initialize(params, "flax", seed=0)
+    >>> float(abs(new["fc1"]["bias"]).max()), bool(new["fc1"]["kernel"].std() > 0)
+    (0.0, True)
+    """
+    from . import walkers
+
+    walker = walkers.walker_for(model)
+    slots = walker.slots(model, names)
+    kernels = siblings(slots)
+    for slot in slots:
+        kernel = kernels.get(slot.layer)
+        if slot.role != "kernel" and kernel is not None:
+            slot.info.setdefault("kernel", kernel)
+    choose = _rule(rules, slots)
+    keys = _keys(seed)
+    values: dict[str, Any] = {}
+    report: list[Assignment] = []
+    for slot in slots:
+        chosen, source = choose(slot)
+        if chosen is None:
+            continue
+        values[slot.native_path] = _draw(chosen, slot, keys(slot.path))
+        report.append(
+            Assignment(slot.path, slot.native_path, slot.kind, slot.role, source, describe(chosen))
+        )
+    result = walker.write(model, slots, values)
+    return (result, report) if return_report else result
+
+
+def _rule(rules: Any, slots: list[Slot]) -> Callable[[Slot], tuple[Any, str]]:
+    if isinstance(rules, str):
+        preset = preset_rule(rules)
+        return lambda slot: (preset(slot), f"preset {rules!r}")
+    if isinstance(rules, Mapping):
+        patterns = dict(rules)
+        for pattern, init in patterns.items():
+            if not isinstance(pattern, str):
+                msg = f"`rules` patterns must be strings; received {pattern!r}."
+                raise TypeError(msg)
+            if init is not None and not isinstance(init, Initializer):
+                msg = (
+                    f"`rules`[{pattern!r}] must be an anyinit initializer or None; "
+                    f"received {type(init).__name__}."
+                )
+                raise TypeError(msg)
+            if not any(match_pattern(pattern, slot) for slot in slots):
+                known = ", ".join(slot.path for slot in slots[:6])
+                msg = (
+                    f"`rules` pattern {pattern!r} matches no parameter; paths look like: {known}"
+                    f"{', …' if len(slots) > 6 else ''}."
+                )
+                raise ValueError(msg)
+
+        def by_pattern(slot: Slot) -> tuple[Any, str]:
+            matches = [p for p in patterns if match_pattern(p, slot)]
+            if not matches:
+                return None, ""
+            best = max(matches, key=specificity)
+            return patterns[best], f"pattern {best!r}"
+
+        return by_pattern
+    if callable(rules):
+
+        def by_callable(slot: Slot) -> tuple[Any, str]:
+            init = rules(slot.path, slot.value)
+            if init is not None and not isinstance(init, Initializer):
+                msg = (
+                    f"`rules` returned {type(init).__name__} for {slot.path!r}; "
+                    "it must return an anyinit initializer or None."
+                )
+                raise TypeError(msg)
+            return init, "callable"
+
+        return by_callable
+    msg = (
+        "`rules` must be a preset name ('torch', 'keras', 'flax', 'equinox'), a mapping from "
+        f"path patterns to initializers, or a callable (path, param); received {rules!r}."
+    )
+    raise TypeError(msg)
+
+
+def _keys(seed: Any) -> Callable[[str], Any]:
+    seed = check_seed(seed)
+    root = stream_key(seed)
+    if root is None:
+        return lambda path: seed  # None or a native generator: fresh values
+    return lambda path: root.fold_in(path_hash(path))
+
+
+def _seeded(init: Initializer, seed: Any) -> Initializer:
+    if hasattr(init, "seed"):
+        init = copy.copy(init)
+        init.seed = seed
+    return init
+
+
+def _call(init: Initializer, shape: tuple[int, ...], like: Any, seed: Any) -> Any:
+    return _seeded(init, seed)(shape, like=like)
+
+
+def _shards(value: Any) -> Any:
+    if not _compat.is_array_api_obj(value):
+        return None
+    return array_backend(value)[1].shards(value)
+
+
+def _draw_shard(chosen: Initializer | Blocks, slot: Slot, seed: Any, shards: Any) -> Any:
+    """A distributed parameter (an FSDP2 / DTensor shard, a sharded JAX array)."""
+    if isinstance(chosen, Blocks) or len(slot.perm) != len(slot.native_shape):
+        return shards.distribute(
+            lambda like: _draw(chosen, slot, seed, like=like), reproducible(seed), slot.native_shape
+        )
+    return shards.draw(_seeded(chosen, seed), slot.canonical, None, slot.perm)
+
+
+def _draw(chosen: Initializer | Blocks, slot: Slot, seed: Any, like: Any = None) -> Any:
+    like = slot.value if like is None else like
+    if like is slot.value and (shards := _shards(slot.value)) is not None:
+        return _draw_shard(chosen, slot, seed, shards)
+    if isinstance(chosen, Blocks):
+        if sum(width for _, width in chosen.parts) != slot.canonical[-1]:
+            msg = f"the blocks of {slot.path!r} do not add up to its last axis {slot.canonical}."
+            raise ValueError(msg)
+        parts = [
+            _call(init, (*slot.canonical[:-1], width), like, _part(seed, i))
+            for i, (init, width) in enumerate(chosen.parts)
+        ]
+        xp = _compat.array_namespace(parts[0])
+        values = xp.concat(parts, axis=-1)
+    else:
+        values = _call(chosen, slot.canonical, like, seed)
+        xp = _compat.array_namespace(values)
+    if slot.perm != tuple(range(len(slot.perm))):
+        values = xp.permute_dims(values, slot.perm)
+    if tuple(values.shape) != slot.native_shape:
+        values = xp.reshape(values, slot.native_shape)
+    return values
+
+
+def _part(seed: Any, index: int) -> Any:
+    return seed.fold_in(index) if isinstance(seed, StreamKey) else seed

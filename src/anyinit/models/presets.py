@@ -1,0 +1,206 @@
+"""Each framework's default initialisation, as rules on :class:`~anyinit.models.slots.Slot` s.
+
+A preset maps a slot (its layer kind, role and canonical shape) to the
+initializer that framework's own layer would use, or to :class:`Blocks` (the
+canonical last axis cut into pieces, each drawn by its own initializer: gates
+of a recurrent layer, LSTM's unit forget bias), or None (left as it is).
+Sources, as of torch 2.13, Keras 3.15, Flax 0.12 and Equinox 0.13:
+
+* torch: ``torch/nn/modules/{linear,conv,sparse,normalization,batchnorm,rnn,activation}.py``
+  (``reset_parameters``);
+* Keras: ``keras/src/layers/{core/dense,convolutional/base_conv,core/embedding,
+  normalization/*,rnn/*}.py`` (constructor defaults);
+* Flax: ``flax/linen/{linear,normalization,recurrent}.py`` (``default_kernel_init``,
+  ``default_embed_init``, ``initializers.zeros_init``/``ones_init``);
+* Equinox: ``equinox/nn/{_linear,_conv,_embedding,_normalisation,_rnn}.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..dialects import jax_nn
+from ..initializers.base import Initializer
+from ..initializers.constant import Ones, Zeros
+from ..initializers.orthogonal import Orthogonal
+from ..initializers.random import (
+    GlorotUniform,
+    LecunNormal,
+    RandomNormal,
+    RandomUniform,
+    VarianceScaling,
+)
+from .slots import Slot, kernel_fan_in
+
+__all__ = ["PRESETS", "Blocks", "preset_rule"]
+
+Rule = Callable[[Slot], "Initializer | Blocks | None"]
+_KERNELS = ("dense", "conv", "conv_transpose", "attention")
+_RECURRENT = ("rnn", "lstm", "gru")
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """Pieces of the canonical last axis, each ``(initializer, width)``, drawn apart."""
+
+    parts: tuple[tuple[Initializer, int], ...]
+
+
+def _symmetric(bound: float) -> Initializer:
+    return RandomUniform(-bound, bound) if bound > 0 else Zeros()
+
+
+def _fan_in(slot: Slot) -> int:
+    """The fan-in of the slot's layer (a bias takes its kernel's)."""
+    if "kernel" in slot.info:
+        return _fan_in(slot.info["kernel"])
+    return kernel_fan_in(slot.canonical)
+
+
+def _norm_rule(slot: Slot) -> Initializer | None:
+    return Ones() if slot.role == "scale" else Zeros() if slot.role == "bias" else None
+
+
+# -- torch ------------------------------------------------------------------------
+
+
+def _torch_fan_in(slot: Slot) -> int:
+    if "kernel" in slot.info:
+        return _torch_fan_in(slot.info["kernel"])
+    shape = slot.canonical
+    if slot.kind == "conv_transpose":
+        # torch reads the fan-in of (in, out/groups, *k) from axis 1: the output channels.
+        return math.prod(shape[:-2]) * shape[-1]
+    return kernel_fan_in(shape)
+
+
+def _torch_kaiming_bound(fan_in: int) -> float:
+    # kaiming_uniform_(w, a=math.sqrt(5)), computed as torch computes it.
+    if fan_in == 0:
+        return 0.0
+    gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))
+    return math.sqrt(3.0) * (gain / math.sqrt(fan_in))
+
+
+def _torch(slot: Slot) -> Initializer | Blocks | None:
+    kind, role = slot.kind, slot.role
+    if kind == "embedding":
+        return RandomNormal(0.0, 1.0)
+    if kind == "norm":
+        return _norm_rule(slot)
+    if kind in _RECURRENT:
+        return _symmetric(1.0 / math.sqrt(slot.info["hidden_size"]))
+    if kind == "attention":
+        # MultiheadAttention._reset_parameters: xavier_uniform_ on the packed
+        # projection (3E, E), zero biases; the output projection is a Linear.
+        if role.endswith("kernel"):
+            return GlorotUniform()
+        if role == "bias":
+            return Zeros()
+        return VarianceScaling(1.0, "fan_avg", "untruncated_normal")  # bias_k, bias_v: (E, 1, 1)
+    if kind == "dense" and slot.info.get("attention_output") and role == "bias":
+        return Zeros()
+    if kind in _KERNELS:
+        fan_in = _torch_fan_in(slot)
+        if role == "kernel":
+            return _symmetric(_torch_kaiming_bound(fan_in))
+        if role == "bias":
+            return _symmetric(1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0)
+    return None
+
+
+# -- Keras ------------------------------------------------------------------------
+
+
+def _keras(slot: Slot) -> Initializer | Blocks | None:
+    kind, role = slot.kind, slot.role
+    if kind == "embedding":
+        return RandomUniform(-0.05, 0.05)
+    if kind == "norm":
+        return _norm_rule(slot)
+    if kind in _RECURRENT:
+        if role == "kernel":
+            return GlorotUniform()
+        if role == "recurrent_kernel":
+            return Orthogonal()
+        if role == "bias" and kind == "lstm" and slot.info.get("unit_forget_bias", True):
+            # LSTM(unit_forget_bias=True): the forget gate's bias starts at one.
+            units = slot.info["hidden_size"]
+            return Blocks(((Zeros(), units), (Ones(), units), (Zeros(), 2 * units)))
+        return Zeros()
+    if kind == "attention" and role == "kernel" and slot.info.get("packed", 1) > 1:
+        width = slot.canonical[-1] // slot.info["packed"]
+        return Blocks(tuple((GlorotUniform(), width) for _ in range(slot.info["packed"])))
+    if kind in _KERNELS:
+        return GlorotUniform() if role.endswith("kernel") else Zeros()
+    return None
+
+
+# -- Flax -------------------------------------------------------------------------
+
+
+def _flax(slot: Slot) -> Initializer | Blocks | None:
+    kind, role = slot.kind, slot.role
+    if kind == "embedding":
+        # default_embed_init = variance_scaling(1.0, "fan_in", "normal", out_axis=0)
+        # on (num, features): N(0, 1/features).
+        embed: Initializer = jax_nn.variance_scaling(
+            1.0, "fan_in", "normal", in_axis=-1, out_axis=0
+        )
+        return embed
+    if kind == "norm":
+        return _norm_rule(slot)
+    if kind in _RECURRENT:
+        if role == "kernel":
+            return LecunNormal()
+        if role == "recurrent_kernel":
+            # One Dense per gate (hi, hf, hg, ho), each orthogonal on (H, H).
+            units = slot.info["hidden_size"]
+            return Blocks(tuple((Orthogonal(), units) for _ in range(slot.info["gates"])))
+        return Zeros()
+    if kind in _KERNELS:
+        return LecunNormal() if role.endswith("kernel") else Zeros()
+    return None
+
+
+# -- Equinox ----------------------------------------------------------------------
+
+
+def _equinox(slot: Slot) -> Initializer | Blocks | None:
+    kind = slot.kind
+    if kind == "embedding":
+        return RandomNormal(0.0, 1.0)
+    if kind == "norm":
+        return _norm_rule(slot)
+    if kind in _RECURRENT:
+        return _symmetric(math.sqrt(1.0 / slot.info["hidden_size"]))
+    if kind in _KERNELS:
+        # Linear, Conv and ConvTranspose: U(±1/sqrt(in/groups · prod(kernel))) for weight and bias.
+        fan_in = _fan_in(slot)
+        return _symmetric(1.0 / math.sqrt(fan_in) if fan_in else 1.0)
+    return None
+
+
+PRESETS: dict[str, Rule] = {
+    "torch": _torch,
+    "keras": _keras,
+    "flax": _flax,
+    "equinox": _equinox,
+}
+
+
+def preset_rule(name: str) -> Rule:
+    """The rule of a preset by name."""
+    if name not in PRESETS:
+        msg = f"`rules` as a preset must be one of {tuple(PRESETS)}; received {name!r}."
+        raise ValueError(msg)
+    return PRESETS[name]
+
+
+def describe(init: Initializer | Blocks) -> str:
+    """A short description for the report."""
+    if isinstance(init, Blocks):
+        return "Blocks(" + ", ".join(f"{describe(i)}×{w}" for i, w in init.parts) + ")"
+    return repr(init)

@@ -1,0 +1,182 @@
+"""A model's parameters as anyinit sees them: a path, a role and a layout each.
+
+Every framework names and lays out the same parameter differently (torch's
+``fc1.weight`` of shape ``(out, in)``, Flax's ``fc1/kernel`` of shape
+``(in, out)``). A :class:`Slot` records one parameter with a *normalised* path
+(``fc1.kernel``) and the permutation from the **canonical layout**
+``(*receptive_field, in, out)`` to its own, so that the same architecture
+draws the same values in every framework.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "LAYOUTS",
+    "Slot",
+    "canonical_shape",
+    "layout_permutation",
+    "match_pattern",
+    "normalise_path",
+    "path_hash",
+]
+
+
+@dataclass
+class Slot:
+    """One parameter of a model.
+
+    `kind` is its layer's: ``dense``, ``conv``, ``conv_transpose``,
+    ``embedding``, ``norm``, ``rnn``, ``lstm``, ``gru``, ``attention`` or
+    ``other`` (no preset touches those).
+
+    `path` is normalised (dots, the role as the last part: ``kernel``,
+    ``bias``, ``embedding``, ``scale``, ``recurrent_kernel``,
+    ``recurrent_bias``); `native_path` is the framework's own name for it.
+    `perm` maps the canonical layout to the parameter's (native axis ``i`` is
+    canonical axis ``perm[i]``); `canonical` is the shape drawn (a bias of
+    shape ``(out, 1, 1)`` is drawn as ``(out,)`` and reshaped). `info` holds
+    what a preset needs beyond the shape: ``kernel`` (a bias's kernel slot),
+    ``hidden_size`` and ``gates`` of a recurrent layer, ``padding_idx``, …
+    """
+
+    path: str
+    native_path: str
+    kind: str
+    role: str
+    value: Any
+    perm: tuple[int, ...]
+    canonical: tuple[int, ...]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def native_shape(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self.value.shape)
+
+    @property
+    def layer(self) -> str:
+        """The normalised path of the layer the parameter belongs to."""
+        return self.path.rpartition(".")[0]
+
+
+def path_hash(path: str) -> int:
+    """The 32-bit hash that seeds a parameter: SHA-256 of the UTF-8 path, first 4 bytes.
+
+    A parameter's key is ``fold_in(key(seed), path_hash(path))`` (JAX's
+    ``jax.random.fold_in``), so its values depend on its own path only.
+
+    Examples
+    --------
+    >>> from anyinit.models.slots import path_hash
+    >>> path_hash("fc1.kernel")
+    2930873424
+    """
+    return int.from_bytes(hashlib.sha256(path.encode("utf-8")).digest()[:4], "big")
+
+
+_SEPARATORS = re.compile(r"[./]")
+
+
+def normalise_path(parts: Sequence[str], role: str, names: Mapping[str, str] | None = None) -> str:
+    """The dotted path of a parameter: its layer's parts, renamed by `names`, then its role.
+
+    `names` renames a layer part (``{"Dense_0": "fc1"}``) or a dotted prefix
+    (``{"encoder.layers_0": "block0"}``).
+    """
+    layer = ".".join(p for part in parts for p in _SEPARATORS.split(str(part)) if p)
+    for old, new in sorted((names or {}).items(), key=lambda item: -len(item[0])):
+        old = ".".join(p for p in _SEPARATORS.split(old) if p)
+        if layer == old or layer.startswith(old + "."):
+            layer = new + layer[len(old) :]
+            break
+        renamed = [new if p == old else p for p in layer.split(".")]
+        if renamed != layer.split("."):
+            layer = ".".join(renamed)
+            break
+    return f"{layer}.{role}" if layer else role
+
+
+def layout_permutation(layout: Any, rank: int) -> tuple[int, ...]:
+    """The permutation from the canonical layout ``(*receptive_field, in, out)`` to `layout`.
+
+    `layout` is ``"torch"`` (``(out, in, *receptive_field)``: torch and
+    Equinox weights), ``"canonical"`` (also ``"flax"``, ``"keras"``,
+    ``"jax"``: the identity) or an explicit permutation, native axis ``i``
+    being canonical axis ``layout[i]``.
+
+    Examples
+    --------
+    >>> from anyinit.models.slots import layout_permutation
+    >>> layout_permutation("torch", 4)
+    (3, 2, 0, 1)
+    """
+    if isinstance(layout, str):
+        if layout not in LAYOUTS:
+            msg = f"`layout` must be one of {tuple(LAYOUTS)} or a permutation; received {layout!r}."
+            raise ValueError(msg)
+        return LAYOUTS[layout](rank)
+    try:
+        perm = tuple(int(axis) for axis in layout)
+    except TypeError:
+        msg = f"`layout` must be a name or a permutation of the axes; received {layout!r}."
+        raise TypeError(msg) from None
+    if sorted(perm) != list(range(rank)):
+        msg = f"`layout` must be a permutation of range({rank}); received layout={perm!r}."
+        raise ValueError(msg)
+    return perm
+
+
+def _torch_layout(rank: int) -> tuple[int, ...]:
+    if rank < 2:
+        return tuple(range(rank))
+    return (rank - 1, rank - 2, *range(rank - 2))
+
+
+def _canonical(rank: int) -> tuple[int, ...]:
+    return tuple(range(rank))
+
+
+LAYOUTS = {
+    "torch": _torch_layout,
+    "canonical": _canonical,
+    "flax": _canonical,
+    "keras": _canonical,
+    "jax": _canonical,
+}
+
+
+def canonical_shape(native: Sequence[int], perm: Sequence[int]) -> tuple[int, ...]:
+    """The canonical shape whose permutation by `perm` is `native`."""
+    shape = [0] * len(perm)
+    for axis, source in enumerate(perm):
+        shape[source] = int(native[axis])
+    return tuple(shape)
+
+
+def match_pattern(pattern: str, slot: Slot) -> bool:
+    """Whether a rule's glob `pattern` names `slot` (by its normalised or native path)."""
+    native = ".".join(p for p in _SEPARATORS.split(slot.native_path) if p)
+    return fnmatch.fnmatchcase(slot.path, pattern) or fnmatch.fnmatchcase(native, pattern)
+
+
+def specificity(pattern: str) -> tuple[int, int]:
+    """How specific a pattern is: fewer wildcards, then more literal characters, win."""
+    wildcards = sum(pattern.count(c) for c in "*?[")
+    return (-wildcards, len(pattern) - wildcards)
+
+
+def kernel_fan_in(shape: Sequence[int]) -> int:
+    """The fan-in of a kernel in canonical layout: everything but the output axis."""
+    return math.prod(shape[:-1]) if shape else 1
+
+
+def siblings(slots: Iterable[Slot]) -> dict[str, Slot]:
+    """Each layer's kernel, by layer path (a bias's fans are its kernel's)."""
+    return {s.layer: s for s in slots if s.role == "kernel"}

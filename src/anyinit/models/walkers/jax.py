@@ -1,0 +1,176 @@
+"""Flax NNX modules (in place) and Equinox modules (a new module), by their parameters."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from types import SimpleNamespace
+from typing import Any
+
+from ..slots import Slot, canonical_shape, layout_permutation, normalise_path
+from .pytree import PYTREE
+
+__all__ = ["EQUINOX", "NNX"]
+
+
+# -- Flax NNX: its Params as a nested dict, named as linen names them ------------------
+
+
+def _nnx_params(model: Any) -> dict[tuple[str, ...], Any]:
+    from flax import nnx
+
+    return {
+        tuple(str(p) for p in path): node
+        for path, node in nnx.iter_graph(model)
+        if isinstance(node, nnx.Param)
+    }
+
+
+def _nested(params: dict[tuple[str, ...], Any]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for path, variable in params.items():
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = variable.get_value() if hasattr(variable, "get_value") else variable.value
+    return tree
+
+
+def _nnx_slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
+    found: list[Slot] = PYTREE.slots(_nested(_nnx_params(model)), names)
+    return found
+
+
+def _nnx_write(model: Any, found: list[Slot], values: dict[str, Any]) -> Any:
+    for path, variable in _nnx_params(model).items():
+        new = values.get("/".join(path))
+        if new is None:
+            continue
+        if hasattr(variable, "set_value"):
+            variable.set_value(new)
+        else:  # flax < 0.12
+            variable.value = new
+    return model
+
+
+NNX = SimpleNamespace(slots=_nnx_slots, write=_nnx_write)
+
+
+# -- Equinox: known layers by type; torch's layouts ---------------------------------------
+
+
+def _equinox_kind(module: Any) -> str | None:
+    import equinox as eqx
+
+    nn = eqx.nn
+    kinds = (
+        (nn.Linear, "dense"),
+        (nn.ConvTranspose, "conv_transpose"),
+        (nn.Conv, "conv"),
+        (nn.Embedding, "embedding"),
+        (nn.LayerNorm, "norm"),
+        (nn.GroupNorm, "norm"),
+        (nn.RMSNorm, "norm"),
+        (nn.BatchNorm, "norm"),
+        (nn.LSTMCell, "lstm"),
+        (nn.GRUCell, "gru"),
+    )
+    return next((kind for cls, kind in kinds if isinstance(module, cls)), None)
+
+
+def _equinox_slot(
+    parts: tuple[str, ...],
+    kind: str,
+    name: str,
+    value: Any,
+    module: Any,
+    names: Mapping[str, str] | None,
+) -> Slot:
+    rank = len(value.shape)
+    perm: tuple[int, ...] = tuple(range(rank))
+    info: dict[str, Any] = {}
+    role = name
+    if kind in ("lstm", "gru"):
+        roles = {"weight_ih": "kernel", "weight_hh": "recurrent_kernel", "bias_n": "recurrent_bias"}
+        role = roles.get(name, name)
+        info = {"hidden_size": module.hidden_size, "gates": 4 if kind == "lstm" else 3}
+        if rank == 2:
+            perm = layout_permutation("torch", 2)
+    elif kind == "embedding":
+        role = "embedding"
+    elif kind == "norm":
+        role = "scale" if name == "weight" else name
+    elif name == "weight":
+        role, perm = "kernel", layout_permutation("torch", rank)
+    canonical: tuple[int, ...]
+    if name.startswith("bias") and rank > 1:
+        perm, canonical = (0,), (int(value.shape[0]),)  # Conv's bias is (out, 1, …, 1)
+    else:
+        canonical = canonical_shape(value.shape, perm)
+    native = ".".join((*parts, name))
+    return Slot(
+        normalise_path(parts, role, names), native, kind, role, value, perm, canonical, info
+    )
+
+
+def _equinox_walk(model: Any) -> list[tuple[tuple[Any, ...], Any, str | None]]:
+    """``(steps, module, kind)`` for every module in `model`; a step is ``(attr or index)``."""
+    import equinox as eqx
+
+    found: list[tuple[tuple[Any, ...], Any, str | None]] = []
+
+    def visit(node: Any, steps: tuple[Any, ...]) -> None:
+        if isinstance(node, eqx.Module):
+            found.append((steps, node, _equinox_kind(node)))
+            for field in dataclasses.fields(node):
+                visit(getattr(node, field.name, None), (*steps, field.name))
+        elif isinstance(node, (list, tuple)):
+            for index, child in enumerate(node):
+                visit(child, (*steps, index))
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                visit(child, (*steps, key))
+
+    visit(model, ())
+    return found
+
+
+def _equinox_slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
+    found = []
+    for steps, module, kind in _equinox_walk(model):
+        if kind is None:
+            continue
+        parts = tuple(str(step) for step in steps)
+        for field in dataclasses.fields(module):
+            value = getattr(module, field.name, None)
+            shape = tuple(getattr(value, "shape", ()))
+            if hasattr(value, "dtype") and len(shape) > 0:
+                slot = _equinox_slot(parts, kind, field.name, value, module, names)
+                slot.info["steps"] = (*steps, field.name)
+                found.append(slot)
+    return found
+
+
+def _get(node: Any, steps: tuple[Any, ...]) -> Any:
+    for step in steps:
+        if isinstance(step, str) and not isinstance(node, dict):
+            node = getattr(node, step)
+        else:
+            node = node[step]
+    return node
+
+
+def _equinox_write(model: Any, found: list[Slot], values: dict[str, Any]) -> Any:
+    import equinox as eqx
+
+    chosen = [slot for slot in found if slot.native_path in values]
+    if not chosen:
+        return model
+    return eqx.tree_at(
+        lambda m: [_get(m, slot.info["steps"]) for slot in chosen],
+        model,
+        replace=[values[slot.native_path] for slot in chosen],
+    )
+
+
+EQUINOX = SimpleNamespace(slots=_equinox_slots, write=_equinox_write)

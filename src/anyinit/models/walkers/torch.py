@@ -1,0 +1,127 @@
+"""torch ``nn.Module`` s: parameters by layer type, written in place under ``no_grad``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..slots import Slot, canonical_shape, layout_permutation, normalise_path
+
+__all__ = ["slots", "write"]
+
+_RECURRENT = re.compile(r"(weight|bias)_(ih|hh|hr)_(l\d+(?:_reverse)?)$")
+_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+_NORMS = (
+    nn.LayerNorm,
+    nn.GroupNorm,
+    nn.modules.batchnorm._NormBase,
+    *((nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ()),
+)
+
+
+def _transpose_layout(rank: int) -> tuple[int, ...]:
+    # ConvTranspose weights are (in, out/groups, *k): canonical (*k, in, out/groups).
+    return (rank - 2, rank - 1, *range(rank - 2))
+
+
+def _kind(module: nn.Module) -> str:
+    if isinstance(module, nn.Linear):
+        return "dense"
+    if isinstance(module, nn.modules.conv._ConvTransposeNd):
+        return "conv_transpose"
+    if isinstance(module, nn.modules.conv._ConvNd):
+        return "conv"
+    if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
+        return "embedding"
+    if isinstance(module, _NORMS):
+        return "norm"
+    if isinstance(module, nn.LSTM):
+        return "lstm"
+    if isinstance(module, nn.GRU):
+        return "gru"
+    if isinstance(module, nn.RNN):
+        return "rnn"
+    if isinstance(module, nn.MultiheadAttention):
+        return "attention"
+    return "other"
+
+
+def _slot(
+    module_name: str, module: nn.Module, kind: str, name: str, param: Any, names: Any
+) -> Slot:
+    parts = tuple(p for p in module_name.split(".") if p)
+    rank = param.dim()
+    perm = tuple(range(rank))
+    role = name
+    info: dict[str, Any] = {}
+    if kind in _GATES and (match := _RECURRENT.match(name)):
+        weight, side, layer = match.groups()
+        parts = (*parts, layer)
+        role = {"ih": "kernel", "hh": "recurrent_kernel", "hr": "projection"}[side]
+        if weight == "bias":
+            role = "bias" if side == "ih" else "recurrent_bias"
+        info = {"hidden_size": module.hidden_size, "gates": _GATES[kind]}
+        perm = layout_permutation("torch", rank)
+    elif kind == "attention":
+        role = {"in_proj_weight": "kernel", "in_proj_bias": "bias"}.get(name, name)
+        if name.endswith("_weight"):
+            role = "kernel" if name == "in_proj_weight" else name.replace("_proj_weight", "_kernel")
+        perm = layout_permutation("torch", rank)
+        info = {"packed": 3 if name == "in_proj_weight" else 1}
+    elif kind == "embedding" and name == "weight":
+        role = "embedding"
+        info = {"padding_idx": getattr(module, "padding_idx", None)}
+    elif kind == "norm":
+        role = "scale" if name == "weight" else name
+    elif kind in ("dense", "conv") and name == "weight":
+        role, perm = "kernel", layout_permutation("torch", rank)
+    elif kind == "conv_transpose" and name == "weight":
+        role, perm = "kernel", _transpose_layout(rank)
+    path = normalise_path(parts, role, names)
+    native = f"{module_name}.{name}" if module_name else name
+    return Slot(path, native, kind, role, param, perm, canonical_shape(param.shape, perm), info)
+
+
+def slots(model: nn.Module, names: Mapping[str, str] | None) -> list[Slot]:
+    """Every parameter of `model` once (shared ones under their first name)."""
+    seen: set[int] = set()
+    found: list[Slot] = []
+    outputs = {id(m.out_proj) for m in model.modules() if isinstance(m, nn.MultiheadAttention)}
+    for module_name, module in model.named_modules():
+        kind = _kind(module)
+        for name, param in module.named_parameters(recurse=False):
+            if id(param) in seen:
+                continue
+            seen.add(id(param))
+            slot = _slot(module_name, module, kind, name, param, names)
+            if id(module) in outputs:
+                # MultiheadAttention._reset_parameters zeroes out_proj.bias.
+                slot.info["attention_output"] = True
+            found.append(slot)
+    return found
+
+
+def write(model: nn.Module, found: list[Slot], values: dict[str, Any]) -> nn.Module:
+    """Copy the new values into the parameters, in place; torch's padding rows stay zero."""
+    with torch.no_grad():
+        for slot in found:
+            new = values.get(slot.native_path)
+            if new is None or slot.value.is_meta:
+                continue
+            param = slot.value
+            start = 0
+            if hasattr(new, "to_local"):  # a DTensor (FSDP2) parameter: this rank's shard
+                from ...adapters.torch.dtensor import DTensorShards
+
+                offsets = DTensorShards(new).region(tuple(new.shape))
+                start = offsets[0].start if offsets else 0
+                param, new = param.to_local(), new.to_local()
+            param.copy_(new)
+            padding = slot.info.get("padding_idx")
+            if padding is not None and 0 <= padding - start < param.shape[0]:
+                param[padding - start].fill_(0)
+    return model
