@@ -53,11 +53,8 @@ class StrictAdapter(Backend):
             values = values + mean
         return self.from_host(values, dtype, device)
 
-    # Moving values: host NumPy -> the array's device, and back (for plots and the CLI).
-    def from_host(self, values: Any, dtype: Any, device: Any) -> Any:
-        out = self.xp.asarray(values, device=device)
-        return out if out.dtype == dtype else self.xp.astype(out, dtype)
-
+    # Back to NumPy (plots, the CLI): array_api_strict's other devices go to its CPU first.
+    # (Values reach the device with the inherited from_host: xp.asarray(..., device=).)
     def to_host(self, array: Any) -> Any:
         return np.from_dlpack(array.to_device(self.xp.Device("CPU_DEVICE")))
 

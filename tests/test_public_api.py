@@ -159,6 +159,39 @@ def test_the_adapter_under_test_is_the_registered_one(request, backend):
     assert type(target.backend).__name__ == module.StrictAdapter.__name__
 
 
+def test_the_example_adapter_supplies_only_the_protocol_and_host_transfer():
+    """examples/strict_adapter.py: the required methods its library differs in, and to_host
+    (array_api_strict's other devices); no sampler step, no capability, no stub."""
+    import importlib.util
+    import inspect
+    from pathlib import Path
+
+    from anyinit.adapters import protocol
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "strict_adapter.py"
+    spec = importlib.util.spec_from_file_location("strict_adapter_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    required = {
+        name
+        for name, value in vars(protocol.Adapter).items()
+        if inspect.isfunction(value) and not name.startswith("_")
+    }
+    assert len(required) == 8
+    own = {
+        name
+        for name, value in vars(module.StrictAdapter).items()
+        if inspect.isfunction(value) and not name.startswith("_")
+    }
+    assert own <= required | {"to_host"}, own - required
+    import array_api_strict
+
+    adapter = module.StrictAdapter(array_api_strict)
+    assert isinstance(adapter, protocol.Adapter)
+    capabilities = [getattr(protocol, name) for name in protocol.__all__ if name[0].isupper()]
+    assert not any(protocol.supports(adapter, c) for c in capabilities if c is not protocol.Adapter)
+
+
 def test_a_third_party_generator_is_accepted_as_seed(monkeypatch):
     """Native generators are recognised by the registered adapters, not by a fixed list."""
     import types

@@ -39,6 +39,7 @@ import numpy as np
 from . import stream
 from ._typing import Array, Device, DType, Interval, Shape
 from .adapters.base import Backend, PortableDraw, Region
+from .adapters.protocol import FusedFinish, NativeTruncatedNormal, supports
 from .adapters.registry import host_backend
 from .laws.dtypes import compute_name, inward_bounds
 from .seeds import stream_key
@@ -214,7 +215,7 @@ def finish(
     """
     xp = backend.xp
     wide = backend.name_of(dtype) == "float64"
-    if not wide and backend.finish_in_place(values, scale, shift, clip):
+    if not wide and _finished_in_place(backend, values, scale, shift, clip):
         return _rounded(backend, values, dtype)
     if wide:
         values = xp.astype(values, dtype)
@@ -230,6 +231,13 @@ def finish(
     if clip is not None:
         values = backend.clip_into(values, *clip)
     return _rounded(backend, values, dtype)
+
+
+def _finished_in_place(
+    backend: Backend, values: Array, scale: float, shift: float, clip: Interval | None
+) -> bool:
+    """Whether the adapter did the affine step and the clip in one fused pass."""
+    return supports(backend, FusedFinish) and backend.finish_in_place(values, scale, shift, clip)
 
 
 def _affine(values: Array, scale: float, shift: float) -> Array:
@@ -306,7 +314,9 @@ def _truncated_block(
 ) -> Array:
     xp = backend.xp
     work = backend.dtype(compute_name(backend.name_of(dtype)))
-    values = backend.native_truncated_standard(rng, shape, law.lower, law.upper, work, device)
+    values = None
+    if supports(backend, NativeTruncatedNormal):
+        values = backend.native_truncated_standard(rng, shape, law.lower, law.upper, work, device)
     if values is None:
         flat = _truncated_standard(
             backend, rng, math.prod(shape), law.lower, law.upper, work, device

@@ -17,6 +17,7 @@ from ._typing import Array, ArrayNamespace, Device, DType
 from ._validation import is_integer
 from .adapters import Backend, backend_for_namespace, known_backends
 from .adapters.builtin import WRAPPED
+from .adapters.protocol import Chunked, supports
 from .laws.dtypes import DTYPE_NAMES, kind_of
 from .seeds import SeedGenerator, check_int_seed
 
@@ -179,6 +180,14 @@ def resolve_target(
     return target
 
 
+def _chunked(backend: Backend) -> Any:
+    """`backend` where it lays results out in chunks (Dask); a clear error elsewhere."""
+    if not supports(backend, Chunked):
+        msg = f"`chunks` applies to Dask arrays only; the target library is {backend.name}."
+        raise ValueError(msg)
+    return backend
+
+
 def _held_array(like: Any) -> Any:
     """The array a framework variable holds (``keras.Variable.value``), or `like` itself."""
     if _compat.is_array_api_obj(like):
@@ -200,6 +209,8 @@ def _resolve(
         if xp is not None and _for_module(xp)[1] is not backend:
             msg = f"`xp`={xp.__name__!r} does not match `like`, which is a {backend.name} array."
             raise ValueError(msg)
+        if chunks is not None:
+            _chunked(backend)
         device = backend.device_of(like, device, chunks)
         if dtype is None:
             like_name = backend.dtype_of(like)
@@ -216,7 +227,7 @@ def _resolve(
         namespace, backend = _for_module(xp)
         device = backend.default_device() if device is None else backend.check_device(device)
         if chunks is not None:
-            device = backend.with_chunks(device, chunks)
+            device = _chunked(backend).with_chunks(device, chunks)
     resolved, name = _dtype_for(backend, _DEFAULT_DTYPE if dtype is None else dtype)
     return Target(namespace, backend, device, resolved, name)
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import _compat, stream
-from .._typing import Array, ArrayNamespace, Device, DType, Interval, Shape
+from .._typing import Array, ArrayNamespace, Device, DType, Shape
 from ..laws.dtypes import DTYPE_NAMES, compute_name
 from ..stream import StreamKey
 from ..stream.threefry import random_bits, uniform01_from_bits
@@ -80,15 +80,17 @@ class Backend:
       :meth:`from_host` / :meth:`to_host` to move NumPy values to the device
       and back (defaults: NumPy's ``Generator`` API and ``asarray``).
 
-    Optional hooks: in-place writes (:meth:`is_mutable`, :meth:`write`,
-    :meth:`fill`, and the library's own in-place draws :meth:`uniform_into`,
-    :meth:`normal_into`, :meth:`trunc_normal_into`), :meth:`qr`,
-    :meth:`on_device`, :meth:`native_truncated_standard`,
-    :attr:`rejection_block`, :attr:`masked_writes`, a fast portable-stream
-    kernel (:meth:`portable_uniform01`, :meth:`portable_float32`,
-    :meth:`finish_in_place`), how a portable draw runs over blocks or chunks
-    (:meth:`draw_portable`), and placement (:meth:`device_of`, :meth:`with_chunks`,
-    :meth:`layout_key`, :meth:`working_device`, :meth:`place`).
+    Generic parts, with defaults for any Array API library: writes (:meth:`is_mutable`,
+    :meth:`write`, :meth:`fill`), :meth:`qr`, :meth:`on_device`, :attr:`rejection_block`,
+    :attr:`masked_writes`, the portable stream's kernel (:meth:`portable_uniform01`,
+    :meth:`portable_float32`), how a portable draw runs over blocks or chunks
+    (:meth:`draw_portable`), and placement (:meth:`device_of`, :meth:`layout_key`,
+    :meth:`working_device`, :meth:`place`).
+
+    What only some libraries have is a *capability* (:mod:`anyinit.adapters.protocol`:
+    the library's own in-place draws, complex views, native truncated normals, a fused
+    finish, shards, JAX-key calls, chunks): an adapter defines those methods, the core asks
+    with :func:`~anyinit.adapters.protocol.supports`, and nothing here stubs them.
 
     Parameters
     ----------
@@ -190,15 +192,9 @@ class Backend:
         return f64
 
     def device_of(self, like: Array, device: Device, chunks: Any) -> Device:
-        """The device of a result made like `like`; `device`, when given, overrides it."""
-        if chunks is not None:
-            self.with_chunks(device, chunks)
+        """The device of a result made like `like`; `device`, when given, overrides it
+        (`chunks` is given to :class:`~anyinit.adapters.protocol.Chunked` adapters only)."""
         return _compat.device(like) if device is None else self.check_device(device)
-
-    def with_chunks(self, device: Device, chunks: Any) -> Device:
-        """`device` with a chunked layout (Dask); other libraries take no `chunks`."""
-        msg = f"`chunks` applies to Dask arrays only; the target library is {self.name}."
-        raise ValueError(msg)
 
     def layout_key(self, like: Array) -> Any:
         """What of `like`, beyond its type, dtype and device, decides a result's layout."""
@@ -267,13 +263,6 @@ class Backend:
         """
         return draw.run(self)
 
-    def finish_in_place(
-        self, values: Array, scale: float, shift: float, clip: Interval | None
-    ) -> bool:
-        """Optional: the core's ``values·scale + shift`` and clip, with the same roundings, done
-        in place in one fused pass (NumPy's C kernel); False lets the core do it."""
-        return False
-
     def clip_into(self, values: Array, low: float, high: float) -> Array:
         """`values` clipped to ``[low, high]``; may reuse `values` (NumPy clips in place)."""
         return self.xp.clip(values, low, high)
@@ -312,12 +301,6 @@ class Backend:
             if shift != 0.0:
                 values += shift
             return self.from_host(values, dtype, device)
-
-    def native_truncated_standard(
-        self, rng: Any, shape: Shape, lower: float, upper: float, work: DType, device: Device
-    ) -> Array | None:
-        """The library's own draw of N(0, 1) on ``[lower, upper]``, or None for rejection."""
-        return None
 
     def name_of(self, dtype: DType) -> str:
         """The canonical name of one of the library's dtypes (cached; TypeError otherwise)."""
@@ -392,36 +375,6 @@ class Backend:
         """Set every element of `array` to `value`."""
         array[...] = value
 
-    # Optional in-place draws with the library's own generator (torch.nn.init
-    # parity): return True when done, False to let the core draw and write.
-
-    def uniform_into(self, array: Array, low: float, high: float, clip: Interval, rng: Any) -> bool:
-        """Fill `array` with U[low, high) from `rng` in place, clipped to `clip`; or False."""
-        return False
-
-    def normal_into(self, array: Array, mean: float, std: float, rng: Any) -> bool:
-        """Fill `array` with N(mean, std²) from `rng` in place, or return False."""
-        return False
-
-    def trunc_normal_into(
-        self, array: Array, mean: float, std: float, bounds: Interval, clip: Interval, rng: Any
-    ) -> bool:
-        """Fill `array` with N(mean, std²) truncated to `bounds` in place, or return False."""
-        return False
-
-    def real_view(self, array: Array) -> Array | None:
-        """A writable real ``(*shape, 2)`` view of a complex array, or None if there is none."""
-        return None
-
-    def sparse_zero_mask(
-        self, rng: Any, shape: tuple[int, int], zeros: int, device: Device
-    ) -> Array | None:
-        """The library's own choice of `zeros` zero rows per column for ``sparse_``, or None.
-
-        None (the default) lets the core draw the positions from `rng`.
-        """
-        return None
-
     # -- linear algebra ---------------------------------------------------------------
 
     def qr(self, matrix: Array) -> tuple[Array, Array]:
@@ -436,28 +389,6 @@ class Backend:
         """
         q, r = self.qr(matrix)
         return q, self.xp.linalg.diagonal(r)
-
-    # -- random keys: JAX's calling convention, init(key, shape, dtype) --------------
-
-    def shards(self, like: Array) -> Any:
-        """The sharding of a distributed array (one rank's block of a global array), or None.
-
-        An adapter whose library has distributed arrays (torch's DTensor)
-        returns an object with ``local_like`` (an empty local array),
-        ``region(shape)`` (this rank's block, one slice per axis),
-        ``wrap(local, shape)``, ``agree(whole)`` (every rank gets the first
-        rank's values) and ``check_rank(shape)``; see ``anyinit.sharding``.
-        """
-        return None
-
-    def is_key(self, obj: Any) -> bool:
-        """Whether `obj` is a random key of this library (JAX's), passed where a shape goes."""
-        return False
-
-    def call_with_key(self, initializer: Any, key: Any, shape: Shape, dtype: Any) -> Array:
-        """``initializer(key, shape, dtype)`` drawn from `key` with the library's own RNG."""
-        msg = f"{self.name} has no random keys: call the initializer with a shape."
-        raise TypeError(msg)
 
     def describe_devices(self) -> list[str]:
         """Human-readable list of devices, for ``anyinit info``."""

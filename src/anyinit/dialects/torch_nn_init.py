@@ -19,6 +19,7 @@ from typing import Any
 from .. import _compat, sampling
 from .._typing import Array
 from .._validation import as_fill_value, as_finite_float, as_int
+from ..adapters.protocol import ComplexViews, InPlaceDraws, Sharded, supports
 from ..initializers.constant import Dirac, check_fill, fill_for
 from ..initializers.orthogonal import orthogonal_matrix
 from ..laws.dtypes import check_fits, component_name
@@ -82,7 +83,7 @@ def _shard_aware(function: Callable[..., Array]) -> Callable[..., Array]:
             _, backend = _for_array(tensor)
         except TypeError:
             return function(tensor, *args, **kwargs)
-        shards = backend.shards(tensor)
+        shards = backend.shards(tensor) if supports(backend, Sharded) else None
         if shards is None:
             return function(tensor, *args, **kwargs)
         shape = tuple(int(n) for n in tensor.shape)
@@ -223,7 +224,7 @@ def _sample_complex(target: Target, tensor: Array, law: Any, rng: Any) -> None:
     part = Target(xp, backend, target.device, backend.dtype(name), name)
     if isinstance(law, Normal):
         law = Normal(law.loc, law.scale / math.sqrt(2.0))
-    view = backend.real_view(tensor)
+    view = backend.real_view(tensor) if supports(backend, ComplexViews) else None
     if view is not None:  # the parts in place: the library's own draw (torch's, bit for bit)
         law.sample_into(part, view, rng)
         return
@@ -834,7 +835,9 @@ def sparse_(
     rows, _ = tensor.shape
     _sample(target, tensor, Normal(0.0, std), value_rng)
     zeros = math.ceil(fraction * rows)
-    native = backend.sparse_zero_mask(mask_rng, tuple(tensor.shape), zeros, target.device)
+    native = None
+    if supports(backend, InPlaceDraws):
+        native = backend.sparse_zero_mask(mask_rng, tuple(tensor.shape), zeros, target.device)
     if native is not None:  # the library's own draw of the positions (torch's randperm)
         backend.write(tensor, xp.where(native, xp.zeros_like(tensor), tensor))
     elif zeros:

@@ -9,6 +9,7 @@ from .. import _compat
 from .._compat import is_array_api_obj
 from .._typing import Array, ArrayNamespace, Device, DType, ShapeLike
 from .._validation import as_shape
+from ..adapters.protocol import KeyCalls, Sharded, supports
 from ..models.slots import canonical_shape, layout_permutation
 from ..seeds import seed_from_json
 from ..target import Target, array_backend, resolve_target
@@ -31,6 +32,11 @@ class KeyDraw:
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
     shift: float = 0.0
+
+
+def _shards_of(backend: Any, like: Any) -> Any:
+    """The sharding of `like` where its library has distributed arrays, else None."""
+    return backend.shards(like) if supports(backend, Sharded) else None
 
 
 class Initializer:
@@ -140,7 +146,7 @@ class Initializer:
         if sharding is not None:
             return self._sharded(dims, dtype, self._shards_for(sharding, like, xp))
         if like is not None and xp is None and is_array_api_obj(like):
-            shards = array_backend(like)[1].shards(like)
+            shards = _shards_of(array_backend(like)[1], like)
             if shards is not None:
                 return self._sharded(dims, dtype, shards)
         target = resolve_target(like=like, xp=xp, device=device, dtype=dtype, chunks=chunks)
@@ -159,7 +165,7 @@ class Initializer:
             msg = "`sharding` needs the library: pass xp= (jax.numpy) or like=."
             raise TypeError(msg)
         backend = array_backend(like)[1] if like is not None else resolve_target(xp=xp).backend
-        shards = backend.shards(sharding)
+        shards = _shards_of(backend, sharding)
         if shards is None:
             msg = f"`sharding`={sharding!r} is not a sharding {backend.name} understands."
             raise TypeError(msg)
@@ -188,7 +194,7 @@ class Initializer:
     ) -> Array | None:
         """``init(key, shape, dtype)``, where `key` is a random key of its library; else None."""
         _, backend = array_backend(key)
-        if not backend.is_key(key):
+        if not (supports(backend, KeyCalls) and backend.is_key(key)):
             return None  # an array given as a shape (a NumPy integer, …)
         if any(value is not None for value in placement):
             msg = "a call with a random key takes no like=, xp=, device= or chunks=."

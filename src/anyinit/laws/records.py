@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import sampling
 from .._typing import Array
+from ..adapters.protocol import InPlaceDraws, supports
 from ..stream import StreamKey, independent_streams, normal_cdf
 from ..target import Target
 from .dtypes import inward_bounds
@@ -121,7 +122,10 @@ class Uniform(Distribution):
 
     def _native_into(self, target: Target, array: Array, rng: Any) -> bool:
         clip = inward_bounds(self.low, self.high, target.dtype_name)
-        return target.backend.uniform_into(array, self.low, self.high, clip, rng)
+        backend = target.backend
+        return supports(backend, InPlaceDraws) and backend.uniform_into(
+            array, self.low, self.high, clip, rng
+        )
 
     @property
     def mean(self) -> float:
@@ -174,7 +178,10 @@ class Normal(Distribution):
         )
 
     def _native_into(self, target: Target, array: Array, rng: Any) -> bool:
-        return target.backend.normal_into(array, self.loc, self.scale, rng)
+        backend = target.backend
+        return supports(backend, InPlaceDraws) and backend.normal_into(
+            array, self.loc, self.scale, rng
+        )
 
     @property
     def magnitude(self) -> float:
@@ -270,7 +277,8 @@ class BoundedNormal(TruncatedNormal):
 
     def _native_into(self, target: Target, array: Array, rng: Any) -> bool:
         clip = inward_bounds(self.a, self.b, target.dtype_name)
-        return target.backend.trunc_normal_into(
+        backend = target.backend
+        return supports(backend, InPlaceDraws) and backend.trunc_normal_into(
             array, self.loc, self.scale, (self.a, self.b), clip, rng
         )
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import _compat
+from ..adapters.protocol import Sharded, supports
 from ..initializers.base import Initializer
 from ..seeds import stream_key
 from ..sharding import reproducible
@@ -195,7 +196,8 @@ def _call(init: Initializer, shape: tuple[int, ...], like: Any, seed: Any) -> An
 def _shards(value: Any) -> Any:
     if not _compat.is_array_api_obj(value):
         return None
-    return array_backend(value)[1].shards(value)
+    backend = array_backend(value)[1]
+    return backend.shards(value) if supports(backend, Sharded) else None
 
 
 def _draw_shard(chosen: Initializer | Blocks, slot: Slot, seed: Any, shards: Any) -> Any:

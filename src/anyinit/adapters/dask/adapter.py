@@ -14,6 +14,7 @@ instead (a stateful generator cannot be shared by independent chunks).
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from ...stream import key_from_seed
 from ..base import Backend, PortableDraw
 from ..host import host_generator
 from ..numpy.dtypes import NumpyDtypes
+from ..registry import backend_for_namespace
 
 __all__ = ["DaskBackend", "DaskPlacement"]
 
@@ -37,7 +39,7 @@ class DaskPlacement:
     """Where a Dask result's chunks live: the chunking and the chunk library."""
 
     chunks: Any = "auto"
-    chunk_library: str = "numpy"  # or "cupy"
+    chunk_library: str = "numpy"  # the chunks' library (the module name of like='s chunks)
 
     def __str__(self) -> str:
         return f"dask ({self.chunk_library} chunks, chunks={self.chunks})"
@@ -86,8 +88,7 @@ class DaskBackend(NumpyDtypes, Backend):
         return False
 
     def to_host(self, array: Array) -> Any:
-        values = array.compute()
-        return values.get() if _placement_library(array) == "cupy" else np.asarray(values)
+        return _chunk_backend(_placement_library(array)).to_host(array.compute())
 
     def describe_devices(self) -> list[str]:
         return ["cpu (NumPy chunks)", "CuPy chunks where like= has them"]
@@ -139,11 +140,8 @@ class DaskBackend(NumpyDtypes, Backend):
         for index in itertools.product(*(range(len(sizes)) for sizes in chunks)):
             part = tuple(slice(starts[a][i], starts[a][i + 1]) for a, i in enumerate(index))
             graph[(name, *index)] = (_draw_chunk, draw, library, part)
-        meta = np.empty((0,) * len(shape), dtype=dtype)
-        if library == "cupy":
-            import cupy
-
-            meta = cupy.empty((0,) * len(shape), dtype=dtype)
+        chunk_backend = _chunk_backend(library)
+        meta = chunk_backend.empty((0,) * len(shape), dtype, chunk_backend.default_device())
         return da.Array(graph, name, chunks, meta=meta)
 
     # -- linear algebra: tall-and-skinny QR ------------------------------------------------
@@ -170,14 +168,16 @@ def _placement(device: Any) -> DaskPlacement:
     return device if isinstance(device, DaskPlacement) else DaskPlacement()
 
 
+def _chunk_backend(library: str) -> Backend:
+    """The adapter of the chunks' library (NumPy, or CuPy where ``like=`` has CuPy chunks):
+    Dask's code never names it."""
+    namespace = importlib.import_module(f"array_api_compat.{library}")
+    return backend_for_namespace(namespace)
+
+
 def _draw_chunk(draw: PortableDraw, library: str, part: tuple[slice, ...]) -> Array:
     """Run on a worker: draw one chunk from the chunk library's own backend."""
-    import importlib
-
-    from .. import backend_for_namespace
-
-    namespace = importlib.import_module(f"array_api_compat.{library}")
-    backend = backend_for_namespace(namespace)
+    backend = _chunk_backend(library)
     # The chunk library's own draw_portable: NumPy's runs a large chunk a few rows at a
     # time (cache-sized blocks), so two workers do not contend for memory bandwidth.
     values = backend.draw_portable(draw.replace(device=backend.default_device(), region=part))
