@@ -17,24 +17,9 @@ import sys as _sys
 from . import adapters, dialects, initializers
 from ._version import __version__
 from .adapters import register_backend
-from .dialects import jax_nn
+from .dialects import jax_nn, torch_nn_init
 from .dialects import keras as _keras_dialect
-from .dialects.torch_nn_init import (
-    constant_,
-    dirac_,
-    eye_,
-    kaiming_normal_,
-    kaiming_uniform_,
-    normal_,
-    ones_,
-    orthogonal_,
-    sparse_,
-    trunc_normal_,
-    uniform_,
-    xavier_normal_,
-    xavier_uniform_,
-    zeros_,
-)
+from .dialects.torch_nn_init import *  # noqa: F403 - torch.nn.init's names: its __all__
 from .initializers import *  # noqa: F403 - the classes and their names: initializers.__all__
 from .initializers.registry import deserialize, get, serialize
 from .laws.fans import calculate_gain, compute_fans
@@ -48,30 +33,18 @@ __all__ = [
     "backends",
     "calculate_gain",
     "compute_fans",
-    "constant_",
     "deserialize",
     "dialects",
-    "dirac_",
-    "eye_",
     "get",
     "initialize",
     "jax_nn",
-    "kaiming_normal_",
-    "kaiming_uniform_",
-    "normal_",
-    "ones_",
-    "orthogonal_",
     "register_backend",
     "serialize",
-    "sparse_",
-    "trunc_normal_",
-    "uniform_",
-    "xavier_normal_",
-    "xavier_uniform_",
-    "zeros_",
 ]
-# The initializers' classes and names: initializers.__all__, the one table of them.
+# The initializers' classes and names (initializers.__all__, the one table of them) and
+# the torch.nn.init-style functions (torch_nn_init.__all__).
 __all__ += initializers.__all__
+__all__ += torch_nn_init.__all__
 __all__.sort()
 
 # The public module paths of earlier releases name the same module objects (not copies):

@@ -16,6 +16,8 @@ DType: TypeAlias = Any
 Device: TypeAlias = Any
 Shape: TypeAlias = tuple[int, ...]
 Interval: TypeAlias = tuple[float, float]
+#: A portable draw's law parameters (bounds, or none for the normal).
+Params: TypeAlias = tuple[float, ...]
 ShapeLike: TypeAlias = int | Sequence[int]
 Axes: TypeAlias = int | Sequence[int]
 

@@ -43,7 +43,7 @@ from .adapters.protocol import FusedFinish, NativeTruncatedNormal, supports
 from .adapters.registry import host_backend
 from .laws.dtypes import compute_name, inward_bounds
 from .seeds import stream_key
-from .stream import StreamKey, normal_cdf
+from .stream import StreamKey, key_from_seed, normal_cdf
 
 __all__ = [
     "MAX_REJECTION_ROUNDS",
@@ -70,14 +70,18 @@ def generator(backend: Backend, seed: Any, device: Device) -> Any:
     """
     if seed is None:
         return backend.default_generator(device)
+    # The two common cases first, each in one test: an int (validated already) and the
+    # library's own generator; then SeedGenerators and a parameter's key.
+    if type(seed) is int:
+        return key_from_seed(seed)
+    if backend.is_generator(seed):
+        if isinstance(seed, np.random.RandomState):
+            # A legacy RandomState: draw from (and advance) its own bit generator.
+            return np.random.Generator(seed._bit_generator)
+        return backend.own_generator(seed, device)
     key = stream_key(seed)
     if key is not None:
         return key
-    if isinstance(seed, np.random.RandomState) and backend.is_generator(seed):
-        # A legacy RandomState: draw from (and advance) its own bit generator.
-        return np.random.Generator(seed._bit_generator)
-    if backend.is_generator(seed):
-        return backend.own_generator(seed, device)
     msg = (
         f"`seed` is a {type(seed).__module__}.{type(seed).__name__}, which cannot draw "
         f"{backend.name} arrays; pass an int, None, an anyinit.SeedGenerator or a "
@@ -198,12 +202,7 @@ def _portable_truncated(
 
 
 def finish(
-    backend: Backend,
-    values: Array,
-    scale: float,
-    shift: float,
-    clip: Interval | None,
-    dtype: DType,
+    backend: Backend, values: Array, scale: float, shift: float, clip: Interval | None, dtype: DType
 ) -> Array:
     """Standard float32 draws → ``values·scale + shift`` in `dtype`, clipped to `clip`.
 
@@ -255,13 +254,7 @@ def _rounded(backend: Backend, values: Array, dtype: DType) -> Array:
 
 
 def native_truncated_normal(
-    backend: Backend,
-    rng: Any,
-    shape: Shape,
-    law: Any,
-    clip: Interval,
-    dtype: DType,
-    device: Device,
+    backend: Backend, rng: Any, shape: Shape, law: Any, clip: Interval, dtype: DType, device: Device
 ) -> Array:
     """Draws of the truncated-normal record `law` from a native generator.
 
@@ -304,13 +297,7 @@ def native_truncated_normal(
 
 
 def _truncated_block(
-    backend: Backend,
-    rng: Any,
-    shape: Shape,
-    law: Any,
-    clip: Interval,
-    dtype: DType,
-    device: Device,
+    backend: Backend, rng: Any, shape: Shape, law: Any, clip: Interval, dtype: DType, device: Device
 ) -> Array:
     xp = backend.xp
     work = backend.dtype(compute_name(backend.name_of(dtype)))
@@ -332,13 +319,7 @@ def _truncated_block(
 
 
 def _truncated_standard(
-    backend: Backend,
-    rng: Any,
-    size: int,
-    lower: float,
-    upper: float,
-    work: DType,
-    device: Device,
+    backend: Backend, rng: Any, size: int, lower: float, upper: float, work: DType, device: Device
 ) -> Array:
     xp = backend.xp
     mass = normal_cdf(upper) - normal_cdf(lower)

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import _compat, stream
-from .._typing import Array, ArrayNamespace, Device, DType, Shape
+from .._typing import Array, ArrayNamespace, Device, DType, Params, Shape
 from ..laws.dtypes import DTYPE_NAMES, compute_name
 from ..stream import StreamKey
 from ..stream.threefry import random_bits, uniform01_from_bits
@@ -323,7 +323,7 @@ class Backend:
         shape: Shape,
         region: Region,
         device: Device,
-        params: tuple[float, ...],
+        params: Params,
     ) -> Array:
         """JAX's float32 construction of the portable stream, before scaling and clipping.
 

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ... import stream
-from ..._typing import Array, Device, DType, Shape
+from ..._typing import Array, Device, DType, Params, Shape
 from ...stream import StreamKey
 from ..base import Backend, Region
 from ..numpy.dtypes import NumpyDtypes
@@ -99,13 +99,7 @@ class JaxBackend(NumpyDtypes, Backend):
             return _select(jax.random.uniform(_jax_key(key), shape, jnp.float32), region)
 
     def portable_float32(
-        self,
-        kind: str,
-        key: StreamKey,
-        shape: Shape,
-        region: Region,
-        device: Device,
-        params: tuple[float, ...],
+        self, kind: str, key: Any, shape: Shape, region: Region, device: Device, params: Params
     ) -> Array:
         jax_key = _jax_key(key)
         with jax.default_device(device):

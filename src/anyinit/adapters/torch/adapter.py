@@ -5,8 +5,10 @@ Works for CPU, CUDA, MPS and ``meta`` tensors; on ``meta`` nothing is drawn.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
+import weakref
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,6 +20,23 @@ from ..registry import host_backend
 from . import devices, kernel, nn_init
 
 __all__ = ["TorchBackend"]
+
+#: torch.Generator -> its device type (generators outlive no entry: weak keys).
+_GENERATOR_DEVICE_TYPES: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_DEVICE_TYPES: dict[Any, str] = {}
+
+
+def _device_type(device: Device) -> str:
+    try:
+        return _DEVICE_TYPES[device]
+    except (KeyError, TypeError):
+        pass
+    kind = str(torch.device(device).type)
+    with contextlib.suppress(TypeError):
+        if len(_DEVICE_TYPES) < 64:
+            _DEVICE_TYPES[device] = kind
+    return kind
+
 
 _FLOAT32 = np.dtype("float32")
 _FLOAT64 = np.dtype("float64")
@@ -72,15 +91,19 @@ class TorchBackend(Backend):
         return None
 
     def own_generator(self, generator: Any, device: Device) -> Any:
-        rng = generator
-        wanted = device.type if isinstance(device, torch.device) else torch.device(device).type
-        if rng.device.type != wanted and wanted != "meta":
+        # A generator's device never changes, and reading .device / .type builds objects
+        # (~0.6 µs of a 5 µs in-place call): both answers are remembered.
+        have = _GENERATOR_DEVICE_TYPES.get(generator)
+        if have is None:
+            have = _GENERATOR_DEVICE_TYPES[generator] = generator.device.type
+        wanted = _device_type(device)
+        if have != wanted and wanted != "meta":
             msg = (
-                f"`seed` is a torch.Generator on {rng.device.type!r} but the target tensor is on "
+                f"`seed` is a torch.Generator on {have!r} but the target tensor is on "
                 f"{wanted!r}; use a generator on the same device type."
             )
             raise ValueError(msg)
-        return rng
+        return generator
 
     def native_uniform(
         self, rng: Any, shape: Shape, low: float, high: float, dtype: DType, device: Device
