@@ -229,3 +229,23 @@ def test_the_dialect_runs_on_other_backends_with_int_seeds():
     # the portable stream: JAX's own values for the same integer seed
     on_jax = init((64, 32), xp=jnp)
     np.testing.assert_allclose(np.asarray(on_jax), on_numpy, rtol=2e-6, atol=1e-7)
+
+
+def test_switching_jax_nn_initializers_over_to_anyinit_does_not_recurse(monkeypatch):
+    """A codebase switched over by assignment (``jax.nn.initializers.x = anyinit.jax_nn.x``)
+    keeps JAX's values: anyinit draws with JAX's own functions, taken once."""
+    key = jax.random.key(3)
+    expected = {
+        "variance_scaling": JNN.variance_scaling(2.0, "fan_in", "normal")(key, (8, 4)),
+        "glorot_normal": JNN.glorot_normal()(key, (8, 4)),
+        "orthogonal": JNN.orthogonal()(key, (8, 4)),
+    }
+    for name in ("variance_scaling", "glorot_normal", "orthogonal", "normal", "uniform"):
+        monkeypatch.setattr(JNN, name, getattr(jax_nn, name))
+    got = {
+        "variance_scaling": jax_nn.variance_scaling(2.0, "fan_in", "normal")(key, (8, 4)),
+        "glorot_normal": anyinit.GlorotNormal()(key, (8, 4)),
+        "orthogonal": JNN.orthogonal()(key, (8, 4)),  # anyinit's, through JAX's name
+    }
+    for name, values in got.items():
+        np.testing.assert_array_equal(np.asarray(values), np.asarray(expected[name]), name)

@@ -9,13 +9,42 @@ equals JAX's own bit for bit in every dtype JAX supports, and traces under
 
 from __future__ import annotations
 
+import importlib
 import math
+from types import ModuleType
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-__all__ = ["draw_with_key", "is_key"]
+__all__ = ["draw_with_key", "is_key", "jax_initializer"]
+
+
+def _defining_module() -> ModuleType:
+    """The module that defines jax.nn.initializers' functions (the public one re-exports it);
+    the public module itself in a JAX that moved it (read once, below)."""
+    try:
+        return importlib.import_module("jax._src.nn.initializers")
+    except ImportError:
+        return jax.nn.initializers
+
+
+#: JAX's own factories, taken once: code that switches a codebase over by assigning anyinit's
+#: functions to ``jax.nn.initializers.<name>`` must not make anyinit call itself.
+_JAX_FACTORIES = {
+    name: value
+    for name, value in vars(_defining_module()).items()
+    if callable(value) and not name.startswith("_")
+}
+
+
+def jax_initializer(name: str) -> Any:
+    """JAX's own ``jax.nn.initializers.<name>``, whatever that attribute holds now."""
+    factory = _JAX_FACTORIES.get(name)
+    if factory is None or str(getattr(factory, "__module__", "")).startswith("anyinit"):
+        msg = f"JAX has no initializer {name!r} of its own here (jax {jax.__version__})."
+        raise RuntimeError(msg)
+    return factory
 
 
 def is_key(obj: Any) -> bool:
@@ -36,8 +65,7 @@ def draw_with_key(recipe: Any, key: Any, shape: tuple[int, ...], dtype: Any) -> 
         dtype = jax.dtypes.canonicalize_dtype(jnp.float_) if dtype is None else dtype
         values = jax.random.uniform(key, shape, dtype, **recipe.arguments)
     else:
-        factory = getattr(jax.nn.initializers, recipe.name)
-        values = factory(**recipe.arguments)(key, shape, dtype)
+        values = jax_initializer(recipe.name)(**recipe.arguments)(key, shape, dtype)
     if recipe.shift:
         values = values + jnp.asarray(recipe.shift, values.dtype)
     return values
