@@ -172,3 +172,29 @@ def test_dask_chunks_take_the_kernel(monkeypatch, shape, chunks):
     fast, reference = _both(monkeypatch, draw)
     np.testing.assert_array_equal(fast, reference)
     np.testing.assert_array_equal(fast, init(shape))
+
+
+@pytest.mark.parametrize(
+    ("words", "named"),
+    [((0, 0, 0, -1), "start"), ((0, 0, 2**32, 0), "high"), ((-1, 0, 0, 0), "k0"),
+     ((0, 2**40, 0, 0), "k1")],
+)  # fmt: skip
+def test_the_c_fill_refuses_words_outside_uint32(words, named):
+    """A negative start used to wrap (to 2**64 - 1) past the 2**32 check."""
+    out = np.empty(4, np.float32)
+    with pytest.raises(ValueError, match=f"`{named}` must be in"):
+        numpy_kernel._EXTENSION.fill(out, *words)
+    with pytest.raises(ValueError, match="past 2\\*\\*32"):
+        numpy_kernel._EXTENSION.fill(out, 0, 0, 0, 2**32 - 2)
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "0", "-2"])
+def test_a_bad_thread_count_is_refused_naming_the_variable(value):
+    with pytest.raises(ValueError, match="ANYINIT_NUM_THREADS must be a positive integer"):
+        numpy_kernel.threads_from_environment(value, 8)
+
+
+def test_thread_counts_are_capped_at_the_cpus_and_empty_means_unset():
+    assert numpy_kernel.threads_from_environment("1000", 8) == 8
+    assert numpy_kernel.threads_from_environment("", 8) == 4
+    assert numpy_kernel.threads_from_environment(" 3 ", 8) == 3

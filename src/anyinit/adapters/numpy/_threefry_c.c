@@ -152,14 +152,32 @@ static int parse_float32(PyObject *obj, Py_buffer *view, int writable) {
     return 0;
 }
 
+/* 0 when every word is a uint32 (0 <= w < 2**32); else -1 with a ValueError naming it. A
+ * negative Python int parsed as unsigned would wrap (-1 -> 2**64 - 1) past every range check. */
+static int check_words(const long long *words, const char *const *names, int count) {
+    for (int i = 0; i < count; i++) {
+        if (words[i] < 0 || words[i] > 0xFFFFFFFFll) {
+            PyErr_Format(PyExc_ValueError, "`%s` must be in [0, 2**32); received %lld", names[i],
+                         words[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* fill_uniform01(out, k0, k1, high, start[, low, span]) */
 static PyObject *fill(PyObject *self, PyObject *args) {
     PyObject *obj;
-    unsigned long k0, k1, high, start;
+    long long k0, k1, high, start;
     double low = 0.0, span = 1.0;
     int affine;
     Py_buffer view;
-    if (!PyArg_ParseTuple(args, "Okkkk|dd", &obj, &k0, &k1, &high, &start, &low, &span)) {
+    if (!PyArg_ParseTuple(args, "OLLLL|dd", &obj, &k0, &k1, &high, &start, &low, &span)) {
+        return NULL;
+    }
+    const long long words[] = {k0, k1, high, start};
+    const char *const names[] = {"k0", "k1", "high", "start"};
+    if (check_words(words, names, 4) < 0) {
         return NULL;
     }
     affine = PyTuple_GET_SIZE(args) > 5;
@@ -273,12 +291,17 @@ static int parse_int64(PyObject *obj, Py_buffer *view) {
  * chunk, a shard) in one call, so the GIL is released once, not once a row. */
 static PyObject *fill_runs(PyObject *self, PyObject *args) {
     PyObject *out_obj, *starts_obj;
-    unsigned long k0, k1, high;
+    long long k0, k1, high;
     Py_ssize_t length;
     double low = 0.0, span = 1.0;
     Py_buffer out, starts;
-    if (!PyArg_ParseTuple(args, "OkkkOn|dd", &out_obj, &k0, &k1, &high, &starts_obj, &length,
+    if (!PyArg_ParseTuple(args, "OLLLOn|dd", &out_obj, &k0, &k1, &high, &starts_obj, &length,
                           &low, &span)) {
+        return NULL;
+    }
+    const long long words[] = {k0, k1, high};
+    const char *const names[] = {"k0", "k1", "high"};
+    if (check_words(words, names, 3) < 0) {
         return NULL;
     }
     int with_affine = PyTuple_GET_SIZE(args) > 6;

@@ -44,6 +44,7 @@ __all__ = [
     "kernel_name",
     "normal_from_extension",
     "runs_from_extension",
+    "threads_from_environment",
     "truncated_from_extension",
     "uniform01_block",
     "uniform01_from_counters",
@@ -53,8 +54,40 @@ __all__ = [
 #: enough that a block's working set (a few arrays of it) stays in cache.
 BLOCK = 1 << 17
 _MASK = 0xFFFFFFFF
-#: Threads for large host draws: $ANYINIT_NUM_THREADS, else the CPU count (at most 4).
-THREADS = max(1, int(os.environ.get("ANYINIT_NUM_THREADS", 0)) or min(4, os.cpu_count() or 1))
+
+
+def threads_from_environment(value: str | None, cpus: int) -> int:
+    """Threads for large host draws from ``$ANYINIT_NUM_THREADS`` (`value`).
+
+    Unset or empty: the CPU count, at most 4. Otherwise a positive integer, capped at the
+    CPU count (more threads than CPUs only contend); anything else is an error naming the
+    variable, raised when the kernel is first used.
+
+    Examples
+    --------
+    >>> from anyinit.adapters.numpy.kernel import threads_from_environment
+    >>> threads_from_environment(None, 16), threads_from_environment("2", 16)
+    (4, 2)
+    >>> threads_from_environment("1000", 16)
+    16
+    """
+    if value is None or not value.strip():
+        return max(1, min(4, cpus))
+    try:
+        threads = int(value.strip())
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        msg = (
+            "the environment variable ANYINIT_NUM_THREADS must be a positive integer (or "
+            f"unset); it is {value!r}."
+        )
+        raise ValueError(msg)
+    return min(threads, max(1, cpus))
+
+
+#: Threads for large host draws ($ANYINIT_NUM_THREADS, validated once, at first use).
+THREADS = threads_from_environment(os.environ.get("ANYINIT_NUM_THREADS"), os.cpu_count() or 1)
 
 
 def _load_extension() -> Any:
