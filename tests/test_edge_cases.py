@@ -399,3 +399,50 @@ def test_cli_list_into_a_closed_pipe_is_quiet():
 def test_overflow_message_names_the_larger_bound(backend, like):
     with pytest.raises(ValueError, match=r"`minval`=-1e\+39"):
         anyinit.RandomUniform(-1e39, 1.0, seed=0)((3,), like=like)
+
+
+def test_cli_plot_names_the_file_it_writes(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    argv = ["sample", "glorot_normal", "--shape", "8", "8", "--seed", "0", "--plot"]
+    assert cli([*argv, str(tmp_path)]) == 0  # a folder: the initializer's name in it
+    assert (tmp_path / "glorot_normal.png").is_file()
+    assert f"figure written to {tmp_path / 'glorot_normal.png'}" in capsys.readouterr().out
+    assert cli([*argv, str(tmp_path / "histogram")]) == 0  # no suffix: .png, and said
+    assert (tmp_path / "histogram.png").is_file()
+    assert f"figure written to {tmp_path / 'histogram.png'}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--plot", ""], "--plot needs a file or folder name"),
+        (["--param", "foo=1"], "GlorotNormal takes no argument 'foo'; its arguments are seed"),
+    ],
+)
+def test_cli_refuses_an_empty_plot_name_and_unknown_arguments_plainly(argv, says, capsys):
+    assert cli(["sample", "glorot_normal", "--shape", "4", "4", *argv]) == 2
+    err = capsys.readouterr().err
+    assert says in err
+    assert "_Preset" not in err
+
+
+def test_cli_on_an_empty_shape_says_nothing_was_measured(capsys):
+    assert cli(["sample", "glorot_normal", "--shape", "0", "0", "--seed", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out
+    assert "a zero fan counts as 1 in the scale" in out
+    assert "nothing was measured" in out
+
+
+def test_cli_on_a_device_without_data_says_so(capsys):
+    pytest.importorskip("torch")
+    argv = ["sample", "glorot_normal", "--shape", "4", "--backend", "torch", "--device", "meta"]
+    assert cli(argv) == 2
+    err = capsys.readouterr().err
+    assert "holds no data" in err
+    assert "Cannot copy out of meta tensor" not in err
+
+
+def test_get_names_the_class_and_its_arguments_for_an_unknown_one():
+    with pytest.raises(TypeError, match="HeNormal takes no argument 'stddev'; its arguments are"):
+        anyinit.get({"class_name": "HeNormal", "config": {"stddev": 1.0}})

@@ -10,6 +10,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ._version import __version__
@@ -87,7 +88,18 @@ def _law(init: Any, shape: tuple[int, ...], kind: str) -> Distribution | None:
         return None
 
 
-def _plot(path: str, values: Any, law: Distribution | None, title: str) -> int:
+def _plot_path(given: str, name: str) -> Path | None:
+    """Where --plot writes: a folder gets ``<name>.png`` in it, a name without a suffix gets
+    ``.png`` (as matplotlib would add it, but said); None for an empty name."""
+    if not given.strip():
+        return None
+    path = Path(given)
+    if path.is_dir():
+        return path / f"{name}.png"
+    return path if path.suffix else path.with_suffix(".png")
+
+
+def _plot(path: Path, values: Any, law: Distribution | None, title: str) -> int:
     from .plotting import histogram_figure
 
     if law is None:
@@ -104,7 +116,7 @@ def _plot(path: str, values: Any, law: Distribution | None, title: str) -> int:
     try:
         figure.savefig(path, dpi=120)
     except (OSError, ValueError) as error:
-        print(f"anyinit sample: cannot write --plot {path!r}: {error}", file=sys.stderr)
+        print(f"anyinit sample: cannot write --plot {str(path)!r}: {error}", file=sys.stderr)
         return 2
     print(f"figure written to {path}")
     return 0
@@ -152,6 +164,27 @@ def _sample(args: argparse.Namespace) -> int:
         return 2
     if not isinstance(init, Initializer):  # pragma: no cover - get() of a dict is one
         return 2
+    plot = None if args.plot is None else _plot_path(args.plot, snake_case(type(init).__name__))
+    if args.plot is not None and plot is None:
+        print("anyinit sample: --plot needs a file or folder name, e.g. --plot figure.png",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if args.device is not None:
+        from .target import resolve_target
+
+        try:
+            holds_data = resolve_target(xp=xp, device=args.device).materializes
+        except (TypeError, ValueError, RuntimeError) as error:
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            print(f"anyinit sample: {first}", file=sys.stderr)
+            return 2
+        if not holds_data:
+            print(
+                f"anyinit sample: --device {args.device} holds no data (shapes only): there are "
+                "no values to sample; pick a device that stores them",
+                file=sys.stderr,
+            )
+            return 2
     try:
         shape = tuple(args.shape)
         values = init(shape, args.dtype, xp=xp, device=args.device)
@@ -165,7 +198,10 @@ def _sample(args: argparse.Namespace) -> int:
     print(f"{type(init).__name__} on {args.backend}, shape {shape}, dtype {args.dtype}")
     if isinstance(init, VarianceScaling):
         fan_in, fan_out = init.fans(shape)
-        print(f"fans: fan_in={fan_in}, fan_out={fan_out}  (mode {init.mode}, scale {init.scale:g})")
+        note = f"mode {init.mode}, scale {init.scale:g}"
+        if 0 in (fan_in, fan_out):
+            note += "; a zero fan counts as 1 in the scale, as in Keras"
+        print(f"fans: fan_in={fan_in}, fan_out={fan_out}  ({note})")
     kind = "complex floating" if np.iscomplexobj(host) else "real floating"
     law = _law(init, shape, kind)
     mean = std = low = high = math.nan
@@ -192,10 +228,13 @@ def _sample(args: argparse.Namespace) -> int:
     print(f"{'':<17}{'expected':>14}{'measured':>14}")
     for label, want, got in zip(labels, (mean, std, low, high), measured, strict=True):
         note = "(bound)" if label.startswith(("min", "max")) else ""
-        print(f"{label:<17}{want:>14.6g}{got:>14.6g}  {note}".rstrip())
-    if args.plot is not None:
+        shown = f"{got:>14.6g}" if data.size else f"{'—':>14}"
+        print(f"{label:<17}{want:>14.6g}{shown}  {note}".rstrip())
+    if not data.size:
+        print("(the shape has no elements: nothing was measured)")
+    if plot is not None:
         title = f"{type(init).__name__} {shape} {args.dtype} on {args.backend}"
-        return _plot(args.plot, values, law, title)
+        return _plot(plot, values, law, title)
     return 0
 
 

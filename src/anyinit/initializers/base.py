@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -271,6 +272,15 @@ class Initializer:
         if "seed" in arguments:
             arguments["seed"] = seed_from_json(arguments["seed"])
         arguments.pop("dtype", None)
+        accepted = inspect.signature(cls).parameters
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+            unknown = sorted(set(arguments) - set(accepted))
+            if unknown:
+                msg = (
+                    f"{cls.__name__} takes no argument {unknown[0]!r}; its arguments are "
+                    f"{', '.join(accepted) or 'none'}."
+                )
+                raise TypeError(msg)
         return cls(**arguments)
 
     def clone(self) -> Initializer:
