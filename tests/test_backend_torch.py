@@ -153,22 +153,54 @@ def test_parity_on_strided_views_and_leaf_parameters(backend):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
-def test_uniform_never_leaves_bounds_that_round_outward(backend, dtype):
-    # Bounds one float32 step apart, each nearer the float outside the interval: torch
-    # draws from the rounded bounds, so its values land below `low` (and, before torch
-    # 2.13, on fl(high) > `high`); anyinit clamps only where a value can be outside.
+def test_uniform_keeps_torchs_values_in_32_and_64_bits_and_clamps_16_bits(backend, dtype):
+    # Bounds one step apart, each nearer the float outside the interval: torch draws from
+    # the rounded bounds, so its values land on fl(low) < low. In float32 / float64 that is
+    # low as the dtype represents it: anyinit keeps torch's values bit for bit. In 16 bits
+    # (torch draws in float32 and rounds) anyinit clamps to the bounds rounded inward.
     eps = torch.finfo(dtype).eps  # the float after 1 is 1 + eps
     low, high = 1 + 0.4 * eps, 1 + 2.4 * eps
-    theirs = torch.empty(100_000, dtype=dtype).uniform_(low, high)
-    ours = anyinit.uniform_(torch.empty(100_000, dtype=dtype), low, high)
+    theirs = torch.empty(100_000, dtype=dtype).uniform_(
+        low, high, generator=torch.Generator().manual_seed(3)
+    )
+    ours = anyinit.uniform_(
+        torch.empty(100_000, dtype=dtype), low, high, generator=torch.Generator().manual_seed(3)
+    )
+    fl_low, fl_high = torch.tensor([low, high], dtype=dtype).tolist()
     if dtype != torch.float64:  # Python floats are float64 values: they cannot round
-        assert float(theirs.min()) < low  # the case the clamp exists for
-    assert float(ours.min()) >= low
-    assert float(ours.max()) <= high
-    top = 1 + 0.6 * eps  # fl(top) = 1 + eps lies above it
-    ours = anyinit.uniform_(torch.empty(100_000, dtype=dtype), 1.0, top)
-    assert float(ours.max()) <= top
-    assert float(ours.min()) >= 1.0
+        assert float(theirs.min()) < low  # torch's own fl(low)
+    if dtype in (torch.float32, torch.float64):
+        assert torch.equal(ours, theirs)
+        assert fl_low <= float(ours.min())
+        assert float(ours.max()) <= fl_high
+    else:
+        assert float(ours.min()) >= low
+        assert float(ours.max()) <= high
+        top = 1 + 0.6 * eps  # fl(top) = 1 + eps lies above it
+        ours = anyinit.uniform_(torch.empty(100_000, dtype=dtype), 1.0, top)
+        assert float(ours.max()) <= top
+        assert float(ours.min()) >= 1.0
+
+
+def test_float32_parity_where_torch_draws_the_rounded_lower_bound(backend):
+    """torch's uniform_ returns exactly float32(-0.1) at index 411302 for this generator;
+    anyinit returned -0.099999994 there (a clamp inward of float32's -0.1)."""
+    theirs = torch.nn.init.uniform_(
+        torch.empty(411303), -0.1, 0.1, generator=torch.Generator().manual_seed(12)
+    )
+    ours = anyinit.uniform_(
+        torch.empty(411303), -0.1, 0.1, generator=torch.Generator().manual_seed(12)
+    )
+    assert float(theirs[411302]) == float(torch.tensor(-0.1))
+    assert torch.equal(ours, theirs)
+    weight = torch.empty(1536, 384)
+    theirs = torch.nn.init.kaiming_uniform_(
+        weight.clone(), a=math.sqrt(5), generator=torch.Generator().manual_seed(12)
+    )
+    ours = anyinit.kaiming_uniform_(
+        weight.clone(), a=math.sqrt(5), generator=torch.Generator().manual_seed(12)
+    )
+    assert torch.equal(ours, theirs)
 
 
 def test_writes_through_autograd_leave_parameters_leaves(backend):

@@ -3,15 +3,16 @@
 The torch adapter's ``uniform_into``, ``normal_into`` and ``trunc_normal_into``
 call these with torch's default generator (``rng=None``) or a
 ``torch.Generator``; each returns False for any other generator (the
-portable stream), and the core then draws and writes instead. Every write
-is clamped to the bounds representable in the tensor's dtype, which changes
+portable stream), and the core then draws and writes instead. In float32 and
+float64 the values are torch's own, bit for bit: ``float32(a)`` is how ``a`` is
+represented there, so a draw of ``fl(a)`` is inside the interval; 16-bit draws
+(and truncated normals) are clamped to the bounds rounded inward, which changes
 nothing wherever torch's own value is inside them.
 """
 
 from __future__ import annotations
 
 import math
-import struct
 from typing import Any
 
 import torch
@@ -22,26 +23,28 @@ __all__ = ["normal_", "trunc_normal_", "uniform_", "writable"]
 
 
 def uniform_(array: Any, low: float, high: float, clip: tuple[float, float], rng: Any) -> bool:
-    """``array.uniform_(low, high)`` clamped to `clip`, or False for a non-torch generator."""
+    """``array.uniform_(low, high)`` as torch draws it, or False for a non-torch generator.
+
+    float32 / float64: torch's values, kept inside ``[fl(low), fl(high)]`` (the bounds
+    as the dtype represents them); 16-bit: clamped to `clip` (the bounds rounded inward).
+    """
     if not _native(rng):
         return False
-    # torch draws in the dtype from the exact bounds, so its rounding can cross
-    # them (bfloat16 xavier_uniform_, bounds below float32's resolution).
     drawn = writable(array).uniform_(low, high, generator=rng)
-    if not (_CPU_HALF_OPEN and array.is_cpu and array.dtype in _CPU_EXACT):
+    if array.dtype not in _EXACT:
+        # torch draws in the dtype from the exact bounds, so its rounding can cross them
+        # (bfloat16 xavier_uniform_, bounds below float32's resolution).
         drawn.clamp_(*clip)
-    elif clip[0] != low and _FLOAT32.unpack(_FLOAT32.pack(low))[0] < low:  # float32 only
-        drawn.clamp_min_(clip[0])
+    elif not (_CPU_HALF_OPEN and array.is_cpu):
+        drawn.clamp_(low, high)  # the scalars round to nearest in the dtype: fl(low), fl(high)
     return True
 
 
 # torch's CPU uniform_ draws in [fl(low), fl(high)) in float32 and float64 since 2.13 (a
-# value rounded up to fl(high) becomes fl(low)): every value is <= high, and only the
-# value fl(low), where low rounded down, can lie below low. Where the clamp cannot
-# change a value it is skipped (~1.5 µs of a small call), or made one-sided (~0.5 µs).
+# value rounded up to fl(high) becomes fl(low)), so there no clamp can change a value and
+# none runs (~1.5 µs of a small call); elsewhere torch's draw is kept in [fl(low), fl(high)].
 _CPU_HALF_OPEN = tuple(int(part) for part in torch.__version__.split(".")[:2]) >= (2, 13)
-_CPU_EXACT = (torch.float32, torch.float64)
-_FLOAT32 = struct.Struct("f")
+_EXACT = (torch.float32, torch.float64)
 
 
 def normal_(array: Any, mean: float, std: float, rng: Any) -> bool:
