@@ -64,11 +64,26 @@ def draw_with_key(recipe: Any, key: Any, shape: tuple[int, ...], dtype: Any) -> 
     elif recipe.name == "random.uniform":
         dtype = jax.dtypes.canonicalize_dtype(jnp.float_) if dtype is None else dtype
         values = jax.random.uniform(key, shape, dtype, **recipe.arguments)
+    elif recipe.name in _THROUGH_QR and _is_16_bit(dtype):
+        # JAX's QR has no 16-bit kernel (it raises NotImplementedError): JAX's own float32
+        # construction, rounded once, as the other backends compute 16-bit orthogonals.
+        factory = jax_initializer(recipe.name)(**recipe.arguments)
+        values = factory(key, shape, jnp.float32).astype(dtype)
     else:
         values = jax_initializer(recipe.name)(**recipe.arguments)(key, shape, dtype)
     if recipe.shift:
         values = values + jnp.asarray(recipe.shift, values.dtype)
     return values
+
+
+_THROUGH_QR = ("orthogonal", "delta_orthogonal")
+
+
+def _is_16_bit(dtype: Any) -> bool:
+    return dtype is not None and jnp.dtype(dtype) in (
+        jnp.dtype(jnp.float16),
+        jnp.dtype(jnp.bfloat16),
+    )
 
 
 def _sparse(key: Any, shape: tuple[int, ...], dtype: Any, sparsity: float, stddev: float) -> Any:
