@@ -158,3 +158,23 @@ def test_like_accepts_a_keras_variable(backend):
     report = _run(code, backend, "")
     assert report["same"]
     assert report["type"] == {"numpy": "numpy", "jax": "jaxlib", "torch": "torch"}[backend]
+
+
+def test_a_keras_constant_with_an_array_deserializes_into_anyinit():
+    """Keras writes an array argument as __numpy__ (or __tensor__): anyinit reads both."""
+    keras = pytest.importorskip("keras")
+    import numpy as np
+
+    import anyinit
+
+    value = np.array([[1.0, 2.0]])
+    config = keras.initializers.serialize(keras.initializers.Constant(value))
+    init = anyinit.deserialize(config)
+    assert isinstance(init, anyinit.Constant)
+    np.testing.assert_array_equal(init((3, 2)), np.broadcast_to(value, (3, 2)))
+    tensor_form = {
+        "class_name": "__tensor__",
+        "config": {"value": [[1.0, 2.0]], "dtype": "float32"},
+    }
+    again = anyinit.Constant.from_config({"value": tensor_form})
+    np.testing.assert_array_equal(again((1, 2)), value)

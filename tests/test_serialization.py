@@ -217,3 +217,31 @@ def test_keras_attributes_read_as_in_keras():
         0.5,
         2.0,
     )
+
+
+def test_constant_takes_array_values_as_keras_does(backend):
+    import numpy as np
+
+    value = np.arange(6.0).reshape(2, 3)
+    init = anyinit.Constant(value)
+    got = backend.to_numpy(init((4, 2, 3), like=backend.like()))
+    np.testing.assert_array_equal(got, np.broadcast_to(value, (4, 2, 3)))
+    config = json.loads(json.dumps(anyinit.serialize(init)))
+    assert config["config"]["value"]["class_name"] == "__numpy__"  # Keras's own form
+    rebuilt = anyinit.deserialize(config)((2, 3), like=backend.like())
+    np.testing.assert_array_equal(backend.to_numpy(rebuilt), value)
+    with pytest.raises(ValueError, match="cannot be broadcast to the shape"):
+        init((4, 3), like=backend.like())
+    with pytest.raises(ValueError, match="cannot be stored exactly"):
+        anyinit.Constant([1.5, 2.0])((2,), "int32", like=backend.like())
+
+
+def test_get_of_an_array_is_a_constant_of_its_values(backend):
+    import numpy as np
+
+    device = backend.adapter.check_device(backend.device)
+    ones = backend.adapter.full((2, 2), 1.0, backend.dtype("float32"), device)
+    init = anyinit.get(ones)
+    assert isinstance(init, anyinit.Constant)
+    values = backend.to_numpy(init((3, 2, 2), like=backend.like()))
+    np.testing.assert_array_equal(values, np.ones((3, 2, 2)))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import numpy as np
+
+from .._compat import is_array_api_obj
 from .._typing import Array
 from .._validation import as_fill_value, as_finite_float, as_int
 from ..laws.dtypes import check_fits, integer_range, kind_of
-from ..target import Target
+from ..target import Target, array_backend
 from .base import Initializer
 
 __all__ = ["Constant", "Dirac", "Identity", "Ones", "Zeros", "at_centre", "check_fill", "fill_for"]
@@ -103,32 +107,100 @@ class Constant(Initializer):
 
     Parameters
     ----------
-    value : float, int or bool, default 0
+    value : float, int, bool or array, default 0
         The value: data, so ±inf and NaN are allowed for floating dtypes (as in
         torch); for integer dtypes an integral value the dtype can hold. A
         finite value that would overflow the dtype (``70000.0`` in float16) is
-        a ValueError.
+        a ValueError. An array (of any library, or a list) is broadcast to the
+        shape, as Keras's ``Constant`` does; its config is Keras's ``__numpy__`` form.
 
     Examples
     --------
-    >>> import anyinit
+    >>> import anyinit, numpy as np
     >>> anyinit.constant(0.5)((2,)).tolist()
     [0.5, 0.5]
+    >>> anyinit.Constant(np.array([1.0, 2.0]))((2, 2)).tolist()
+    [[1.0, 2.0], [1.0, 2.0]]
     """
 
-    def __init__(self, value: float = 0) -> None:
-        self.value: bool | int | float = as_fill_value("value", value)
+    def __init__(self, value: Any = 0) -> None:
+        self.value: bool | int | float | np.ndarray = (
+            _host_array(value) if _is_array_value(value) else as_fill_value("value", value)
+        )
 
     def _check_target(self, shape: tuple[int, ...], target: Target) -> None:
         super()._check_target(shape, target)
-        check_fill("value", self.value, target.dtype_name)
+        if not isinstance(self.value, np.ndarray):
+            check_fill("value", self.value, target.dtype_name)
+            return
+        try:
+            fits = np.broadcast_shapes(self.value.shape, shape) == shape
+        except ValueError:
+            fits = False
+        if not fits:
+            msg = f"`value` of shape {self.value.shape} cannot be broadcast to the shape {shape}."
+            raise ValueError(msg)
+        _check_array_fill(self.value, target.dtype_name)
 
     def _generate(self, shape: tuple[int, ...], target: Target) -> Array:
+        if isinstance(self.value, np.ndarray):
+            host = np.ascontiguousarray(np.broadcast_to(self.value, shape))
+            kind = {"bool": np.bool_, "integral": np.int64}.get(target.kind, np.float64)
+            return target.backend.from_host(host.astype(kind), target.dtype, target.device)
         value = fill_for(self.value, target.kind)
         return target.backend.full(shape, value, target.dtype, target.device)
 
     def get_config(self) -> dict[str, Any]:
+        if isinstance(self.value, np.ndarray):  # Keras's own form of a NumPy array argument
+            array = {"value": self.value.tolist(), "dtype": self.value.dtype.name}
+            return {"value": {"class_name": "__numpy__", "config": array}}
         return {"value": self.value}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Initializer:
+        value = config.get("value")
+        if isinstance(value, Mapping) and value.get("class_name") in _KERAS_ARRAYS:
+            inner = value.get("config") or {}
+            config = {**config, "value": np.asarray(inner.get("value"), inner.get("dtype"))}
+        return super().from_config(config)
+
+
+#: How Keras's saving writes an array argument: a NumPy array, or a backend tensor.
+_KERAS_ARRAYS = ("__numpy__", "__tensor__")
+
+
+def _is_array_value(value: Any) -> bool:
+    """An array (or a list) of rank >= 1: Keras's ``Constant`` takes those too."""
+    if isinstance(value, (list, tuple)):
+        return True
+    return is_array_api_obj(value) and len(getattr(value, "shape", ())) > 0
+
+
+def _host_array(value: Any) -> np.ndarray:
+    """`value` as a read-only NumPy copy of bool, integer or real floating values."""
+    if isinstance(value, (list, tuple)):
+        host = np.array(value)
+    else:
+        host = np.array(array_backend(value)[1].to_host(value))
+    if host.dtype.kind not in "biuf":
+        msg = f"`value` must hold bools, integers or real floats; received dtype {host.dtype}."
+        raise TypeError(msg)
+    host.flags.writeable = False
+    return host
+
+
+def _check_array_fill(values: np.ndarray, name: str) -> None:
+    """Raise ValueError unless dtype `name` holds every value (checked at the extremes)."""
+    if values.size == 0:
+        return
+    if values.dtype.kind == "f" and kind_of(name) in ("integral", "bool"):
+        integral = np.isfinite(values) & (values == np.round(values))
+        if not integral.all():
+            check_fill("value", float(values[~integral].flat[0]), name)
+    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+    if finite.size:
+        for extreme in (finite.min(), finite.max()):
+            check_fill("value", extreme.item(), name)
 
 
 class Identity(Initializer):

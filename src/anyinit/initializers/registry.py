@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .._compat import is_array_api_obj
 from ..seeds import seed_from_json, seed_to_json
 from .base import Initializer
 from .random import RandomInitializer
@@ -230,7 +231,8 @@ def get(identifier: Any) -> Initializer | Callable[..., Any] | None:
         A name (``"glorot_uniform"``, ``"GlorotUniform"``, an alias such as
         ``"normal"`` or ``"kaiming_uniform"``), a config dict (anyinit's or
         Keras 3's), an instance (returned as is), an Initializer subclass
-        (instantiated with defaults) or any callable (returned as is).
+        (instantiated with defaults), an array (a :class:`Constant` of those
+        values, as in Keras) or any callable (returned as is).
 
     Returns
     -------
@@ -256,6 +258,11 @@ def get(identifier: Any) -> Initializer | Callable[..., Any] | None:
         return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()
+    if is_array_api_obj(identifier):
+        # An array means "these values", as in Keras: a Constant broadcasting it.
+        from .constant import Constant
+
+        return Constant(identifier)
     if callable(identifier):
         return identifier  # type: ignore[no-any-return]
     msg = f"Could not interpret initializer identifier: {identifier!r}"

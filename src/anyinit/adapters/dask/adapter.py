@@ -87,6 +87,20 @@ class DaskBackend(NumpyDtypes, Backend):
     def is_mutable(self, array: Array) -> bool:
         return False
 
+    def from_host(self, values: Any, dtype: DType, device: Any) -> Array:
+        # Host values (a Constant's array) as a lazy array in the placement's chunks, each
+        # chunk moved by the chunk library's own adapter.
+        placement = _placement(device)
+        array = da.from_array(np.asarray(values), chunks=placement.chunks)
+        if placement.chunk_library != "numpy":
+            chunk = _chunk_backend(placement.chunk_library)
+            meta = chunk.empty((0,) * array.ndim, array.dtype, chunk.default_device())
+            array = array.map_blocks(
+                lambda block: chunk.from_host(block, block.dtype, chunk.default_device()),
+                meta=meta,
+            )
+        return array if array.dtype == dtype else array.astype(dtype)
+
     def to_host(self, array: Array) -> Any:
         return _chunk_backend(_placement_library(array)).to_host(array.compute())
 
