@@ -546,3 +546,30 @@ def test_the_torch_kernel_peak_memory_is_the_result_plus_a_few_blocks(tmp_path):
     # The result (1x) and one block's temporaries (16M elements of int32 words: 0.5x here),
     # never the whole array's (2x more).
     assert ratio <= 1.75, f"peak {ratio:.2f}x the result"
+
+
+@pytest.mark.parametrize("wrap", ["compile", "data_parallel"])
+def test_wrappers_do_not_change_the_weights(wrap):
+    """torch.compile (``_orig_mod.``) and DataParallel (``module.``) add a path prefix: the
+    weights must be those of the model itself."""
+
+    def model():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(
+            torch.nn.Linear(6, 5), torch.nn.LayerNorm(5), torch.nn.Linear(5, 2)
+        )
+
+    plain = anyinit.initialize(model(), "torch", seed=0)
+    inner = model()
+    if wrap == "compile":
+        import warnings
+
+        with warnings.catch_warnings():  # torch 2.13's dynamo imports a deprecated jit API
+            warnings.simplefilter("ignore", DeprecationWarning)
+            wrapped = torch.compile(inner)
+    else:
+        wrapped = torch.nn.DataParallel(inner)
+    assert anyinit.initialize(wrapped, "torch", seed=0) is wrapped
+    pairs = zip(plain.state_dict().items(), inner.state_dict().values(), strict=True)
+    for (name, expected), got in pairs:
+        assert torch.equal(got, expected), name

@@ -86,8 +86,24 @@ def _slot(
     return Slot(path, native, kind, role, param, perm, canonical_shape(param.shape, perm), info)
 
 
+def _unwrapped(model: nn.Module) -> nn.Module:
+    """The module a wrapper holds: ``torch.compile``'s (``_orig_mod``), ``DataParallel``'s and
+    ``DistributedDataParallel``'s (``module``). Their parameters are the same objects, and
+    paths without the wrapper's prefix give the same keys, so the same weights."""
+    wrappers = (nn.DataParallel, nn.parallel.DistributedDataParallel)
+    while True:
+        inner = getattr(model, "_orig_mod", None)
+        if isinstance(inner, nn.Module):
+            model = inner
+        elif isinstance(model, wrappers):
+            model = model.module
+        else:
+            return model
+
+
 def slots(model: nn.Module, names: Mapping[str, str] | None) -> list[Slot]:
     """Every parameter of `model` once (shared ones under their first name)."""
+    model = _unwrapped(model)
     seen: set[int] = set()
     found: list[Slot] = []
     outputs = {id(m.out_proj) for m in model.modules() if isinstance(m, nn.MultiheadAttention)}
