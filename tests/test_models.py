@@ -199,3 +199,30 @@ def test_bad_rules_name_the_argument_and_write_nothing(backend, rules, error, ma
 def test_a_model_of_no_known_kind_is_refused():
     with pytest.raises(TypeError, match="`model` must be"):
         anyinit.initialize(object(), "torch", seed=0)
+
+
+def test_a_namedtuple_node_is_rebuilt_as_itself(backend):
+    import collections
+
+    pair = collections.namedtuple("Pair", "dense out")
+    tree = pair(
+        {"kernel": _array(backend, (4, 3)), "bias": _array(backend, (3,))},
+        {"kernel": _array(backend, (3, 2))},
+    )
+    new = anyinit.initialize(tree, "flax", seed=0)
+    assert type(new) is pair
+    assert backend.to_numpy(new.dense["kernel"]).std() > 0
+    plain = anyinit.initialize({"dense": tree.dense, "out": tree.out}, "flax", seed=0)
+    np.testing.assert_array_equal(
+        backend.to_numpy(new.out["kernel"]), backend.to_numpy(plain["out"]["kernel"])
+    )
+
+
+@pytest.mark.parametrize("key", ["a.b", "a/b"])
+def test_keys_that_normalise_to_one_path_are_refused_naming_both(backend, key):
+    tree = {
+        key: {"kernel": _array(backend, (2, 2))},
+        "a": {"b": {"kernel": _array(backend, (2, 2))}},
+    }
+    with pytest.raises(ValueError, match="so they would get the same weights"):
+        anyinit.initialize(tree, "flax", seed=0)

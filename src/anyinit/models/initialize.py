@@ -101,6 +101,7 @@ def initialize(
 
     walker = walkers.walker_for(model)
     slots = walker.slots(model, names)
+    _refuse_colliding_paths(slots)
     kernels = siblings(slots)
     for slot in slots:
         kernel = kernels.get(slot.layer)
@@ -120,6 +121,26 @@ def initialize(
         )
     result = walker.write(model, slots, values)
     return (result, report) if return_report else result
+
+
+def _refuse_colliding_paths(slots: list[Slot]) -> None:
+    """Two parameters whose paths normalise alike would get the same key, so the same
+    weights, silently (``{"a.b": …, "a": {"b": …}}``): refuse them, naming both."""
+    first: dict[str, Slot] = {}
+    for slot in slots:
+        other = first.setdefault(slot.path, slot)
+        if other is slot:
+            continue
+        if other.native_path == slot.native_path:  # a key holding "/" joins like nesting
+            where = f"two parameters are both at {slot.native_path!r}"
+        else:
+            where = f"the parameters {other.native_path!r} and {slot.native_path!r} both have"
+            where += f" the path {slot.path!r}"
+        msg = (
+            f"{where}, so they would get the same weights; rename one of them (a key holding "
+            "'.' or '/' reads as nested keys) or map one to another path with names=."
+        )
+        raise ValueError(msg)
 
 
 def _rule(rules: Any, slots: list[Slot]) -> Callable[[Slot], tuple[Any, str]]:

@@ -92,11 +92,17 @@ def _pytree_slots(tree: Any, names: Mapping[str, str] | None) -> list[Slot]:
                 else:
                     visit(child, (*parts, str(key)), inner if inner else None)
         elif isinstance(node, (list, tuple)):
-            for index, child in enumerate(node):
-                visit(child, (*parts, str(index)), None)
+            for label, child in zip(_labels(node), node, strict=True):
+                visit(child, (*parts, label), None)
 
     visit(tree, (), None)
     return found
+
+
+def _labels(node: Any) -> list[str]:
+    """A sequence's children by position; a namedtuple's by field name (as JAX's paths)."""
+    fields = getattr(node, "_fields", None)
+    return [str(f) for f in fields] if fields is not None else [str(i) for i in range(len(node))]
 
 
 def _layer(parts: tuple[str, ...]) -> tuple[str, ...]:
@@ -115,7 +121,12 @@ def _pytree_write(tree: Any, slots: list[Slot], values: dict[str, Any]) -> Any:
                 )
             return type(node)(items) if isinstance(node, dict) else _same_mapping(node, items)
         if isinstance(node, (list, tuple)):
-            children = [rebuild(child, (*parts, str(i))) for i, child in enumerate(node)]
+            children = [
+                rebuild(child, (*parts, label))
+                for label, child in zip(_labels(node), node, strict=True)
+            ]
+            if hasattr(node, "_fields"):  # a namedtuple takes its fields one by one
+                return type(node)(*children)
             return type(node)(children)
         return node
 
