@@ -213,3 +213,14 @@ def test_the_equinox_preset_is_each_equinox_layers_default(layer):
     for a, b in zip(jax.tree_util.tree_leaves(own), jax.tree_util.tree_leaves(new), strict=True):
         if hasattr(a, "shape") and a.shape:
             _assert_same_law(a, b, layer)
+
+
+def test_an_unbuilt_keras_model_is_refused_with_how_to_build_it():
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential([keras.layers.Dense(4)])
+    for rules in ("keras", {"*kernel": anyinit.Zeros()}):
+        with pytest.raises(ValueError, match="is not built"):
+            anyinit.initialize(model, rules, seed=0)
+    model.build((None, 3))
+    _, report = anyinit.initialize(model, "keras", seed=0, return_report=True)
+    assert len(report) == 2

@@ -47,6 +47,15 @@ def _kind(layer: Any) -> str:
 
 def slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
     """Each layer's own trainable variables (moving statistics are not parameters)."""
+    if not model.built and not model.weights:
+        # An unbuilt model has no variables yet: initializing nothing would be silent, and
+        # the model would build later with Keras's defaults.
+        msg = (
+            f"the Keras model {model.name!r} is not built, so it has no weights to "
+            "initialize yet; build it first (model.build(input_shape), or call it on a batch, "
+            "or give it a keras.Input), then call anyinit.initialize."
+        )
+        raise ValueError(msg)
     found: list[Slot] = []
     seen: set[int] = set()
     for layer in model._flatten_layers(include_self=True, recursive=True):
