@@ -111,3 +111,27 @@ def test_numpy_integer_seed_is_accepted(backend, like):
     np.testing.assert_array_equal(
         a, backend.to_numpy(anyinit.RandomUniform(seed=4)((5,), like=like))
     )
+
+
+@pytest.mark.parametrize("seed", [0, 2**32 - 1, 2**32, 2**40 + 5, 2**63 - 1])
+def test_int_seeds_are_jaxs_keys_with_x64(seed):
+    """The documented rule: seed s is [s >> 32, s & 0xFFFFFFFF], JAX's key(s) with x64 on
+    (the suite runs JAX with x64; under JAX's default only seeds below 2**32 agree)."""
+    jax = pytest.importorskip("jax")
+    if not jax.config.jax_enable_x64:
+        pytest.skip("JAX's key(seed) for seeds past 2**32 needs jax_enable_x64")
+    from anyinit.stream import key_from_seed
+
+    expected = [int(word) for word in jax.random.key_data(jax.random.key(seed))]
+    key = key_from_seed(seed)
+    assert [key.k0, key.k1] == expected
+
+
+def test_seeds_past_jaxs_range_still_have_their_own_stream():
+    from anyinit.stream import key_from_seed
+
+    key = key_from_seed(2**63 + 1)
+    assert (key.k0, key.k1) == (2**31, 1)
+    a = anyinit.RandomNormal(seed=2**64 - 1)((4,))
+    b = anyinit.RandomNormal(seed=2**64 - 2)((4,))
+    assert not np.array_equal(a, b)
