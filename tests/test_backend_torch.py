@@ -480,11 +480,17 @@ def test_torchvision_style_blocks_take_every_preset(preset):
     for bn in (block.bn1, block.bn2, block.downsample[1]):
         assert torch.all(bn.weight == 1)
         assert torch.all(bn.bias == 0)
-    vit, report = anyinit.initialize(_VitBlock(), preset, seed=0, return_report=True)
-    # Custom parameters have no framework default: they are left as they are.
+    # Custom parameters have no framework default: left as they are, and said.
+    with pytest.warns(
+        anyinit.UncoveredParametersWarning, match="2 parameter.*cls_token, pos_embed"
+    ):
+        vit, report = anyinit.initialize(_VitBlock(), preset, seed=0, return_report=True)
     assert torch.all(vit.cls_token == 7.0)
     assert torch.all(vit.pos_embed == 7.0)
     assert {row.native_path for row in report} >= {"patch_embed.weight", "block.linear1.weight"}
+    skipped = {row.native_path: row.initializer for row in report if not row.rule}
+    assert set(skipped) == {"cls_token", "pos_embed"}
+    assert all(reason.startswith("skipped: preset") for reason in skipped.values())
     assert not torch.isnan(vit.block.self_attn.in_proj_weight).any()
 
 

@@ -23,12 +23,13 @@ from .dialects.torch_nn_init import *  # noqa: F403 - torch.nn.init's names: its
 from .initializers import *  # noqa: F403 - the classes and their names: initializers.__all__
 from .initializers.registry import deserialize, get, serialize
 from .laws.fans import calculate_gain, compute_fans
-from .models.initialize import Assignment, initialize
+from .models.initialize import Assignment, UncoveredParametersWarning, initialize
 from .seeds import SeedGenerator
 
 __all__ = [
     "Assignment",
     "SeedGenerator",
+    "UncoveredParametersWarning",
     "__version__",
     "backends",
     "calculate_gain",

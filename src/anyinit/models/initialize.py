@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,26 @@ from .presets import Blocks, describe, preset_rule
 from .slots import Slot, match_pattern, path_hash, siblings, specificity
 
 __all__ = ["Assignment", "initialize"]
+
+
+class UncoveredParametersWarning(UserWarning):
+    """A preset has no law for some of a model's parameters, which are left as they are.
+
+    :func:`initialize` names how many and the first paths; with ``return_report=True`` the
+    report lists each as skipped, with the reason. Silence it where that is intended::
+
+        warnings.filterwarnings("ignore", category=anyinit.UncoveredParametersWarning)
+
+    Examples
+    --------
+    >>> import warnings, numpy as np, anyinit
+    >>> tree = {"fc": {"kernel": np.zeros((4, 3), np.float32)}, "temperature": np.ones(1)}
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = anyinit.initialize(tree, "keras", seed=0)
+    >>> caught[0].category.__name__, "temperature" in str(caught[0].message)
+    ('UncoveredParametersWarning', True)
+    """
 
 
 @dataclass(frozen=True)
@@ -111,13 +132,30 @@ def initialize(
     keys = _keys(seed)
     values: dict[str, Any] = {}
     report: list[Assignment] = []
+    uncovered: list[Slot] = []
     for slot in slots:
         chosen, source = choose(slot)
         if chosen is None:
+            if isinstance(rules, str):  # a preset that has no law for this parameter
+                uncovered.append(slot)
+                reason = f"skipped: preset {rules!r} has no law for it; left as it is"
+                report.append(
+                    Assignment(slot.path, slot.native_path, slot.kind, slot.role, "", reason)
+                )
             continue
         values[slot.native_path] = _draw(chosen, slot, keys(slot.path))
         report.append(
             Assignment(slot.path, slot.native_path, slot.kind, slot.role, source, describe(chosen))
+        )
+    if uncovered:
+        shown = ", ".join(slot.native_path for slot in uncovered[:5])
+        more = f" and {len(uncovered) - 5} more" if len(uncovered) > 5 else ""
+        warnings.warn(
+            f"the {rules!r} preset has no law for {len(uncovered)} parameter(s), left as they "
+            f"are: {shown}{more}. Give them a rule (a path pattern or a callable) if they need "
+            "initializing; return_report=True lists them.",
+            UncoveredParametersWarning,
+            stacklevel=2,
         )
     result = walker.write(model, slots, values)
     return (result, report) if return_report else result
