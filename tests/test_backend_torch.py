@@ -351,6 +351,11 @@ _LAYERS = {
     "GRU": lambda: torch.nn.GRU(64, 96),
     "RNN": lambda: torch.nn.RNN(64, 96),
     "MultiheadAttention": lambda: torch.nn.MultiheadAttention(128, 8, add_bias_kv=True),
+    "RNNCell": lambda: torch.nn.RNNCell(64, 96),
+    "LSTMCell": lambda: torch.nn.LSTMCell(64, 96),
+    "GRUCell": lambda: torch.nn.GRUCell(64, 96),
+    "Bilinear": lambda: torch.nn.Bilinear(30, 20, 40),
+    "PReLU": lambda: torch.nn.PReLU(8, init=0.1),
 }
 
 

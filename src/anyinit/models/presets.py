@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from ..dialects import jax_nn
 from ..initializers.base import Initializer
-from ..initializers.constant import Ones, Zeros
+from ..initializers.constant import Constant, Ones, Zeros
 from ..initializers.orthogonal import Orthogonal
 from ..initializers.random import (
     GlorotUniform,
@@ -90,8 +90,15 @@ def _torch(slot: Slot) -> Initializer | Blocks | None:
         return RandomNormal(0.0, 1.0)
     if kind == "norm":
         return _norm_rule(slot)
-    if kind in _RECURRENT:
-        return _symmetric(1.0 / math.sqrt(slot.info["hidden_size"]))
+    if kind in _RECURRENT or kind == "rnn_cell":
+        # RNNBase / RNNCellBase.reset_parameters: every parameter U(±1/sqrt(hidden_size)).
+        hidden = slot.info["hidden_size"]
+        return _symmetric(1.0 / math.sqrt(hidden) if hidden > 0 else 0.0)
+    if kind == "bilinear":
+        # Bilinear.reset_parameters: weight and bias U(±1/sqrt(in1_features)).
+        return _symmetric(1.0 / math.sqrt(slot.info["in1_features"]))
+    if kind == "prelu":
+        return Constant(slot.info["init"])  # PReLU.reset_parameters: its `init`
     if kind == "attention":
         # MultiheadAttention._reset_parameters: xavier_uniform_ on the packed
         # projection (3E, E), zero biases; the output projection is a Linear.

@@ -47,6 +47,12 @@ def _kind(module: nn.Module) -> str:
         return "rnn"
     if isinstance(module, nn.MultiheadAttention):
         return "attention"
+    if isinstance(module, nn.RNNCellBase):
+        return "rnn_cell"
+    if isinstance(module, nn.Bilinear):
+        return "bilinear"
+    if isinstance(module, nn.PReLU):
+        return "prelu"
     return "other"
 
 
@@ -77,6 +83,22 @@ def _slot(
         info = {"padding_idx": getattr(module, "padding_idx", None)}
     elif kind == "norm":
         role = "scale" if name == "weight" else name
+    elif kind == "rnn_cell":
+        # RNNCell / LSTMCell / GRUCell: torch's (gates·H, in) weights, one law for all.
+        roles = {
+            "weight_ih": "kernel",
+            "weight_hh": "recurrent_kernel",
+            "bias_hh": "recurrent_bias",
+        }
+        role = roles.get(name, "bias")
+        perm = layout_permutation("torch", rank) if name.startswith("weight") else perm
+        info = {"hidden_size": module.hidden_size}
+    elif kind == "bilinear":
+        # Bilinear's weight is (out, in1, in2); torch bounds it by 1/sqrt(in1).
+        role = "kernel" if name == "weight" else name
+        info = {"in1_features": module.in1_features}
+    elif kind == "prelu":
+        role, info = "slope", {"init": float(getattr(module, "init", 0.25))}
     elif kind in ("dense", "conv") and name == "weight":
         role, perm = "kernel", layout_permutation("torch", rank)
     elif kind == "conv_transpose" and name == "weight":
