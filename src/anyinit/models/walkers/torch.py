@@ -28,32 +28,25 @@ def _transpose_layout(rank: int) -> tuple[int, ...]:
     return (rank - 2, rank - 1, *range(rank - 2))
 
 
+#: Layer classes and their kinds, first match wins (a transposed conv is a _ConvNd too).
+_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (nn.Linear, "dense"),
+    (nn.modules.conv._ConvTransposeNd, "conv_transpose"),
+    (nn.modules.conv._ConvNd, "conv"),
+    ((nn.Embedding, nn.EmbeddingBag), "embedding"),
+    (_NORMS, "norm"),
+    (nn.LSTM, "lstm"),
+    (nn.GRU, "gru"),
+    (nn.RNN, "rnn"),
+    (nn.MultiheadAttention, "attention"),
+    (nn.RNNCellBase, "rnn_cell"),
+    (nn.Bilinear, "bilinear"),
+    (nn.PReLU, "prelu"),
+)
+
+
 def _kind(module: nn.Module) -> str:
-    if isinstance(module, nn.Linear):
-        return "dense"
-    if isinstance(module, nn.modules.conv._ConvTransposeNd):
-        return "conv_transpose"
-    if isinstance(module, nn.modules.conv._ConvNd):
-        return "conv"
-    if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
-        return "embedding"
-    if isinstance(module, _NORMS):
-        return "norm"
-    if isinstance(module, nn.LSTM):
-        return "lstm"
-    if isinstance(module, nn.GRU):
-        return "gru"
-    if isinstance(module, nn.RNN):
-        return "rnn"
-    if isinstance(module, nn.MultiheadAttention):
-        return "attention"
-    if isinstance(module, nn.RNNCellBase):
-        return "rnn_cell"
-    if isinstance(module, nn.Bilinear):
-        return "bilinear"
-    if isinstance(module, nn.PReLU):
-        return "prelu"
-    return "other"
+    return next((kind for classes, kind in _KINDS if isinstance(module, classes)), "other")
 
 
 def _slot(
