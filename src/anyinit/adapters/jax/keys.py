@@ -26,7 +26,8 @@ def _defining_module() -> ModuleType:
     try:
         return importlib.import_module("jax._src.nn.initializers")
     except ImportError:
-        return jax.nn.initializers
+        public: ModuleType = jax.nn.initializers
+        return public
 
 
 #: JAX's own factories, taken once: code that switches a codebase over by assigning anyinit's
