@@ -31,7 +31,7 @@ __all__ = [
     "SeedGenerator",
     "UncoveredParametersWarning",
     "__version__",
-    "backends",
+    "adapters",
     "calculate_gain",
     "compute_fans",
     "deserialize",
@@ -49,7 +49,7 @@ __all__ += torch_nn_init.__all__
 __all__.sort()
 
 # The public module paths of earlier releases name the same module objects (not copies):
-# ``import anyinit.dialects.jax_nn`` and ``from anyinit.adapters import Backend`` keep working.
+# ``import anyinit.jax_nn`` and ``from anyinit.backends import Backend`` keep working.
 backends = adapters
 _sys.modules[f"{__name__}.jax_nn"] = jax_nn
 _sys.modules[f"{__name__}.backends"] = adapters

@@ -64,7 +64,7 @@ MAX_REJECTION_ROUNDS = 1000
 def generator(backend: Backend, seed: Any, device: Device) -> Any:
     """Turn an initializer's validated `seed` into what one call draws from on `backend`.
 
-    A :class:`~anyinit.stream.StreamKey` (the portable stream) for ints, SeedGenerators and a
+    A ``StreamKey`` (the portable stream's key) for ints, SeedGenerators and a
     parameter's key (``anyinit.initialize``); the library's default generator for ``None``;
     the library's own generator, checked for `device` by the adapter, for a native one.
     """
