@@ -1,8 +1,8 @@
-"""The backend adapter contract and the algorithms shared by all adapters.
+"""The adapter contract: :class:`Backend`, with defaults for any Array API library.
 
-A backend supplies what the Array API standard lacks (random numbers, a
-fast QR, device checks). Everything else an initializer does goes through
-the standard namespace ``xp``.
+An adapter supplies what the Array API standard lacks (random numbers, a fast QR,
+device checks); the algorithms that use it are :mod:`anyinit.sampling`'s, and the
+capabilities only some libraries have are :mod:`anyinit.adapters.protocol`'s.
 """
 
 from __future__ import annotations

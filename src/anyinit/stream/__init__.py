@@ -6,12 +6,12 @@ One sub-package, one job each:
   integer operations (the reference every kernel equals bit for bit);
 * ``transforms``: float32 uniform, normal and truncated normal from those
   bits, with JAX's constructions and total maps (finite and inside for every
-  input word);
-* ``numpy_kernel``: the blocked, threaded NumPy kernel of the same bits
-  (used by the NumPy adapter, and by torch and the host on the CPU);
-* ``torch_kernel``: the same bits in int32 tensor arithmetic (torch devices).
+  input word).
 
-The kernels import their library and are imported only by its adapter.
+The fast kernels of the same bits live with their library's adapter:
+``anyinit.adapters.numpy.kernel`` (blocked and threaded, with the optional C extension;
+used by NumPy, and by torch and the host on the CPU) and
+``anyinit.adapters.torch.kernel`` (int32 tensor arithmetic, for torch's other devices).
 """
 
 from . import transforms

@@ -240,7 +240,7 @@ def finish_in_place(
     """``values·scale + shift`` clipped to `clip`, in one C pass over a float32 array; False
     (nothing done) where the extension is absent or `values` is not a writable C array.
 
-    The roundings are NumPy's in-place steps (see ``Backend._finish``), bit for bit.
+    The roundings are NumPy's in-place steps (see :func:`anyinit.sampling.finish`), bit for bit.
     """
     if not (
         _EXTENSION is not None
