@@ -89,6 +89,7 @@ def tests_frameworks(session: nox.Session) -> None:
         "tests/test_framework_keras.py",
         "tests/test_framework_jax.py",
         "tests/test_framework_models.py",
+        "tests/test_framework_attention.py",
         "docs/frameworks.rst",
         "--doctest-glob=frameworks.rst",
         # Keras 3.15's torch backend saves through a deprecated NumPy __array__ call.

@@ -444,8 +444,10 @@ def test_a_12_block_transformer_initialises_every_parameter():
     layer = torch.nn.TransformerEncoderLayer(64, 4, 128, batch_first=True)
     net = torch.nn.TransformerEncoder(layer, 12, enable_nested_tensor=False)
     _, report = anyinit.initialize(net, "torch", seed=0, return_report=True)
-    assert len(report) == len(list(net.parameters()))
-    kernels = [row for row in report if row.path.endswith("self_attn.kernel")]
+    # The packed in_proj_weight / in_proj_bias report one row per projection (q, k, v).
+    assert len({row.native_path.partition("[")[0] for row in report}) == len(list(net.parameters()))
+    assert len(report) == len(list(net.parameters())) + 12 * 4
+    kernels = [row for row in report if row.path.endswith("self_attn.query.kernel")]
     assert len(kernels) == 12
     first, second = net.layers[0].self_attn.in_proj_weight, net.layers[1].self_attn.in_proj_weight
     assert not torch.equal(first, second)

@@ -23,7 +23,12 @@ from .dialects.torch_nn_init import *  # noqa: F403 - torch.nn.init's names: its
 from .initializers import *  # noqa: F403 - the classes and their names: initializers.__all__
 from .initializers.registry import deserialize, get, serialize
 from .laws.fans import calculate_gain, compute_fans
-from .models.initialize import Assignment, UncoveredParametersWarning, initialize
+from .models.initialize import (
+    Assignment,
+    UncoveredParametersWarning,
+    canonical_weights,
+    initialize,
+)
 from .seeds import SeedGenerator
 
 __all__ = [
@@ -33,6 +38,7 @@ __all__ = [
     "__version__",
     "adapters",
     "calculate_gain",
+    "canonical_weights",
     "compute_fans",
     "deserialize",
     "dialects",

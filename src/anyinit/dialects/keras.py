@@ -52,7 +52,43 @@ def register() -> None:
 
         for cls in (*initializer_classes(), SeedGenerator):
             register_keras_serializable(package=_PACKAGE, name=cls.__name__)(cls)
+        _teach_einsum_dense()
         _registered = True
+
+
+def _teach_einsum_dense() -> None:
+    """Let Keras's ``EinsumDense`` give anyinit's variance-scaling classes its fan axes.
+
+    ``EinsumDense.build`` clones its kernel initializer with ``input_axes`` and
+    ``output_axes`` (the einsum's, so that an attention kernel ``(E, H, D)`` has
+    fan_in E, not E·H) only when ``isinstance(init, VarianceScaling)`` for
+    Keras's own class. anyinit's classes take the same two arguments, so the name
+    that check reads in that one module is given a class whose ``isinstance``
+    also accepts anyinit's. Nothing else in Keras reads it; Keras's own classes
+    are unchanged.
+    """
+    try:
+        from keras.src.layers.core import einsum_dense
+    except ImportError:  # a Keras without that module has no such check to teach
+        return
+    keras_class = getattr(einsum_dense, "VarianceScaling", None)
+    if keras_class is None or getattr(keras_class, "_anyinit_taught", False):
+        return
+    from ..initializers.random import VarianceScaling
+
+    accepted = (keras_class, VarianceScaling)
+
+    class _EitherVarianceScaling(type):
+        def __instancecheck__(cls, instance: object) -> bool:
+            return isinstance(instance, accepted)
+
+        def __subclasscheck__(cls, subclass: type) -> bool:
+            return issubclass(subclass, accepted)
+
+    class KerasOrAnyinitVarianceScaling(metaclass=_EitherVarianceScaling):
+        _anyinit_taught = True
+
+    einsum_dense.VarianceScaling = KerasOrAnyinitVarianceScaling
 
 
 class _AfterKerasImport(importlib.abc.MetaPathFinder):

@@ -16,9 +16,9 @@ from ..sharding import reproducible
 from ..stream import StreamKey
 from ..target import array_backend, check_seed
 from .presets import Blocks, describe, preset_rule
-from .slots import Slot, match_pattern, path_hash, siblings, specificity
+from .slots import Slot, match_pattern, path_hash, siblings, specificity, to_canonical
 
-__all__ = ["Assignment", "initialize"]
+__all__ = ["Assignment", "canonical_weights", "initialize"]
 
 
 class UncoveredParametersWarning(UserWarning):
@@ -122,31 +122,38 @@ def initialize(
 
     walker = walkers.walker_for(model)
     slots = walker.slots(model, names)
-    _refuse_colliding_paths(slots)
-    kernels = siblings(slots)
-    for slot in slots:
-        kernel = kernels.get(slot.layer)
-        if slot.role != "kernel" and kernel is not None:
-            slot.info.setdefault("kernel", kernel)
-    choose = _rule(rules, slots)
+    leaves = [part for slot in slots for part in slot.info.get("parts", (slot,))]
+    _refuse_colliding_paths(leaves)
+    _link(leaves)
+    choose = _rule(rules, leaves)
     keys = _keys(seed)
     values: dict[str, Any] = {}
     report: list[Assignment] = []
     uncovered: list[Slot] = []
     for slot in slots:
-        chosen, source = choose(slot)
-        if chosen is None:
-            if isinstance(rules, str):  # a preset that has no law for this parameter
-                uncovered.append(slot)
+        pieces = []
+        for leaf in slot.info.get("parts", (slot,)):
+            chosen, source = choose(leaf)
+            pieces.append((chosen, leaf, keys(leaf.path)))
+            if chosen is not None:
+                report.append(
+                    Assignment(
+                        leaf.path, leaf.native_path, leaf.kind, leaf.role, source, describe(chosen)
+                    )
+                )
+            elif isinstance(rules, str):  # a preset that has no law for this parameter
+                uncovered.append(leaf)
                 reason = f"skipped: preset {rules!r} has no law for it; left as it is"
                 report.append(
-                    Assignment(slot.path, slot.native_path, slot.kind, slot.role, "", reason)
+                    Assignment(leaf.path, leaf.native_path, leaf.kind, leaf.role, "", reason)
                 )
+        if all(chosen is None for chosen, _, _ in pieces):
             continue
-        values[slot.native_path] = _draw(chosen, slot, keys(slot.path))
-        report.append(
-            Assignment(slot.path, slot.native_path, slot.kind, slot.role, source, describe(chosen))
-        )
+        if "parts" in slot.info:
+            parts = tuple((chosen, leaf.canonical[-1], key) for chosen, leaf, key in pieces)
+            values[slot.native_path] = _draw(_Parts(parts), slot, pieces[0][2])
+        else:
+            values[slot.native_path] = _draw(pieces[0][0], slot, pieces[0][2])
     if uncovered:
         shown = ", ".join(slot.native_path for slot in uncovered[:5])
         more = f" and {len(uncovered) - 5} more" if len(uncovered) > 5 else ""
@@ -252,6 +259,33 @@ def _call(init: Initializer, shape: tuple[int, ...], like: Any, seed: Any) -> An
     return _seeded(init, seed)(shape, like=like)
 
 
+@dataclass(frozen=True)
+class _Parts:
+    """A packed parameter (torch's ``in_proj_weight``): pieces of its canonical last axis,
+    each its own parameter with its own law and key; a piece without a law keeps its values."""
+
+    parts: tuple[tuple[Initializer | Blocks | None, int, Any], ...]
+
+
+def _link(leaves: list[Slot]) -> None:
+    """Give each bias (and other non-kernel) its layer's kernel; mark packed attention."""
+    kernels = siblings(leaves)
+    for slot in leaves:
+        kernel = kernels.get(slot.layer)
+        if slot.role != "kernel" and kernel is not None:
+            slot.info.setdefault("kernel", kernel)
+    # torch packs q, k and v into one (3E, E) weight where they read the same width;
+    # its law (xavier_uniform_ on the packed weight) counts all three in fan_out.
+    modules: dict[str, list[Slot]] = {}
+    for slot in leaves:
+        if slot.info.get("attention") in ("query", "key", "value") and slot.role == "kernel":
+            modules.setdefault(slot.layer.rpartition(".")[0], []).append(slot)
+    for group in modules.values():
+        packed = len(group) == 3 and len({s.canonical for s in group}) == 1
+        for slot in group:
+            slot.info.setdefault("packed", packed)
+
+
 def _shards(value: Any) -> Any:
     if not _compat.is_array_api_obj(value):
         return None
@@ -259,32 +293,50 @@ def _shards(value: Any) -> Any:
     return backend.shards(value) if supports(backend, Sharded) else None
 
 
-def _draw_shard(chosen: Initializer | Blocks, slot: Slot, seed: Any, shards: Any) -> Any:
+def _draw_shard(chosen: Any, slot: Slot, seed: Any, shards: Any) -> Any:
     """A distributed parameter (an FSDP2 / DTensor shard, a sharded JAX array)."""
-    if isinstance(chosen, Blocks) or len(slot.perm) != len(slot.native_shape):
+    simple = not isinstance(chosen, (Blocks, _Parts)) and slot.expanded is None
+    if not simple or len(slot.perm) != len(slot.native_shape):
         return shards.distribute(
             lambda like: _draw(chosen, slot, seed, like=like), reproducible(seed), slot.native_shape
         )
     return shards.draw(_seeded(chosen, seed), slot.canonical, None, slot.perm)
 
 
-def _draw(chosen: Initializer | Blocks, slot: Slot, seed: Any, like: Any = None) -> Any:
+def _canonical_draw(chosen: Any, shape: tuple[int, ...], like: Any, seed: Any) -> Any:
+    if not isinstance(chosen, Blocks):
+        return _call(chosen, shape, like, seed)
+    if sum(width for _, width in chosen.parts) != shape[-1]:
+        msg = f"the blocks {describe(chosen)} do not add up to the last axis of {shape}."
+        raise ValueError(msg)
+    parts = [
+        _call(init, (*shape[:-1], width), like, _part(seed, i))
+        for i, (init, width) in enumerate(chosen.parts)
+    ]
+    return _compat.array_namespace(parts[0]).concat(parts, axis=-1)
+
+
+def _draw(chosen: Any, slot: Slot, seed: Any, like: Any = None) -> Any:
     like = slot.value if like is None else like
     if like is slot.value and (shards := _shards(slot.value)) is not None:
         return _draw_shard(chosen, slot, seed, shards)
-    if isinstance(chosen, Blocks):
-        if sum(width for _, width in chosen.parts) != slot.canonical[-1]:
-            msg = f"the blocks of {slot.path!r} do not add up to its last axis {slot.canonical}."
-            raise ValueError(msg)
-        parts = [
-            _call(init, (*slot.canonical[:-1], width), like, _part(seed, i))
-            for i, (init, width) in enumerate(chosen.parts)
-        ]
-        xp = _compat.array_namespace(parts[0])
-        values = xp.concat(parts, axis=-1)
+    if isinstance(chosen, _Parts):
+        current = None
+        pieces, start = [], 0
+        for init, width, key in chosen.parts:
+            if init is None:  # no law for this piece: its current values, in canonical layout
+                if current is None:
+                    current = to_canonical(slot.value, slot, _compat.array_namespace(slot.value))
+                pieces.append(current[..., start : start + width])
+            else:
+                pieces.append(_canonical_draw(init, (*slot.canonical[:-1], width), like, key))
+            start += width
+        values = _compat.array_namespace(pieces[0]).concat(pieces, axis=-1)
     else:
-        values = _call(chosen, slot.canonical, like, seed)
-        xp = _compat.array_namespace(values)
+        values = _canonical_draw(chosen, slot.canonical, like, seed)
+    xp = _compat.array_namespace(values)
+    if slot.expanded is not None:
+        values = xp.reshape(values, slot.expanded)
     if slot.perm != tuple(range(len(slot.perm))):
         values = xp.permute_dims(values, slot.perm)
     if tuple(values.shape) != slot.native_shape:
@@ -294,3 +346,57 @@ def _draw(chosen: Initializer | Blocks, slot: Slot, seed: Any, like: Any = None)
 
 def _part(seed: Any, index: int) -> Any:
     return seed.fold_in(index) if isinstance(seed, StreamKey) else seed
+
+
+def canonical_weights(model: Any, *, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every parameter of `model` by normalised path, in the canonical layout.
+
+    The canonical layout is the one :func:`initialize` draws in:
+    ``(*receptive_field, in, out)`` for kernels (torch's ``(out, in, *k)``
+    transposed), attention projections flat as ``(fan_in, fan_out)``, a
+    packed torch ``in_proj_weight`` split into ``query``, ``key`` and
+    ``value``. Two ports of one architecture have the same paths and shapes
+    here, so comparing them takes a loop; under the same preset and seed
+    :func:`initialize` gives them equal values.
+
+    Parameters
+    ----------
+    model
+        Anything :func:`initialize` takes (for Flax linen, its params).
+    names : mapping, optional
+        Renames, as in :func:`initialize`.
+
+    Returns
+    -------
+    dict
+        ``{path: array}``, the arrays of the model's own library (torch
+        tensors detached, Keras variables' values), in the model's order.
+
+    Examples
+    --------
+    >>> import torch, anyinit
+    >>> attn = torch.nn.MultiheadAttention(8, 2)
+    >>> weights = anyinit.canonical_weights(attn)
+    >>> {path: tuple(w.shape) for path, w in weights.items() if path.endswith("kernel")}
+    {'query.kernel': (8, 8), 'key.kernel': (8, 8), 'value.kernel': (8, 8), 'out.kernel': (8, 8)}
+    """
+    from . import walkers
+
+    out: dict[str, Any] = {}
+    for slot in walkers.walker_for(model).slots(model, names):
+        value = slot.value
+        if hasattr(value, "assign") and hasattr(value, "value"):  # a Keras variable
+            value = value.value
+        if hasattr(value, "get_value"):  # a Flax NNX variable
+            value = value.get_value()
+        if hasattr(value, "detach"):
+            value = value.detach()
+        xp = _compat.array_namespace(value)
+        canonical = to_canonical(value, slot, xp)
+        start = 0
+        for leaf in slot.info.get("parts", (slot,)):
+            width = leaf.canonical[-1] if leaf.canonical else 0
+            piece = canonical[..., start : start + width] if leaf is not slot else canonical
+            out[leaf.path] = piece
+            start += width
+    return out

@@ -30,7 +30,6 @@ from ..initializers.random import (
     LecunNormal,
     RandomNormal,
     RandomUniform,
-    VarianceScaling,
 )
 from .slots import Slot, kernel_fan_in
 
@@ -84,6 +83,24 @@ def _torch_kaiming_bound(fan_in: int) -> float:
     return math.sqrt(3.0) * (gain / math.sqrt(fan_in))
 
 
+def _torch_attention(slot: Slot) -> Initializer | None:
+    """``nn.MultiheadAttention._reset_parameters`` on the canonical q/k/v/out projections."""
+    role, canonical = slot.role, slot.canonical
+    if slot.info.get("attention") == "out":
+        # out_proj is a Linear (kaiming_uniform_(a=√5)) whose bias is then zeroed.
+        return _symmetric(_torch_kaiming_bound(_fan_in(slot))) if role == "kernel" else Zeros()
+    if role == "kernel":
+        # xavier_uniform_ on the packed (3E, E) in_proj_weight where q, k and v read the
+        # same width (fan_out counts all three), else on each (E, kdim) projection.
+        fan_in, fan_out = canonical
+        fan_out *= 3 if slot.info.get("packed") else 1
+        return _symmetric(math.sqrt(6.0 / (fan_in + fan_out)) if fan_in + fan_out else 0.0)
+    if role in ("bias_k", "bias_v"):
+        # xavier_normal_ on (1, 1, E): torch's fans are E and E.
+        return RandomNormal(0.0, 1.0 / math.sqrt(canonical[-1]))
+    return Zeros() if role == "bias" else None
+
+
 def _torch(slot: Slot) -> Initializer | Blocks | None:
     kind, role = slot.kind, slot.role
     if kind == "embedding":
@@ -100,15 +117,7 @@ def _torch(slot: Slot) -> Initializer | Blocks | None:
     if kind == "prelu":
         return Constant(slot.info["init"])  # PReLU.reset_parameters: its `init`
     if kind == "attention":
-        # MultiheadAttention._reset_parameters: xavier_uniform_ on the packed
-        # projection (3E, E), zero biases; the output projection is a Linear.
-        if role.endswith("kernel"):
-            return GlorotUniform()
-        if role == "bias":
-            return Zeros()
-        return VarianceScaling(1.0, "fan_avg", "untruncated_normal")  # bias_k, bias_v: (E, 1, 1)
-    if kind == "dense" and slot.info.get("attention_output") and role == "bias":
-        return Zeros()
+        return _torch_attention(slot)
     if kind in _KERNELS:
         fan_in = _torch_fan_in(slot)
         if role == "kernel":
@@ -137,9 +146,6 @@ def _keras(slot: Slot) -> Initializer | Blocks | None:
             units = slot.info["hidden_size"]
             return Blocks(((Zeros(), units), (Ones(), units), (Zeros(), 2 * units)))
         return Zeros()
-    if kind == "attention" and role == "kernel" and slot.info.get("packed", 1) > 1:
-        width = slot.canonical[-1] // slot.info["packed"]
-        return Blocks(tuple((GlorotUniform(), width) for _ in range(slot.info["packed"])))
     if kind in _KERNELS:
         return GlorotUniform() if role.endswith("kernel") else Zeros()
     return None

@@ -22,10 +22,12 @@ __all__ = [
     "LAYOUTS",
     "Slot",
     "canonical_shape",
+    "grouped_axes",
     "layout_permutation",
     "match_pattern",
     "normalise_path",
     "path_hash",
+    "to_canonical",
 ]
 
 
@@ -55,6 +57,7 @@ class Slot:
     perm: tuple[int, ...]
     canonical: tuple[int, ...]
     info: dict[str, Any] = field(default_factory=dict)
+    expanded: tuple[int, ...] | None = None
 
     @property
     def native_shape(self) -> tuple[int, ...]:
@@ -175,6 +178,42 @@ def specificity(pattern: str) -> tuple[int, int]:
 def kernel_fan_in(shape: Sequence[int]) -> int:
     """The fan-in of a kernel in canonical layout: everything but the output axis."""
     return math.prod(shape[:-1]) if shape else 1
+
+
+def grouped_axes(
+    native: Sequence[int], input_axes: Sequence[int], output_axes: Sequence[int]
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """``(perm, canonical, expanded)`` of a kernel whose fans are products of axes.
+
+    The canonical draw is ``(prod(input dims), prod(output dims))``; `expanded`
+    is it unflattened, input axes then output axes, each in native order; `perm`
+    takes `expanded` to the native layout.
+
+    Examples
+    --------
+    >>> from anyinit.models.slots import grouped_axes
+    >>> grouped_axes((64, 4, 16), [0], [1, 2])  # an attention query kernel (E, H, D)
+    ((0, 1, 2), (64, 64), (64, 4, 16))
+    """
+    order = [*input_axes, *output_axes]
+    if sorted(order) != list(range(len(native))):
+        msg = f"the input and output axes {order} must cover the kernel's axes once each."
+        raise ValueError(msg)
+    expanded = tuple(int(native[axis]) for axis in order)
+    perm = tuple(order.index(axis) for axis in range(len(native)))
+    fan_in = math.prod(int(native[a]) for a in input_axes)
+    fan_out = math.prod(int(native[a]) for a in output_axes)
+    return perm, (fan_in, fan_out), expanded
+
+
+def to_canonical(value: Any, slot: Slot, xp: Any) -> Any:
+    """A parameter's native value in its slot's canonical layout (the inverse of the draw)."""
+    if len(slot.perm) == len(value.shape) and slot.perm != tuple(range(len(slot.perm))):
+        inverse = tuple(sorted(range(len(slot.perm)), key=lambda axis: slot.perm[axis]))
+        value = xp.permute_dims(value, inverse)
+    if tuple(value.shape) != slot.canonical:
+        value = xp.reshape(value, slot.canonical)
+    return value
 
 
 def siblings(slots: Iterable[Slot]) -> dict[str, Slot]:

@@ -113,40 +113,58 @@ def _equinox_slot(
     )
 
 
-def _equinox_walk(model: Any) -> list[tuple[tuple[Any, ...], Any, str | None]]:
-    """``(steps, module, kind)`` for every module in `model`; a step is ``(attr or index)``."""
+#: Equinox's MultiheadAttention projections, by their canonical names.
+_EQUINOX_PROJECTIONS = {
+    "query_proj": "query",
+    "key_proj": "key",
+    "value_proj": "value",
+    "output_proj": "out",
+}
+
+
+def _equinox_walk(model: Any) -> list[tuple[tuple[Any, ...], Any, str | None, str | None]]:
+    """``(steps, module, kind, projection)`` for every module in `model`; a step is an
+    attribute or an index; `projection` names a MultiheadAttention's canonical projection."""
     import equinox as eqx
 
-    found: list[tuple[tuple[Any, ...], Any, str | None]] = []
+    found: list[tuple[tuple[Any, ...], Any, str | None, str | None]] = []
 
-    def visit(node: Any, steps: tuple[Any, ...]) -> None:
+    def visit(node: Any, steps: tuple[Any, ...], projection: str | None) -> None:
         if isinstance(node, eqx.Module):
-            found.append((steps, node, _equinox_kind(node)))
+            found.append((steps, node, _equinox_kind(node), projection))
+            attention = isinstance(node, eqx.nn.MultiheadAttention)
             for field in dataclasses.fields(node):
-                visit(getattr(node, field.name, None), (*steps, field.name))
+                inner = _EQUINOX_PROJECTIONS.get(field.name) if attention else None
+                visit(getattr(node, field.name, None), (*steps, field.name), inner)
         elif isinstance(node, (list, tuple)):
             for index, child in enumerate(node):
-                visit(child, (*steps, index))
+                visit(child, (*steps, index), None)
         elif isinstance(node, dict):
             for key, child in node.items():
-                visit(child, (*steps, key))
+                visit(child, (*steps, key), None)
 
-    visit(model, ())
+    visit(model, (), None)
     return found
 
 
 def _equinox_slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
     found = []
-    for steps, module, kind in _equinox_walk(model):
+    for steps, module, kind, projection in _equinox_walk(model):
         if kind is None:
             continue
-        parts = tuple(str(step) for step in steps)
+        native = tuple(str(step) for step in steps)
+        parts = native
+        if projection is not None:  # the canonical form of every framework's attention
+            parts = (*native[:-1], projection)
         for field in dataclasses.fields(module):
             value = getattr(module, field.name, None)
             shape = tuple(getattr(value, "shape", ()))
             if hasattr(value, "dtype") and len(shape) > 0:
                 slot = _equinox_slot(parts, kind, field.name, value, module, names)
                 slot.info["steps"] = (*steps, field.name)
+                slot.native_path = ".".join((*native, field.name))
+                if projection is not None:
+                    slot.kind, slot.info["attention"] = "attention", projection
                 found.append(slot)
     return found
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..slots import Slot, canonical_shape, layout_permutation, normalise_path
+from ..slots import Slot, canonical_shape, grouped_axes, layout_permutation, normalise_path
 
-__all__ = ["slots", "write"]
+__all__ = ["einsum_axes", "slots", "write"]
 
 _KINDS = {
     "Dense": "dense",
@@ -45,6 +46,52 @@ def _kind(layer: Any) -> str:
     return "other"
 
 
+def einsum_axes(equation: str) -> tuple[list[int], list[int]] | None:
+    """The input and output axes of an ``EinsumDense`` kernel, as Keras counts its fans: an
+    axis whose letter is in the output is an output axis, every other an input axis."""
+    try:
+        operands, output = equation.replace(" ", "").split("->")
+        _, kernel = operands.split(",")
+    except ValueError:
+        return None
+    if "." in kernel:
+        return None
+    inputs = [axis for axis, letter in enumerate(kernel) if letter not in output]
+    outputs = [axis for axis, letter in enumerate(kernel) if letter in output]
+    return inputs, outputs
+
+
+#: MultiHeadAttention's projections (its EinsumDense sub-layers), by canonical name.
+_PROJECTIONS = {
+    "_query_dense": "query",
+    "_key_dense": "key",
+    "_value_dense": "value",
+    "_output_dense": "out",
+}
+
+
+def _projections(model: Any) -> dict[int, str]:
+    found = {}
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        if any(cls.__name__ == "MultiHeadAttention" for cls in type(layer).__mro__):
+            for attribute, name in _PROJECTIONS.items():
+                sub = getattr(layer, attribute, None)
+                if sub is not None:
+                    found[id(sub)] = name
+    return found
+
+
+def _kernel_layout(
+    layer: Any, kind: str, shape: tuple[int, ...]
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...] | None]:
+    """``(perm, canonical, expanded)`` of a kernel: EinsumDense's by its equation's fan axes."""
+    axes = einsum_axes(layer.equation) if hasattr(layer, "equation") else None
+    if axes is not None and len(shape) != 2:
+        return grouped_axes(shape, *axes)
+    perm = _layout(kind, len(shape))
+    return perm, canonical_shape(shape, perm), None
+
+
 def slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
     """Each layer's own trainable variables (moving statistics are not parameters)."""
     if not model.built and not model.weights:
@@ -58,15 +105,24 @@ def slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
         raise ValueError(msg)
     found: list[Slot] = []
     seen: set[int] = set()
+    projections = _projections(model)
     for layer in model._flatten_layers(include_self=True, recursive=True):
         kind = _kind(layer)
+        projection = projections.get(id(layer))
         for variable in layer._trainable_variables:
             if id(variable) in seen:
                 continue
             seen.add(id(variable))
             role = _ROLES.get(variable.name, variable.name)
-            rank = len(variable.shape)
-            perm = _layout(kind, rank) if role == "kernel" else tuple(range(rank))
+            shape = tuple(int(n) for n in variable.shape)
+            expanded = None
+            if role == "kernel":
+                perm, canonical, expanded = _kernel_layout(layer, kind, shape)
+            elif projection is not None:  # a projection's bias (H, D), drawn flat
+                perm, canonical = (0,), (math.prod(shape),)
+            else:
+                perm = tuple(range(len(shape)))
+                canonical = shape
             info: dict[str, Any] = {}
             if kind in _GATES:
                 info = {"hidden_size": layer.units, "gates": _GATES[kind]}
@@ -74,9 +130,13 @@ def slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
             parts = tuple(variable.path.split("/")[:-1])
             if layer is not model and parts[:1] == (model.name,):
                 parts = parts[1:]  # a subclassed model's name is not part of its layers' paths
+            if projection is not None:  # the canonical form of every framework's attention
+                kind, info["attention"] = "attention", projection
+                parts = (*parts[:-1], projection)
             path = normalise_path(parts, role, names)
-            shape = canonical_shape(variable.shape, perm)
-            found.append(Slot(path, variable.path, kind, role, variable, perm, shape, info))
+            found.append(
+                Slot(path, variable.path, kind, role, variable, perm, canonical, info, expanded)
+            )
     return found
 
 

@@ -3,14 +3,15 @@ slot of a leaf named by the frameworks' conventions (used by the NNX and Equinox
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
 
 from ..._compat import is_array_api_obj
-from ..slots import Slot, canonical_shape, layout_permutation, normalise_path
+from ..slots import Slot, canonical_shape, grouped_axes, layout_permutation, normalise_path
 
-__all__ = ["PYTREE", "leaf_slot"]
+__all__ = ["PYTREE", "attention_group", "leaf_slot", "projection_slot"]
 
 #: Leaf names → (kind, role) where the name alone says it (Flax, Keras, NNX).
 _NAMED_ROLES = {
@@ -25,6 +26,59 @@ _CELLS = {
     "lstm": frozenset({"ii", "if", "ig", "io", "hi", "hf", "hg", "ho"}),
     "gru": frozenset({"ir", "iz", "in", "hr", "hz", "hn"}),
 }
+
+
+_PROJECTIONS = ("query", "key", "value", "out")
+
+
+def attention_group(node: Mapping[str, Any]) -> bool:
+    """Whether `node` holds Flax's attention projections (linen's MultiHeadDotProductAttention,
+    NNX's MultiHeadAttention): ``query``/``key``/``value`` kernels ``(E, H, D)`` and an ``out``
+    kernel ``(H, D, E)``, told apart from convolutions by these names and shapes together."""
+    try:
+        kernels = [node[name]["kernel"].shape for name in _PROJECTIONS]
+    except (KeyError, TypeError, AttributeError):
+        return False
+    *qkv, out = (tuple(int(n) for n in shape) for shape in kernels)
+    return all(len(k) == 3 and k[1:] == out[:2] for k in qkv) and len(out) == 3
+
+
+def projection_slot(
+    parts: Sequence[str],
+    name: str,
+    value: Any,
+    projection: str,
+    names: Mapping[str, str] | None,
+    native_path: str,
+) -> Slot:
+    """A kernel or bias of an attention projection, in the canonical form: kernels drawn flat
+    as ``(fan_in, fan_out)`` (``query``: ``(E, H·D)``, ``out``: ``(H·D, E)``), biases flat."""
+    shape = tuple(int(n) for n in value.shape)
+    if name == "kernel":
+        split = 1 if projection != "out" else len(shape) - 1
+        perm, canonical, expanded = grouped_axes(shape, range(split), range(split, len(shape)))
+        return Slot(
+            normalise_path(parts, "kernel", names),
+            native_path,
+            "attention",
+            "kernel",
+            value,
+            perm,
+            canonical,
+            {"attention": projection},
+            expanded,
+        )
+    canonical = (math.prod(shape),)
+    return Slot(
+        normalise_path(parts, name, names),
+        native_path,
+        "attention",
+        name,
+        value,
+        (0,),
+        canonical,
+        {"attention": projection},
+    )
 
 
 def leaf_slot(
@@ -79,23 +133,32 @@ def leaf_slot(
 def _pytree_slots(tree: Any, names: Mapping[str, str] | None) -> list[Slot]:
     found: list[Slot] = []
 
-    def visit(node: Any, parts: tuple[str, ...], cell: str | None) -> None:
+    def visit(node: Any, parts: tuple[str, ...], cell: str | None, projection: str | None) -> None:
         if isinstance(node, Mapping):
             keys = {str(k) for k in node}
             inner = next((c for c, gates in _CELLS.items() if gates <= keys), None)
+            attention = attention_group(node)
             for key, child in node.items():
                 if is_array_api_obj(child) or (hasattr(child, "shape") and hasattr(child, "dtype")):
                     native = "/".join((*parts, str(key)))
+                    if projection is not None and str(key) in ("kernel", "bias"):
+                        found.append(
+                            projection_slot(
+                                _layer(parts), str(key), child, projection, names, native
+                            )
+                        )
+                        continue
                     found.append(
                         leaf_slot(_layer(parts), str(key), child, list(keys), names, native, cell)
                     )
                 else:
-                    visit(child, (*parts, str(key)), inner if inner else None)
+                    which = str(key) if attention and str(key) in _PROJECTIONS else None
+                    visit(child, (*parts, str(key)), inner if inner else None, which)
         elif isinstance(node, (list, tuple)):
             for label, child in zip(_labels(node), node, strict=True):
-                visit(child, (*parts, label), None)
+                visit(child, (*parts, label), None, None)
 
-    visit(tree, (), None)
+    visit(tree, (), None, None)
     return found
 
 

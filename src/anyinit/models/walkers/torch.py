@@ -66,11 +66,7 @@ def _slot(
         info = {"hidden_size": module.hidden_size, "gates": _GATES[kind]}
         perm = layout_permutation("torch", rank)
     elif kind == "attention":
-        role = {"in_proj_weight": "kernel", "in_proj_bias": "bias"}.get(name, name)
-        if name.endswith("_weight"):
-            role = "kernel" if name == "in_proj_weight" else name.replace("_proj_weight", "_kernel")
-        perm = layout_permutation("torch", rank)
-        info = {"packed": 3 if name == "in_proj_weight" else 1}
+        return _attention_slot(parts, module_name, module, name, param, names)
     elif kind == "embedding" and name == "weight":
         role = "embedding"
         info = {"padding_idx": getattr(module, "padding_idx", None)}
@@ -101,6 +97,52 @@ def _slot(
     return Slot(path, native, kind, role, param, perm, canonical_shape(param.shape, perm), info)
 
 
+#: torch's MultiheadAttention parameters, by the canonical projection they belong to.
+_PROJECTIONS = {"q_proj_weight": "query", "k_proj_weight": "key", "v_proj_weight": "value"}
+_CANONICAL_NAMES = ("query", "key", "value")
+
+
+def _attention_slot(
+    parts: tuple[str, ...], module_name: str, module: Any, name: str, param: Any, names: Any
+) -> Slot:
+    """nn.MultiheadAttention in the canonical form every framework's attention maps to:
+    ``query``, ``key``, ``value`` kernels ``(E_in, H·D)`` and biases ``(H·D,)``. The packed
+    ``in_proj_weight`` (3E, E) and ``in_proj_bias`` (3E,) hold three such slots as parts."""
+    native = f"{module_name}.{name}" if module_name else name
+    rank = param.dim()
+    if name in ("bias_k", "bias_v"):  # (1, 1, E), drawn as they are
+        path = normalise_path(parts, name, names)
+        return Slot(path, native, "attention", name, param, (0, 1, 2), tuple(param.shape))
+    if name in _PROJECTIONS:
+        role, which = "kernel", _PROJECTIONS[name]
+        perm = layout_permutation("torch", rank)
+        path = normalise_path((*parts, which), role, names)
+        info = {"attention": which}
+        return Slot(
+            path, native, "attention", role, param, perm, canonical_shape(param.shape, perm), info
+        )
+    # in_proj_weight / in_proj_bias: three parts along the canonical output axis.
+    role = "kernel" if name == "in_proj_weight" else "bias"
+    perm = layout_permutation("torch", rank) if role == "kernel" else (0,)
+    canonical = canonical_shape(param.shape, perm)
+    width = canonical[-1] // 3
+    pieces = [
+        Slot(
+            normalise_path((*parts, which), role, names),
+            f"{native}[{which}]",
+            "attention",
+            role,
+            param,
+            tuple(range(len(canonical))),
+            (*canonical[:-1], width),
+            {"attention": which},
+        )
+        for which in _CANONICAL_NAMES
+    ]
+    path = normalise_path(parts, role, names)
+    return Slot(path, native, "attention", role, param, perm, canonical, {"parts": pieces})
+
+
 def _unwrapped(model: nn.Module) -> nn.Module:
     """The module a wrapper holds: ``torch.compile``'s (``_orig_mod``), ``DataParallel``'s and
     ``DistributedDataParallel``'s (``module``). Their parameters are the same objects, and
@@ -121,7 +163,11 @@ def slots(model: nn.Module, names: Mapping[str, str] | None) -> list[Slot]:
     model = _unwrapped(model)
     seen: set[int] = set()
     found: list[Slot] = []
-    outputs = {id(m.out_proj) for m in model.modules() if isinstance(m, nn.MultiheadAttention)}
+    outputs = {
+        id(m.out_proj): name
+        for name, m in model.named_modules()
+        if isinstance(m, nn.MultiheadAttention)
+    }
     for module_name, module in model.named_modules():
         kind = _kind(module)
         for name, param in module.named_parameters(recurse=False):
@@ -130,8 +176,10 @@ def slots(model: nn.Module, names: Mapping[str, str] | None) -> list[Slot]:
             seen.add(id(param))
             slot = _slot(module_name, module, kind, name, param, names)
             if id(module) in outputs:
-                # MultiheadAttention._reset_parameters zeroes out_proj.bias.
-                slot.info["attention_output"] = True
+                # MultiheadAttention's out_proj: the canonical `out` projection (H·D, E).
+                parent = tuple(p for p in outputs[id(module)].split(".") if p)
+                slot.kind, slot.info["attention"] = "attention", "out"
+                slot.path = normalise_path((*parent, "out"), slot.role, names)
             found.append(slot)
     return found
 
