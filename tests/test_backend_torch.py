@@ -4,6 +4,7 @@ on devices, autograd. Collected in the torch run alone (tests/conftest.py)."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -586,3 +587,54 @@ def test_wrappers_do_not_change_the_weights(wrap):
     pairs = zip(plain.state_dict().items(), inner.state_dict().values(), strict=True)
     for (name, expected), got in pairs:
         assert torch.equal(got, expected), name
+
+
+def _plain_and_wrapped(wrap, make):
+    torch.manual_seed(0)
+    plain = anyinit.initialize(make(), "torch", seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # the old, hook-based weight_norm
+        wrapped = wrap(make())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", anyinit.UncoveredParametersWarning)
+        anyinit.initialize(wrapped, "torch", seed=4)
+    return plain, wrapped
+
+
+_REPARAMETRIZATIONS = {
+    "parametrizations.weight_norm": torch.nn.utils.parametrizations.weight_norm,
+    "parametrizations.spectral_norm": torch.nn.utils.parametrizations.spectral_norm,
+    "weight_norm (hooks)": torch.nn.utils.weight_norm,
+    "spectral_norm (hooks)": torch.nn.utils.spectral_norm,
+}
+
+
+@pytest.mark.parametrize("wrap", list(_REPARAMETRIZATIONS))
+@pytest.mark.parametrize(
+    "make", [lambda: torch.nn.Conv1d(64, 64, 16, groups=4), lambda: torch.nn.Linear(100, 50)]
+)
+def test_a_reparametrized_weight_gets_its_layers_law_through_the_parametrization(wrap, make):
+    # Regression: the bias was drawn from U(-1, 1) (no kernel, fan 1) and the weight's
+    # parameters (original0/original1, weight_g/weight_v, weight_orig) were left alone.
+    plain, wrapped = _plain_and_wrapped(_REPARAMETRIZATIONS[wrap], make)
+    torch.testing.assert_close(wrapped.bias, plain.bias, rtol=0, atol=0)
+    if "weight_norm" in wrap:  # the computed weight is the drawn one (g = ‖v‖)
+        torch.testing.assert_close(wrapped.weight, plain.weight, rtol=1e-6, atol=1e-7)
+    elif wrap.startswith("parametrizations"):
+        original = wrapped.parametrizations.weight.original
+        torch.testing.assert_close(original, plain.weight, rtol=0, atol=0)
+    else:
+        torch.testing.assert_close(wrapped.weight_orig, plain.weight, rtol=0, atol=0)
+
+
+def test_a_parametrization_without_right_inverse_is_refused_before_anything_is_written():
+    class Symmetric(torch.nn.Module):
+        def forward(self, x):
+            return x.triu() + x.triu(1).T
+
+    layer = torch.nn.Linear(4, 4)
+    torch.nn.utils.parametrize.register_parametrization(layer, "weight", Symmetric())
+    before = layer.bias.detach().clone()
+    with pytest.raises(ValueError, match="Symmetric, which has no right_inverse"):
+        anyinit.initialize(layer, "torch", seed=0)
+    assert torch.equal(layer.bias, before)

@@ -158,8 +158,68 @@ def _unwrapped(model: nn.Module) -> nn.Module:
             return model
 
 
+def _reparametrized(module: nn.Module) -> dict[str, tuple[str, Any]]:
+    """The module's tensors that a parametrization computes, ``{name: (how, detail)}``.
+
+    ``torch.nn.utils.parametrize`` (``parametrizations.weight_norm``,
+    ``spectral_norm``, ``orthogonal``, custom ones): the parameters live in a
+    ``ParametrizationList`` and the module's ``weight`` is computed; it is set
+    through the list's ``right_inverse``. The older hook-based ``weight_norm``
+    (``weight_g``, ``weight_v``) and ``spectral_norm`` (``weight_orig``) too.
+    """
+    from torch.nn.utils import parametrize
+    from torch.nn.utils.spectral_norm import SpectralNorm
+    from torch.nn.utils.weight_norm import WeightNorm
+
+    found: dict[str, tuple[str, Any]] = {}
+    if parametrize.is_parametrized(module):
+        for name, chain in module.parametrizations.items():
+            missing = [type(p).__name__ for p in chain if not hasattr(type(p), "right_inverse")]
+            found[name] = ("parametrize", missing)
+    for hook in module._forward_pre_hooks.values():
+        if isinstance(hook, WeightNorm):
+            found[hook.name] = ("weight_norm", hook.dim)
+        elif isinstance(hook, SpectralNorm):
+            found[hook.name] = ("spectral_norm", None)
+    return found
+
+
+def _parametrized_slots(
+    module_name: str, module: nn.Module, kind: str, names: Any, seen: set[int]
+) -> list[Slot]:
+    """Slots for the computed tensors (the layer's law on `weight`, as torch's own
+    ``reset_parameters`` then the parametrization would give); their storage is not a slot."""
+    found = []
+    for name, (how, detail) in _reparametrized(module).items():
+        if how == "parametrize":
+            chain = module.parametrizations[name]
+            seen.update(id(p) for p in chain.parameters())
+            if detail:
+                where = f"{module_name}.{name}" if module_name else name
+                msg = (
+                    f"{where!r} is computed by the parametrization {', '.join(detail)}, which "
+                    "has no right_inverse, so it cannot be set to new values; give it a "
+                    "right_inverse, or remove the parametrization (torch.nn.utils.parametrize."
+                    "remove_parametrizations), initialize, then register it again."
+                )
+                raise ValueError(msg)
+            with torch.no_grad():
+                value = getattr(module, name).detach()
+        elif how == "weight_norm":
+            seen.update({id(getattr(module, name + "_g")), id(getattr(module, name + "_v"))})
+            value = getattr(module, name + "_v").detach()
+        else:  # the old spectral_norm: `weight_orig` holds the weight
+            seen.add(id(getattr(module, name + "_orig")))
+            value = getattr(module, name + "_orig").detach()
+        slot = _slot(module_name, module, kind, name, value, names)
+        slot.info["reparametrized"] = (module, name, how, detail)
+        found.append(slot)
+    return found
+
+
 def slots(model: nn.Module, names: Mapping[str, str] | None) -> list[Slot]:
-    """Every parameter of `model` once (shared ones under their first name)."""
+    """Every parameter of `model` once (shared ones under their first name); a weight that a
+    parametrization computes once, as the weight, in place of the parameters behind it."""
     model = _unwrapped(model)
     seen: set[int] = set()
     found: list[Slot] = []
@@ -170,6 +230,7 @@ def slots(model: nn.Module, names: Mapping[str, str] | None) -> list[Slot]:
     }
     for module_name, module in model.named_modules():
         kind = _kind(module)
+        found.extend(_parametrized_slots(module_name, module, kind, names, seen))
         for name, param in module.named_parameters(recurse=False):
             if id(param) in seen:
                 continue
@@ -184,12 +245,27 @@ def slots(model: nn.Module, names: Mapping[str, str] | None) -> list[Slot]:
     return found
 
 
+def _set_reparametrized(slot: Slot, new: Any) -> None:
+    module, name, how, dim = slot.info["reparametrized"]
+    if how == "parametrize":
+        setattr(module, name, new)  # the chain's right_inverse sets the originals
+    elif how == "weight_norm":
+        getattr(module, name + "_v").copy_(new)
+        getattr(module, name + "_g").copy_(torch.norm_except_dim(new, 2, dim))
+        setattr(module, name, torch._weight_norm(new, getattr(module, name + "_g"), dim))
+    else:
+        getattr(module, name + "_orig").copy_(new)
+
+
 def write(model: nn.Module, found: list[Slot], values: dict[str, Any]) -> nn.Module:
     """Copy the new values into the parameters, in place; torch's padding rows stay zero."""
     with torch.no_grad():
         for slot in found:
             new = values.get(slot.native_path)
             if new is None or slot.value.is_meta:
+                continue
+            if "reparametrized" in slot.info:
+                _set_reparametrized(slot, new)
                 continue
             param = slot.value
             start = 0
