@@ -638,3 +638,20 @@ def test_a_parametrization_without_right_inverse_is_refused_before_anything_is_w
     with pytest.raises(ValueError, match="Symmetric, which has no right_inverse"):
         anyinit.initialize(layer, "torch", seed=0)
     assert torch.equal(layer.bias, before)
+
+
+def test_a_complex_linear_gets_the_torch_law_on_its_real_and_imaginary_parts():
+    # Regression: "'complex64' is not supported by RandomUniform" under every preset.
+    layer = anyinit.initialize(torch.nn.Linear(64, 300, dtype=torch.complex64), "torch", seed=0)
+    weight = layer.weight.detach()
+    assert weight.dtype == torch.complex64
+    for part in (weight.real, weight.imag, layer.bias.detach().real):
+        assert 0.95 * 0.125 < float(part.abs().max()) <= 0.125  # 1/sqrt(64)
+    assert float(weight.real.std()) == pytest.approx(0.125 / 3**0.5, rel=0.05)
+
+
+@pytest.mark.parametrize("function", ["uniform_", "normal_", "xavier_uniform_", "zeros_", "eye_"])
+def test_a_sparse_tensor_gets_a_clear_error_not_torchs_dispatcher_error(function):
+    sparse = torch.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (3, 3), check_invariants=True)
+    with pytest.raises(TypeError, match=f"anyinit.{function} writes dense .*sparse_coo"):
+        getattr(anyinit, function)(sparse)

@@ -142,6 +142,15 @@ def _raise_immutable(tensor: Array, function: str) -> None:
 
 
 def _resolve_writable(tensor: Array, function: str, kinds: tuple[str, ...] | None) -> Target:
+    layout = getattr(tensor, "layout", None)
+    if layout is not None and str(layout).startswith("torch.") and str(layout) != "torch.strided":
+        # torch's own functions fail on sparse tensors with a dispatcher error; say what to do.
+        msg = (
+            f"anyinit.{function} writes dense (strided) tensors; this tensor's layout is "
+            f"{layout}. Initialize a dense tensor and convert it (.to_sparse()), or write "
+            "its stored values (tensor.values() of a coalesced COO tensor)."
+        )
+        raise TypeError(msg)
     try:
         target = resolve_target(like=tensor, dtype=tensor.dtype)
     except TypeError:

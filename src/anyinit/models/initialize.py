@@ -14,7 +14,7 @@ from ..initializers.base import Initializer
 from ..seeds import stream_key
 from ..sharding import reproducible
 from ..stream import StreamKey
-from ..target import array_backend, check_seed
+from ..target import array_backend, check_seed, resolve_target
 from .presets import Blocks, describe, preset_rule
 from .slots import Slot, match_pattern, path_hash, siblings, specificity, to_canonical
 
@@ -256,7 +256,17 @@ def _seeded(init: Initializer, seed: Any) -> Initializer:
 
 
 def _call(init: Initializer, shape: tuple[int, ...], like: Any, seed: Any) -> Any:
-    return _seeded(init, seed)(shape, like=like)
+    init = _seeded(init, seed)
+    target = resolve_target(like=like, dtype=like.dtype)
+    if target.kind == "complex floating" and target.kind not in init.dtype_kinds:
+        # A law on the reals (a preset's uniform) on a complex parameter: as torch's own
+        # init does (uniform_ on view_as_real), the real and imaginary parts each by the law.
+        real = {"complex64": "float32", "complex128": "float64"}[target.dtype_name]
+        pair = init((*shape, 2), real, like=like)
+        xp = _compat.array_namespace(pair)
+        parts = [xp.astype(pair[..., i], like.dtype) for i in (0, 1)]
+        return parts[0] + parts[1] * 1j
+    return init(shape, like=like)
 
 
 @dataclass(frozen=True)

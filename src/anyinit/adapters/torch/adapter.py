@@ -73,6 +73,10 @@ class TorchBackend(Backend):
         # anything is written (torch writes, then raises).
         return not (array.is_inference() and not torch.is_inference_mode_enabled())
 
+    def layout_key(self, array: Array) -> Any:
+        # Sparse and other non-strided tensors resolve (and are refused) apart from dense ones.
+        return array.layout
+
     def materializes(self, device: Device) -> bool:
         return bool(torch.device(device).type != "meta")
 
