@@ -178,3 +178,23 @@ def test_a_keras_constant_with_an_array_deserializes_into_anyinit():
     }
     again = anyinit.Constant.from_config({"value": tensor_form})
     np.testing.assert_array_equal(again((1, 2)), value)
+
+
+def test_a_keras_seed_generator_is_a_seed_with_kerass_meaning():
+    # Regression: seed=keras.random.SeedGenerator(7) was a TypeError. As in Keras, each call
+    # advances the generator's own (shared) state; its state (seed, counter) reads as an
+    # anyinit.SeedGenerator's, so both give the same sequence.
+    keras = pytest.importorskip("keras")
+    import numpy as np
+
+    import anyinit
+
+    shared = keras.random.SeedGenerator(7)
+    first = anyinit.RandomNormal(seed=shared)((3, 4))
+    second = anyinit.GlorotUniform(seed=shared)((3, 4))
+    assert keras.ops.convert_to_numpy(shared.state).tolist() == [7, 2]
+    ours = anyinit.SeedGenerator(7)
+    np.testing.assert_array_equal(anyinit.RandomNormal(seed=ours)((3, 4)), first)
+    np.testing.assert_array_equal(anyinit.GlorotUniform(seed=ours)((3, 4)), second)
+    config = anyinit.serialize(anyinit.RandomNormal(seed=keras.random.SeedGenerator(5)))
+    assert anyinit.deserialize(config).seed == anyinit.SeedGenerator(5)

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from ._validation import is_integer
 from .stream.threefry import StreamKey, key_from_seed
 
@@ -115,13 +117,37 @@ class SeedGenerator:
         self._lock = threading.Lock()
 
 
+def is_keras_seed_generator(seed: Any) -> bool:
+    """Whether `seed` is a ``keras.random.SeedGenerator`` (without importing Keras)."""
+    cls = type(seed)
+    return cls.__name__ == "SeedGenerator" and cls.__module__.startswith("keras")
+
+
+def _keras_next_key(seed: Any) -> tuple[int, int]:
+    """Advance a ``keras.random.SeedGenerator`` (its shared state, as Keras's own
+    initializers do) and return the ``(seed, counter)`` state it was at."""
+    import keras
+
+    words = np.asarray(keras.ops.convert_to_numpy(seed.next())).astype(np.uint64).ravel()
+    return int(words[0]), int(words[-1])
+
+
 def stream_key(seed: Any) -> StreamKey | None:
     """The portable stream's key for a validated `seed`, or None for ``None`` and native
-    generators (an int is its key; a SeedGenerator's next key is folded into its seed's)."""
+    generators (an int is its key; a SeedGenerator's next key is folded into its seed's).
+
+    A ``keras.random.SeedGenerator`` advances its own state, as Keras's
+    initializers advance it, and reads like an anyinit one: its state is
+    ``(seed, counter)``, so ``keras.random.SeedGenerator(7)`` draws what
+    ``anyinit.SeedGenerator(7)`` draws.
+    """
     if isinstance(seed, StreamKey):
         return seed
     if isinstance(seed, SeedGenerator):
         base, counter = seed.next_key()
+        return key_from_seed(base).fold_in(counter)
+    if is_keras_seed_generator(seed):
+        base, counter = _keras_next_key(seed)
         return key_from_seed(base).fold_in(counter)
     if isinstance(seed, int) and not isinstance(seed, bool):
         return key_from_seed(seed)
@@ -138,6 +164,13 @@ def seed_to_json(seed: Any) -> Any:
             "class_name": "SeedGenerator",
             "config": seed.get_config(),
             "registered_name": "anyinit>SeedGenerator",
+        }
+    if is_keras_seed_generator(seed):  # as Keras writes it: its seed, the stream restarts
+        return {
+            "module": "keras.random",
+            "class_name": "SeedGenerator",
+            "config": {"seed": seed.get_config().get("seed")},
+            "registered_name": None,
         }
     msg = (
         f"cannot serialize `seed`={seed!r}: a native generator has no portable config; "

@@ -19,7 +19,7 @@ from .adapters import Backend, backend_for_namespace, known_backends
 from .adapters.builtin import WRAPPED
 from .adapters.protocol import Chunked, supports
 from .laws.dtypes import DTYPE_NAMES, kind_of
-from .seeds import SeedGenerator, check_int_seed
+from .seeds import SeedGenerator, check_int_seed, is_keras_seed_generator
 
 __all__ = ["Target", "array_backend", "check_seed", "resolve_target"]
 
@@ -242,13 +242,16 @@ def check_seed(seed: Any) -> Any:
     """
     if seed is None or isinstance(seed, SeedGenerator) or type(seed) in _GENERATOR_TYPES:
         return seed
+    if is_keras_seed_generator(seed):  # Keras's meaning: each call advances it
+        return seed
     if is_integer(seed):
         return check_int_seed("seed", seed)
     if _looks_like_native_generator(seed):
         return seed
     msg = (
-        "`seed` must be an int, None, an anyinit.SeedGenerator or a native generator "
-        f"(numpy.random.Generator, torch.Generator, cupy.random.Generator); received {seed!r} "
+        "`seed` must be an int, None, an anyinit.SeedGenerator, a keras.random.SeedGenerator or "
+        "a native generator (numpy.random.Generator, torch.Generator, cupy.random.Generator); "
+        f"received {seed!r} "
         f"of type {type(seed).__name__}."
     )
     raise TypeError(msg)
