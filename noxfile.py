@@ -82,6 +82,10 @@ def tests_frameworks(session: nox.Session) -> None:
     """Keras save/load/clone on its numpy, jax and torch backends; Flax, NNX, Equinox, jax_nn."""
     session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "test", "frameworks"))
     session.install("-r", "backends/torch.txt")
+    # The model zoos: timm without its dependencies (the index's torchvision is a CUDA build
+    # that cannot import beside the CPU torch; tests/zoo stands in for its imports).
+    session.install("--no-deps", "timm==1.0.31")
+    session.install("transformers==5.25.0", "pyyaml")
     session.run(
         "pytest",
         "--frameworks",
@@ -90,6 +94,7 @@ def tests_frameworks(session: nox.Session) -> None:
         "tests/test_framework_jax.py",
         "tests/test_framework_models.py",
         "tests/test_framework_attention.py",
+        "tests/test_framework_zoo.py",
         "docs/frameworks.rst",
         "--doctest-glob=frameworks.rst",
         # Keras 3.15's torch backend saves through a deprecated NumPy __array__ call.

@@ -1,0 +1,77 @@
+"""timm and transformers with ``torch.nn.init`` swapped for anyinit: bit-identical models.
+
+``tests/zoo/swap.py`` builds 32 timm models (one per family) and 19 transformers
+model types (tiny configs) after ``torch.manual_seed(0)``, once with torch's own
+``torch.nn.init`` and once with every function of it replaced by anyinit's of the
+same name, each in a fresh process. Every parameter and buffer, and the global RNG
+state after each model, must be bit-identical, and anyinit's functions must have
+done the work. timm is installed without its dependencies (its torchvision
+imports get an import-time stand-in, ``tests/zoo/torchvision_stand_in.py``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("torch")
+# Not imported here: timm imports torchvision, which the subprocess stands in for.
+for _package in ("timm", "transformers"):
+    if importlib.util.find_spec(_package) is None:
+        pytest.skip(
+            f"{_package} is not installed (nox -s tests-frameworks installs it)",
+            allow_module_level=True,
+        )
+
+SCRIPT = pathlib.Path(__file__).resolve().parent / "zoo" / "swap.py"
+
+
+def _build(which: str, tmp_path: pathlib.Path) -> dict[str, dict[str, object]]:
+    log = tmp_path / f"{which}.log"
+    with log.open("w") as stderr:
+        done = subprocess.run(
+            [sys.executable, str(SCRIPT), which],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            timeout=900,
+        )
+    assert done.returncode == 0, log.read_text()[-6000:]
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("zoo")
+    return _build("torch", tmp_path), _build("anyinit", tmp_path)
+
+
+def test_enough_families_and_model_types_are_built(built):
+    own, _ = built
+    assert sum(name.startswith("timm/") for name in own) >= 25
+    assert sum(name.startswith("transformers/") for name in own) >= 15
+
+
+def test_swapping_torch_nn_init_for_anyinit_changes_no_bit_and_no_rng_state(built):
+    own, ours = built
+    assert own.keys() == ours.keys()
+    different = {}
+    for model, hashes in own.items():
+        theirs = {k: v for k, v in ours[model].items() if k != "<anyinit calls>"}
+        hashes = {k: v for k, v in hashes.items() if k != "<anyinit calls>"}
+        assert hashes.keys() == theirs.keys(), model
+        bad = [name for name in hashes if hashes[name] != theirs[name]]
+        if bad:
+            different[model] = bad[:5]
+    assert not different
+
+
+def test_anyinits_functions_did_the_initialising(built):
+    _, ours = built
+    idle = [model for model, hashes in ours.items() if hashes["<anyinit calls>"] == 0]
+    assert not idle
