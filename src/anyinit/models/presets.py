@@ -103,6 +103,8 @@ def _torch_attention(slot: Slot) -> Initializer | None:
 
 def _torch(slot: Slot) -> Initializer | Blocks | None:
     kind, role = slot.kind, slot.role
+    if slot.info.get("xavier") and slot.info.get("attention") not in ("query", "key", "value"):
+        return GlorotUniform()  # inside nn.Transformer (its packed q/k/v: the same law)
     if kind == "embedding":
         return RandomNormal(0.0, 1.0)
     if kind == "norm":
@@ -115,7 +117,7 @@ def _torch(slot: Slot) -> Initializer | Blocks | None:
         # Bilinear.reset_parameters: weight and bias U(±1/sqrt(in1_features)).
         return _symmetric(1.0 / math.sqrt(slot.info["in1_features"]))
     if kind == "prelu":
-        return Constant(slot.info["init"])  # PReLU.reset_parameters: its `init`
+        return Constant(slot.info.get("init", 0.25))  # PReLU.reset_parameters: its `init`
     if kind == "attention":
         return _torch_attention(slot)
     if kind in _KERNELS:
@@ -134,6 +136,8 @@ def _keras(slot: Slot) -> Initializer | Blocks | None:
     kind, role = slot.kind, slot.role
     if kind == "embedding":
         return RandomUniform(-0.05, 0.05)
+    if kind == "prelu":
+        return Zeros()  # PReLU(alpha_initializer="Zeros")
     if kind == "norm":
         return _norm_rule(slot)
     if kind in _RECURRENT:
@@ -156,6 +160,8 @@ def _keras(slot: Slot) -> Initializer | Blocks | None:
 
 def _flax(slot: Slot) -> Initializer | Blocks | None:
     kind, role = slot.kind, slot.role
+    if kind == "prelu":
+        return Constant(0.01)  # linen / nnx PReLU(negative_slope_init=0.01)
     if kind == "embedding":
         # default_embed_init = variance_scaling(1.0, "fan_in", "normal", out_axis=0)
         # on (num, features): N(0, 1/features).
@@ -183,6 +189,8 @@ def _flax(slot: Slot) -> Initializer | Blocks | None:
 
 def _equinox(slot: Slot) -> Initializer | Blocks | None:
     kind = slot.kind
+    if kind == "prelu":
+        return Constant(0.25)  # eqx.nn.PReLU(init_alpha=0.25)
     if kind == "embedding":
         return RandomNormal(0.0, 1.0)
     if kind == "norm":

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+
 from ..slots import Slot, canonical_shape, layout_permutation, normalise_path
 from .pytree import PYTREE
 
@@ -74,6 +76,7 @@ def _equinox_kind(module: Any) -> str | None:
         (nn.BatchNorm, "norm"),
         (nn.LSTMCell, "lstm"),
         (nn.GRUCell, "gru"),
+        (nn.PReLU, "prelu"),
     )
     return next((kind for cls, kind in kinds if isinstance(module, cls)), None)
 
@@ -98,6 +101,8 @@ def _equinox_slot(
             perm = layout_permutation("torch", 2)
     elif kind == "embedding":
         role = "embedding"
+    elif kind == "prelu":
+        role = "slope"
     elif kind == "norm":
         role = "scale" if name == "weight" else name
     elif name == "weight":
@@ -149,17 +154,17 @@ def _equinox_walk(model: Any) -> list[tuple[tuple[Any, ...], Any, str | None, st
 
 def _equinox_slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
     found = []
-    for steps, module, kind, projection in _equinox_walk(model):
-        if kind is None:
-            continue
+    for steps, module, known, projection in _equinox_walk(model):
+        # A module of a type no preset knows still lists its arrays (kind "other"), so that a
+        # preset names them as not covered instead of passing over them.
+        kind = known or "other"
         native = tuple(str(step) for step in steps)
         parts = native
         if projection is not None:  # the canonical form of every framework's attention
             parts = (*native[:-1], projection)
         for field in dataclasses.fields(module):
             value = getattr(module, field.name, None)
-            shape = tuple(getattr(value, "shape", ()))
-            if hasattr(value, "dtype") and len(shape) > 0:
+            if hasattr(value, "dtype") and hasattr(value, "shape") and _is_array(value):
                 slot = _equinox_slot(parts, kind, field.name, value, module, names)
                 slot.info["steps"] = (*steps, field.name)
                 slot.native_path = ".".join((*native, field.name))
@@ -167,6 +172,12 @@ def _equinox_slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
                     slot.kind, slot.info["attention"] = "attention", projection
                 found.append(slot)
     return found
+
+
+def _is_array(value: Any) -> bool:
+    import jax
+
+    return isinstance(value, (jax.Array, np.ndarray))
 
 
 def _get(node: Any, steps: tuple[Any, ...]) -> Any:

@@ -16,6 +16,10 @@ _KINDS = {
     "Conv1D": "conv",
     "Conv2D": "conv",
     "Conv3D": "conv",
+    "DepthwiseConv1D": "conv",
+    "DepthwiseConv2D": "conv",
+    "SeparableConv1D": "conv",
+    "SeparableConv2D": "conv",
     "Conv1DTranspose": "conv_transpose",
     "Conv2DTranspose": "conv_transpose",
     "Conv3DTranspose": "conv_transpose",
@@ -27,8 +31,10 @@ _KINDS = {
     "SimpleRNNCell": "rnn",
     "LSTMCell": "lstm",
     "GRUCell": "gru",
+    "ConvLSTMCell": "lstm",
+    "PReLU": "prelu",
 }
-_ROLES = {"embeddings": "embedding", "gamma": "scale", "beta": "bias"}
+_ROLES = {"embeddings": "embedding", "gamma": "scale", "beta": "bias", "alpha": "slope"}
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
@@ -72,8 +78,9 @@ _PROJECTIONS = {
 
 def _projections(model: Any) -> dict[int, str]:
     found = {}
+    attention = ("MultiHeadAttention", "GroupedQueryAttention")
     for layer in model._flatten_layers(include_self=True, recursive=True):
-        if any(cls.__name__ == "MultiHeadAttention" for cls in type(layer).__mro__):
+        if any(cls.__name__ in attention for cls in type(layer).__mro__):
             for attribute, name in _PROJECTIONS.items():
                 sub = getattr(layer, attribute, None)
                 if sub is not None:
@@ -125,7 +132,8 @@ def slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
                 canonical = shape
             info: dict[str, Any] = {}
             if kind in _GATES:
-                info = {"hidden_size": layer.units, "gates": _GATES[kind]}
+                units = getattr(layer, "units", None) or layer.filters  # ConvLSTM: filters
+                info = {"hidden_size": units, "gates": _GATES[kind]}
                 info["unit_forget_bias"] = bool(getattr(layer, "unit_forget_bias", True))
             parts = tuple(variable.path.split("/")[:-1])
             if layer is not model and parts[:1] == (model.name,):

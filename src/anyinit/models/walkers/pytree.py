@@ -20,6 +20,7 @@ _NAMED_ROLES = {
     "scale": ("norm", "scale"),
     "gamma": ("norm", "scale"),
     "beta": ("norm", "bias"),
+    "negative_slope": ("prelu", "slope"),  # Flax's PReLU
 }
 #: Flax's recurrent cells: one Dense per gate, named by input (i·) or hidden (h·) side.
 _CELLS = {

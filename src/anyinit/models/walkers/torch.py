@@ -46,6 +46,8 @@ _KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
 
 
 def _kind(module: nn.Module) -> str:
+    if isinstance(module, nn.RNNBase):  # RNNBase("LSTM", …) is an LSTM without the subclass
+        return {"LSTM": "lstm", "GRU": "gru"}.get(module.mode, "rnn")
     return next((kind for classes, kind in _KINDS if isinstance(module, classes)), "other")
 
 
@@ -228,6 +230,7 @@ def slots(model: nn.Module, names: Mapping[str, str] | None) -> list[Slot]:
         for name, m in model.named_modules()
         if isinstance(m, nn.MultiheadAttention)
     }
+    xavier = {id(m) for t in model.modules() if isinstance(t, nn.Transformer) for m in t.modules()}
     for module_name, module in model.named_modules():
         kind = _kind(module)
         found.extend(_parametrized_slots(module_name, module, kind, names, seen))
@@ -235,7 +238,18 @@ def slots(model: nn.Module, names: Mapping[str, str] | None) -> list[Slot]:
             if id(param) in seen:
                 continue
             seen.add(id(param))
+            if isinstance(param, nn.parameter.UninitializedParameter):
+                where = f"{module_name}.{name}" if module_name else name
+                msg = (
+                    f"{where!r} belongs to a lazy module ({type(module).__name__}) and has no "
+                    "shape yet; run the model once on a batch of the right shape, then call "
+                    "anyinit.initialize."
+                )
+                raise ValueError(msg)
             slot = _slot(module_name, module, kind, name, param, names)
+            if id(module) in xavier and param.dim() > 1:
+                # nn.Transformer._reset_parameters: xavier_uniform_ on every p.dim() > 1.
+                slot.info["xavier"] = True
             if id(module) in outputs:
                 # MultiheadAttention's out_proj: the canonical `out` projection (H·D, E).
                 parent = tuple(p for p in outputs[id(module)].split(".") if p)
