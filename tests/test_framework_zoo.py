@@ -75,3 +75,42 @@ def test_anyinits_functions_did_the_initialising(built):
     _, ours = built
     idle = [model for model, hashes in ours.items() if hashes["<anyinit calls>"] == 0]
     assert not idle
+
+
+@pytest.fixture(scope="module")
+def presets(tmp_path_factory):
+    return _build("preset", tmp_path_factory.mktemp("zoo-preset"))
+
+
+def test_the_torch_preset_covers_model_zoo_parameters_by_their_owners_inits(presets):
+    # Regression: HF Conv1D (16 of GPT-2's 28 tensors), RMSNorm weights, timm's cls_token /
+    # pos_embed / dist_token, Swin's relative-position tables and EVA's q/v biases were
+    # skipped silently.
+    models = {name: laws for name, laws in presets.items() if not name.startswith("<")}
+    assert len(models) == 8
+    for name, laws in models.items():
+        skipped = [path for path, law in laws.items() if law.startswith("skipped")]
+        assert not skipped, (name, skipped[:5])
+    gpt2 = models["transformers/gpt2"]
+    assert gpt2["transformer.h.0.attn.c_attn.weight"].startswith(
+        "RandomNormal(mean=0.0, stddev=0.02"
+    )
+    assert gpt2["transformer.h.0.attn.c_attn.bias"] == "Constant(value=0.0)"
+    assert models["transformers/llama"]["model.norm.weight"] == "Constant(value=1.0)"
+    assert models["transformers/gemma"]["model.norm.weight"] == "Constant(value=0.0)"
+    vit = models["timm/vit_tiny_patch16_224"]
+    assert vit["cls_token"].startswith("RandomNormal(mean=0.0, stddev=1e-06")
+    assert vit["pos_embed"].startswith("RandomNormal(mean=0.0, stddev=0.02")
+    swin = models["timm/swin_tiny_patch4_window7_224"]
+    table = [law for path, law in swin.items() if path.endswith("relative_position_bias_table")]
+    assert table
+    assert all(law.startswith("RandomNormal(mean=0.0, stddev=0.02") for law in table)
+
+
+def test_every_transformers_rmsnorm_gets_the_scale_its_constructor_sets(presets):
+    # Ones for most; zeros for the zero-centred ones (Gemma's x · (1 + weight)).
+    norms = presets["<rmsnorm classes>"]
+    assert len(norms) >= 150
+    wrong = {name: pair for name, pair in norms.items() if pair[0] != pair[1]}
+    assert not wrong
+    assert {pair[0] for pair in norms.values()} == {0.0, 1.0}

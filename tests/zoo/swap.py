@@ -170,7 +170,76 @@ def build_transformers(kind: str):
     return transformers.AutoModelForCausalLM.from_config(config)
 
 
+#: Models whose every parameter the "torch" preset covers (by the owners' documented inits).
+PRESET_COVERED = (
+    "timm/vit_tiny_patch16_224",
+    "timm/deit_tiny_distilled_patch16_224",
+    "timm/eva02_tiny_patch14_224",
+    "timm/swin_tiny_patch4_window7_224",
+    "transformers/gpt2",
+    "transformers/llama",
+    "transformers/t5",
+    "transformers/gemma",
+)
+
+
+def presets() -> dict[str, object]:
+    """The "torch" preset on model-zoo models: what each parameter got, what was skipped;
+    and, for every RMSNorm class in transformers, its constructor's scale against anyinit's."""
+    import importlib
+    import pkgutil
+
+    import timm
+    import torch
+    import transformers
+
+    import anyinit
+    from anyinit.models.walkers import torch as torch_walker
+
+    out: dict[str, object] = {}
+    for name in PRESET_COVERED:
+        library, _, model = name.partition("/")
+        torch.manual_seed(0)
+        built = timm.create_model(model) if library == "timm" else build_transformers(model)
+        _, report = anyinit.initialize(built, "torch", seed=0, return_report=True)
+        out[name] = {row.native_path: row.initializer for row in report}
+    norms = {}
+    for info in pkgutil.iter_modules(transformers.models.__path__):
+        try:
+            module = importlib.import_module(
+                f"transformers.models.{info.name}.modeling_{info.name}"
+            )
+        except Exception:
+            continue
+        for attribute in dir(module):
+            cls = getattr(module, attribute)
+            if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
+                continue
+            if not torch_walker._ZOO_NORM.search(cls.__name__) or cls.__module__ != module.__name__:
+                continue
+            try:
+                norm = cls(8)
+            except Exception:
+                continue
+            weight = getattr(norm, "weight", None)
+            if weight is None or weight.dim() != 1:
+                continue
+            values = set(weight.detach().tolist())
+            own = values.pop() if len(values) == 1 else None
+            norms[f"{cls.__module__}.{cls.__name__}"] = [own, torch_walker._zoo_norm_scale(norm)]
+    out["<rmsnorm classes>"] = norms
+    return out
+
+
 def main(which: str) -> int:
+    if which == "preset":
+        from zoo import torchvision_stand_in
+
+        torchvision_stand_in.install()
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)
+        json.dump(presets(), sys.stdout)
+        return 0
     if which == "anyinit":
         swap_torch_nn_init()
     from zoo import torchvision_stand_in

@@ -27,6 +27,7 @@ from ..initializers.constant import Constant, Ones, Zeros
 from ..initializers.orthogonal import Orthogonal
 from ..initializers.random import (
     GlorotUniform,
+    HeUniform,
     LecunNormal,
     RandomNormal,
     RandomUniform,
@@ -101,8 +102,25 @@ def _torch_attention(slot: Slot) -> Initializer | None:
     return Zeros() if role == "bias" else None
 
 
+def _lora(slot: Slot, a_law: Initializer) -> Initializer | None:
+    """LoRA's adapters: A by `a_law` on (in, rank), B zeros (the adapted layer starts as it was)."""
+    return a_law if slot.role == "lora_a" else Zeros() if slot.role == "lora_b" else None
+
+
+def _owner(law: tuple[str, float]) -> Initializer:
+    name, value = law
+    return RandomNormal(0.0, value) if name == "normal" else Constant(value)
+
+
 def _torch(slot: Slot) -> Initializer | Blocks | None:
     kind, role = slot.kind, slot.role
+    if "owner" in slot.info:  # a model-zoo parameter: its owner's documented init
+        return _owner(slot.info["owner"])
+    if role in (
+        "lora_a",
+        "lora_b",
+    ):  # PEFT's LoRA: lora_A a Linear, kaiming_uniform_(a=√5); lora_B zeros
+        return _lora(slot, _symmetric(_torch_kaiming_bound(kernel_fan_in(slot.canonical))))
     if slot.info.get("xavier") and slot.info.get("attention") not in ("query", "key", "value"):
         return GlorotUniform()  # inside nn.Transformer (its packed q/k/v: the same law)
     if kind == "embedding":
@@ -138,6 +156,11 @@ def _keras(slot: Slot) -> Initializer | Blocks | None:
         return RandomUniform(-0.05, 0.05)
     if kind == "prelu":
         return Zeros()  # PReLU(alpha_initializer="Zeros")
+    if role in (
+        "lora_a",
+        "lora_b",
+    ):  # Dense.enable_lora: lora_kernel_a he_uniform, lora_kernel_b zeros
+        return _lora(slot, HeUniform())
     if kind == "norm":
         return _norm_rule(slot)
     if kind in _RECURRENT:
@@ -162,6 +185,8 @@ def _flax(slot: Slot) -> Initializer | Blocks | None:
     kind, role = slot.kind, slot.role
     if kind == "prelu":
         return Constant(0.01)  # linen / nnx PReLU(negative_slope_init=0.01)
+    if role in ("lora_a", "lora_b"):  # nnx.LoRA: a_initializer he_uniform(), b_initializer zeros
+        return _lora(slot, HeUniform())
     if kind == "embedding":
         # default_embed_init = variance_scaling(1.0, "fan_in", "normal", out_axis=0)
         # on (num, features): N(0, 1/features).
@@ -174,6 +199,8 @@ def _flax(slot: Slot) -> Initializer | Blocks | None:
     if kind in _RECURRENT:
         if role == "kernel":
             return LecunNormal()
+        if role == "bias" and kind == "gru" and slot.info.get("gate") == "if":
+            return Ones()  # MGUCell(forget_bias_init=ones)
         if role == "recurrent_kernel":
             # One Dense per gate (hi, hf, hg, ho), each orthogonal on (H, H).
             units = slot.info["hidden_size"]

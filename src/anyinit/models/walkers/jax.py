@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from ..slots import Slot, canonical_shape, layout_permutation, normalise_path
+from ..slots import Slot, canonical_shape, grouped_axes, layout_permutation, normalise_path
 from .pytree import PYTREE
 
 __all__ = ["EQUINOX", "NNX"]
@@ -40,6 +41,36 @@ def _nested(params: dict[tuple[str, ...], Any]) -> dict[str, Any]:
 
 def _nnx_slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
     found: list[Slot] = PYTREE.slots(_nested(_nnx_params(model)), names)
+    # Where names and shapes are ambiguous (a multi-axis kernel), NNX's module types say:
+    # LinearGeneral draws flat, (prod(in_features), prod(out_features)), as linen's
+    # DenseGeneral; Einsum draws its raw shape with JAX's fans (a convolution's, here).
+    from flax import nnx
+
+    modules = {
+        "/".join(str(p) for p in path): node
+        for path, node in nnx.iter_graph(model)
+        if isinstance(node, (nnx.LinearGeneral, nnx.Einsum))
+    }
+    for slot in found:
+        layer, _, name = slot.native_path.rpartition("/")
+        module = modules.get(layer)
+        if module is None or slot.kind != "ambiguous":
+            continue
+        shape = slot.native_shape
+        if isinstance(module, nnx.Einsum):
+            slot.kind = "conv" if name == "kernel" else "dense"
+            slot.perm, slot.canonical = tuple(range(len(shape))), shape
+            if name != "kernel":
+                slot.perm, slot.canonical = (0,), (math.prod(shape),)
+        elif not module.batch_axis:
+            slot.kind = "dense"
+            if name == "kernel":
+                split = len(module.in_features)
+                slot.perm, slot.canonical, slot.expanded = grouped_axes(
+                    shape, range(split), range(split, len(shape))
+                )
+            else:
+                slot.perm, slot.canonical = (0,), (math.prod(shape),)
     return found
 
 
@@ -135,6 +166,8 @@ def _equinox_walk(model: Any) -> list[tuple[tuple[Any, ...], Any, str | None, st
     found: list[tuple[tuple[Any, ...], Any, str | None, str | None]] = []
 
     def visit(node: Any, steps: tuple[Any, ...], projection: str | None) -> None:
+        if isinstance(node, eqx.nn.StateIndex):  # state (BatchNorm's statistics), not parameters
+            return
         if isinstance(node, eqx.Module):
             found.append((steps, node, _equinox_kind(node), projection))
             attention = isinstance(node, eqx.nn.MultiheadAttention)

@@ -34,7 +34,14 @@ _KINDS = {
     "ConvLSTMCell": "lstm",
     "PReLU": "prelu",
 }
-_ROLES = {"embeddings": "embedding", "gamma": "scale", "beta": "bias", "alpha": "slope"}
+_ROLES = {
+    "embeddings": "embedding",
+    "gamma": "scale",
+    "beta": "bias",
+    "alpha": "slope",
+    "lora_kernel_a": "lora_a",  # Dense / EinsumDense / Embedding .enable_lora(rank)
+    "lora_kernel_b": "lora_b",
+}
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
@@ -113,11 +120,15 @@ def slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
     found: list[Slot] = []
     seen: set[int] = set()
     projections = _projections(model)
-    for layer in model._flatten_layers(include_self=True, recursive=True):
+    layers = list(model._flatten_layers(include_self=True, recursive=True))
+    # A wrapper (SpectralNormalization, Bidirectional) tracks its inner layer's variables
+    # too: each variable belongs to the innermost layer that holds it, whose law it gets.
+    owner = {id(v): layer for layer in layers for v in layer._trainable_variables}
+    for layer in layers:
         kind = _kind(layer)
         projection = projections.get(id(layer))
         for variable in layer._trainable_variables:
-            if id(variable) in seen:
+            if id(variable) in seen or owner[id(variable)] is not layer:
                 continue
             seen.add(id(variable))
             role = _ROLES.get(variable.name, variable.name)

@@ -21,12 +21,18 @@ _NAMED_ROLES = {
     "gamma": ("norm", "scale"),
     "beta": ("norm", "bias"),
     "negative_slope": ("prelu", "slope"),  # Flax's PReLU
+    "lora_a": ("lora", "lora_a"),  # NNX's LoRA
+    "lora_b": ("lora", "lora_b"),
 }
 #: Flax's recurrent cells: one Dense per gate, named by input (i·) or hidden (h·) side.
-_CELLS = {
-    "lstm": frozenset({"ii", "if", "ig", "io", "hi", "hf", "hg", "ho"}),
-    "gru": frozenset({"ir", "iz", "in", "hr", "hz", "hn"}),
-}
+_CELLS = (
+    ("lstm", frozenset({"ii", "if", "ig", "io", "hi", "hf", "hg", "ho"})),
+    ("gru", frozenset({"ir", "iz", "in", "hr", "hz", "hn"})),
+    ("gru", frozenset({"if", "in", "hf", "hn"})),  # MGUCell: a gated unit, GRU's laws
+    ("rnn", frozenset({"i", "h"})),  # SimpleCell
+    # NNX's fused cells (GRUCell, OptimizedLSTMCell): one input and one recurrent Linear.
+    ("gru", frozenset({"dense_i", "dense_h"})),
+)
 
 
 _PROJECTIONS = ("query", "key", "value", "out")
@@ -86,7 +92,7 @@ def leaf_slot(
     parts: Sequence[str],
     name: str,
     value: Any,
-    siblings: Sequence[str],
+    siblings: Mapping[str, Any] | Sequence[str],
     names: Mapping[str, str] | None,
     native_path: str,
     cell: str | None = None,
@@ -101,14 +107,19 @@ def leaf_slot(
     layout: Any = "canonical"
     info: dict[str, Any] = {}
     if cell is not None and name in ("kernel", "bias"):
-        gate_side = parts[-1][0] if parts else "i"
+        gate_side = parts[-1].removeprefix("dense_")[0] if parts else "i"
         kind = cell
         role = name if gate_side == "i" else f"recurrent_{name}"
         if role == "recurrent_bias":
             role = "bias"
-        info = {"hidden_size": int(value.shape[-1]), "gates": 1}
+        info = {"hidden_size": int(value.shape[-1]), "gates": 1, "gate": parts[-1] if parts else ""}
     elif name in _NAMED_ROLES:
         kind, role = _NAMED_ROLES[name]
+    elif name == "kernel" and rank >= 3 and _rank(siblings, "bias") >= 2:
+        # A multi-axis kernel with a multi-axis bias: DenseGeneral (flattened: fan_in of its
+        # input axes) or Einsum (JAX's fans of the raw shape)? A tree of arrays cannot say;
+        # no preset guesses (the kind "ambiguous" is left as it is, with the warning).
+        kind, role = "ambiguous", "kernel"
     elif name == "kernel" or (name == "weight" and rank >= 2):
         if name == "weight" and any("emb" in p.lower() for p in parts[-1:]):
             kind, role = "embedding", "embedding"
@@ -120,6 +131,8 @@ def leaf_slot(
     elif name == "bias":
         has_kernel = "kernel" in siblings or "weight" in siblings
         kind, role = ("dense" if has_kernel else "norm"), "bias"
+        if rank >= 2 and _rank(siblings, "kernel") >= 3:
+            kind = "ambiguous"  # the bias of an ambiguous kernel (above)
     elif name == "recurrent_kernel":
         kind, role = "rnn", "recurrent_kernel"
     else:
@@ -131,13 +144,18 @@ def leaf_slot(
     )
 
 
+def _rank(siblings: Any, name: str) -> int:
+    value = siblings.get(name) if isinstance(siblings, Mapping) else None
+    return len(getattr(value, "shape", ()))
+
+
 def _pytree_slots(tree: Any, names: Mapping[str, str] | None) -> list[Slot]:
     found: list[Slot] = []
 
     def visit(node: Any, parts: tuple[str, ...], cell: str | None, projection: str | None) -> None:
         if isinstance(node, Mapping):
             keys = {str(k) for k in node}
-            inner = next((c for c, gates in _CELLS.items() if gates <= keys), None)
+            inner = next((c for c, gates in _CELLS if gates <= keys), None)
             attention = attention_group(node)
             for key, child in node.items():
                 if is_array_api_obj(child) or (hasattr(child, "shape") and hasattr(child, "dtype")):
@@ -150,7 +168,7 @@ def _pytree_slots(tree: Any, names: Mapping[str, str] | None) -> list[Slot]:
                         )
                         continue
                     found.append(
-                        leaf_slot(_layer(parts), str(key), child, list(keys), names, native, cell)
+                        leaf_slot(_layer(parts), str(key), child, node, names, native, cell)
                     )
                 else:
                     which = str(key) if attention and str(key) in _PROJECTIONS else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -45,7 +46,61 @@ _KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
 )
 
 
+#: Parameters of model-zoo modules, by (class in the module's MRO, parameter): the owner's
+#: documented init, which the "torch" preset gives them (a law: ``(name, argument)``).
+#: timm's trunc_normal_(std=.02) truncates at ±2 (absolute): ±100σ, a normal law.
+_ZOO: dict[tuple[str, str], tuple[str, float]] = {
+    ("VisionTransformer", "cls_token"): ("normal", 1e-6),
+    ("VisionTransformer", "reg_token"): ("normal", 1e-6),
+    ("VisionTransformer", "pos_embed"): ("normal", 0.02),
+    ("VisionTransformerDistilled", "dist_token"): ("normal", 0.02),
+    ("Eva", "cls_token"): ("normal", 0.02),
+    ("Eva", "reg_token"): ("normal", 0.02),
+    ("Eva", "pos_embed"): ("normal", 0.02),
+    ("Beit", "cls_token"): ("normal", 0.02),
+    ("Beit", "pos_embed"): ("normal", 0.02),
+    ("WindowAttention", "relative_position_bias_table"): ("normal", 0.02),
+    ("Attention", "relative_position_bias_table"): ("normal", 0.02),
+    ("Attention", "q_bias"): ("constant", 0.0),
+    ("Attention", "v_bias"): ("constant", 0.0),
+    ("EvaAttention", "q_bias"): ("constant", 0.0),
+    ("EvaAttention", "v_bias"): ("constant", 0.0),
+    ("EvaAttention", "k_bias"): ("constant", 0.0),
+}
+#: Norm classes outside torch.nn (HF's LlamaRMSNorm, T5LayerNorm, timm's RmsNorm, …) by name.
+_ZOO_NORM = re.compile(r"(RMSNorm|RmsNorm|RMSNormGated|T5LayerNorm)$")
+
+
+def _zoo_law(module: nn.Module, name: str, param: Any) -> dict[str, Any]:
+    """The owner's law of a model-zoo parameter, as slot info (empty where unknown)."""
+    library = type(module).__module__.partition(".")[0]
+    if library not in ("timm", "transformers"):
+        return {}
+    for cls in type(module).__mro__:
+        law = _ZOO.get((cls.__name__, name))
+        if law is not None:
+            return {"owner": law}
+    if name == "gamma" and hasattr(module, "init_values"):  # timm's LayerScale(2d)
+        return {"owner": ("constant", float(module.init_values))}
+    return {}
+
+
+def _zoo_norm_scale(module: nn.Module) -> float:
+    """1, or 0 for the zero-centred RMSNorms (Gemma's ``x · (1 + weight)``)."""
+    forward = getattr(type(module), "forward", None)
+    try:
+        source = inspect.getsource(forward) if forward is not None else ""
+    except (OSError, TypeError):
+        source = ""
+    compact = source.replace(" ", "")
+    return 0.0 if re.search(r"\(1(\.0)?\+self\.weight", compact) else 1.0
+
+
 def _kind(module: nn.Module) -> str:
+    if type(module).__name__ == "Conv1D" and type(module).__module__.startswith("transformers"):
+        return "hf_conv1d"
+    if _ZOO_NORM.search(type(module).__name__):
+        return "zoo_norm"
     if isinstance(module, nn.RNNBase):  # RNNBase("LSTM", …) is an LSTM without the subclass
         return {"LSTM": "lstm", "GRU": "gru"}.get(module.mode, "rnn")
     return next((kind for classes, kind in _KINDS if isinstance(module, classes)), "other")
@@ -92,8 +147,21 @@ def _slot(
         role, info = "slope", {"init": float(getattr(module, "init", 0.25))}
     elif kind in ("dense", "conv") and name == "weight":
         role, perm = "kernel", layout_permutation("torch", rank)
+    elif kind == "hf_conv1d":
+        # transformers' Conv1D (GPT-2): a Linear whose weight is (in, out), the canonical
+        # layout; its constructor draws it N(0, 0.02), the bias zeros.
+        kind = "dense"
+        role = "kernel" if name == "weight" else name
+        info = {"owner": ("normal", 0.02) if name == "weight" else ("constant", 0.0)}
+    elif kind == "zoo_norm":
+        kind = "norm"
+        role = "scale" if name == "weight" else name
+        if role == "scale":
+            info = {"owner": ("constant", _zoo_norm_scale(module))}
     elif kind == "conv_transpose" and name == "weight":
         role, perm = "kernel", _transpose_layout(rank)
+    else:
+        info = _zoo_law(module, name, param)
     path = normalise_path(parts, role, names)
     native = f"{module_name}.{name}" if module_name else name
     return Slot(path, native, kind, role, param, perm, canonical_shape(param.shape, perm), info)
