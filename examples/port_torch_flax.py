@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 
 import anyinit
-from anyinit.models.walkers import walker_for
 
 PRESETS = ("torch", "keras", "flax", "equinox")
 FRAMEWORKS = ("torch", "flax", "nnx", "equinox", "keras")
@@ -229,16 +228,9 @@ def initialize(model: Any, preset: str, seed: int = 0) -> Any:
 
 
 def canonical_weights(model: Any) -> dict[str, np.ndarray]:
-    """Every parameter by normalised path, transposed into the canonical layout."""
+    """Every parameter by normalised path, in the canonical layout, as NumPy arrays."""
     tree = model.params if isinstance(model, _FlaxModel) else model
-    out = {}
-    for slot in walker_for(tree).slots(tree, None):
-        value = slot.value.value if hasattr(slot.value, "assign") else slot.value
-        array = np.asarray(value.detach() if hasattr(value, "detach") else value)
-        if len(slot.perm) == array.ndim:  # else a (out, 1, 1) bias drawn as (out,)
-            array = np.transpose(array, np.argsort(slot.perm))
-        out[slot.path] = array.reshape(slot.canonical)
-    return out
+    return {path: np.asarray(value) for path, value in anyinit.canonical_weights(tree).items()}
 
 
 def largest_difference(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
