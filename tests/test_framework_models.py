@@ -224,3 +224,76 @@ def test_an_unbuilt_keras_model_is_refused_with_how_to_build_it():
     model.build((None, 3))
     _, report = anyinit.initialize(model, "keras", seed=0, return_report=True)
     assert len(report) == 2
+
+
+def _nested_models():
+    """Two blocks in a list and a Sequential head, in four frameworks, with no `names=`."""
+    import equinox as eqx
+    import jax
+    import jax.numpy as jnp
+    import torch
+    from flax import linen, nnx
+
+    class TorchNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = torch.nn.ModuleList([torch.nn.Linear(8, 8) for _ in range(2)])
+            self.head = torch.nn.Sequential(
+                torch.nn.Linear(8, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)
+            )
+
+    class LinenNet(linen.Module):
+        def setup(self):
+            self.blocks = [linen.Dense(8) for _ in range(2)]
+            self.head = linen.Sequential([linen.Dense(4), linen.relu, linen.Dense(2)])
+
+        def __call__(self, x):
+            for block in self.blocks:
+                x = block(x)
+            return self.head(x)
+
+    class NNXNet(nnx.Module):
+        def __init__(self, rngs):
+            self.blocks = nnx.List([nnx.Linear(8, 8, rngs=rngs) for _ in range(2)])
+            self.head = nnx.Sequential(
+                nnx.Linear(8, 4, rngs=rngs), nnx.relu, nnx.Linear(4, 2, rngs=rngs)
+            )
+
+    keys = jax.random.split(jax.random.key(0), 4)
+
+    class EqxNet(eqx.Module):
+        blocks: list
+        head: eqx.nn.Sequential
+
+        def __init__(self):
+            self.blocks = [eqx.nn.Linear(8, 8, key=k, dtype=jnp.float32) for k in keys[:2]]
+            self.head = eqx.nn.Sequential(
+                [eqx.nn.Linear(8, 4, key=keys[2], dtype=jnp.float32), eqx.nn.Lambda(jax.nn.relu),
+                 eqx.nn.Linear(4, 2, key=keys[3], dtype=jnp.float32)]
+            )  # fmt: skip
+
+    linen_params = LinenNet().init(jax.random.key(0), jnp.zeros((1, 8), jnp.float32))
+    return {
+        "torch": TorchNet(),
+        "flax": linen_params,
+        "nnx": NNXNet(nnx.Rngs(0)),
+        "equinox": EqxNet(),
+    }
+
+
+def test_lists_of_blocks_and_sequentials_get_the_same_paths_in_every_framework():
+    # Regression: linen's `blocks_0` and Sequential's `layers_0` needed names= to meet
+    # torch's `blocks.0`; torch's Sequential items are `layers.N` as in the JAX frameworks.
+    models = _nested_models()
+    expected = [
+        "blocks.0.kernel", "blocks.0.bias", "blocks.1.kernel", "blocks.1.bias",
+        "head.layers.0.kernel", "head.layers.0.bias", "head.layers.2.kernel", "head.layers.2.bias",
+    ]  # fmt: skip
+    weights = {}
+    for framework, model in models.items():
+        new = anyinit.initialize(model, "torch", seed=7)
+        weights[framework] = {k: np.asarray(v) for k, v in anyinit.canonical_weights(new).items()}
+        assert sorted(weights[framework]) == sorted(expected), framework
+    for framework, found in weights.items():
+        for path, value in found.items():
+            np.testing.assert_array_equal(value, weights["torch"][path], err_msg=framework)

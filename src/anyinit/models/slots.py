@@ -85,13 +85,30 @@ def path_hash(path: str) -> int:
 
 
 _SEPARATORS = re.compile(r"[./]")
+#: Flax names the items of a list attribute ``blocks_0``, ``blocks_1`` (and a Sequential's
+#: ``layers_0``) where torch, NNX and Equinox have ``blocks.0``: a snake_case name and an
+#: index become two parts. CamelCase auto-names (``Dense_0``) stay whole.
+_INDEXED = re.compile(r"^([a-z][a-z0-9_]*?)_(\d+)$")
+
+
+def _split_index(part: str) -> str:
+    match = _INDEXED.match(part)
+    return f"{match.group(1)}.{match.group(2)}" if match else part
 
 
 def normalise_path(parts: Sequence[str], role: str, names: Mapping[str, str] | None = None) -> str:
     """The dotted path of a parameter: its layer's parts, renamed by `names`, then its role.
 
     `names` renames a layer part (``{"Dense_0": "fc1"}``) or a dotted prefix
-    (``{"encoder.layers_0": "block0"}``).
+    (``{"encoder.layers_0": "block0"}``); then a snake_case part ending in an index
+    (Flax's ``blocks_0``) becomes two (``blocks.0``), as torch, NNX and Equinox name
+    the items of a list of layers.
+
+    Examples
+    --------
+    >>> from anyinit.models.slots import normalise_path
+    >>> normalise_path(("params", "blocks_1", "Dense_0"), "kernel")
+    'params.blocks.1.Dense_0.kernel'
     """
     layer = ".".join(p for part in parts for p in _SEPARATORS.split(str(part)) if p)
     for old, new in sorted((names or {}).items(), key=lambda item: -len(item[0])):
@@ -103,6 +120,7 @@ def normalise_path(parts: Sequence[str], role: str, names: Mapping[str, str] | N
         if renamed != layer.split("."):
             layer = ".".join(renamed)
             break
+    layer = ".".join(_split_index(part) for part in layer.split(".")) if layer else layer
     return f"{layer}.{role}" if layer else role
 
 

@@ -107,9 +107,16 @@ def _kind(module: nn.Module) -> str:
 
 
 def _slot(
-    module_name: str, module: nn.Module, kind: str, name: str, param: Any, names: Any
+    module_name: str,
+    module: nn.Module,
+    kind: str,
+    name: str,
+    param: Any,
+    names: Any,
+    parts: tuple[str, ...] | None = None,
 ) -> Slot:
-    parts = tuple(p for p in module_name.split(".") if p)
+    if parts is None:
+        parts = tuple(p for p in module_name.split(".") if p)
     rank = param.dim()
     perm = tuple(range(rank))
     role = name
@@ -255,7 +262,12 @@ def _reparametrized(module: nn.Module) -> dict[str, tuple[str, Any]]:
 
 
 def _parametrized_slots(
-    module_name: str, module: nn.Module, kind: str, names: Any, seen: set[int]
+    module_name: str,
+    module: nn.Module,
+    kind: str,
+    names: Any,
+    seen: set[int],
+    where: dict[str, tuple[str, ...]],
 ) -> list[Slot]:
     """Slots for the computed tensors (the layer's law on `weight`, as torch's own
     ``reset_parameters`` then the parametrization would give); their storage is not a slot."""
@@ -281,16 +293,29 @@ def _parametrized_slots(
         else:  # the old spectral_norm: `weight_orig` holds the weight
             seen.add(id(getattr(module, name + "_orig")))
             value = getattr(module, name + "_orig").detach()
-        slot = _slot(module_name, module, kind, name, value, names)
+        slot = _slot(module_name, module, kind, name, value, names, where.get(module_name))
         slot.info["reparametrized"] = (module, name, how, detail)
         found.append(slot)
     return found
+
+
+def _canonical_parts(model: nn.Module) -> dict[str, tuple[str, ...]]:
+    """Each module's path parts, an ``nn.Sequential``'s items under ``layers``: Flax's,
+    NNX's and Equinox's Sequentials hold them in a ``layers`` list (``seq.layers.0``)."""
+    parts: dict[str, tuple[str, ...]] = {"": ()}
+    for name, module in model.named_modules():
+        for child_name, _ in module.named_children():
+            full = f"{name}.{child_name}" if name else child_name
+            inner = ("layers", child_name) if isinstance(module, nn.Sequential) else (child_name,)
+            parts.setdefault(full, (*parts.get(name, ()), *inner))
+    return parts
 
 
 def slots(model: nn.Module, names: Mapping[str, str] | None) -> list[Slot]:
     """Every parameter of `model` once (shared ones under their first name); a weight that a
     parametrization computes once, as the weight, in place of the parameters behind it."""
     model = _unwrapped(model)
+    where = _canonical_parts(model)
     seen: set[int] = set()
     found: list[Slot] = []
     outputs = {
@@ -301,7 +326,7 @@ def slots(model: nn.Module, names: Mapping[str, str] | None) -> list[Slot]:
     xavier = {id(m) for t in model.modules() if isinstance(t, nn.Transformer) for m in t.modules()}
     for module_name, module in model.named_modules():
         kind = _kind(module)
-        found.extend(_parametrized_slots(module_name, module, kind, names, seen))
+        found.extend(_parametrized_slots(module_name, module, kind, names, seen, where))
         for name, param in module.named_parameters(recurse=False):
             if id(param) in seen:
                 continue
@@ -314,13 +339,13 @@ def slots(model: nn.Module, names: Mapping[str, str] | None) -> list[Slot]:
                     "anyinit.initialize."
                 )
                 raise ValueError(msg)
-            slot = _slot(module_name, module, kind, name, param, names)
+            slot = _slot(module_name, module, kind, name, param, names, where.get(module_name))
             if id(module) in xavier and param.dim() > 1:
                 # nn.Transformer._reset_parameters: xavier_uniform_ on every p.dim() > 1.
                 slot.info["xavier"] = True
             if id(module) in outputs:
                 # MultiheadAttention's out_proj: the canonical `out` projection (H·D, E).
-                parent = tuple(p for p in outputs[id(module)].split(".") if p)
+                parent = where.get(outputs[id(module)], ())
                 slot.kind, slot.info["attention"] = "attention", "out"
                 slot.path = normalise_path((*parent, "out"), slot.role, names)
             found.append(slot)
