@@ -104,10 +104,13 @@ def test_truncated_normal_is_total(backend, all_uniforms, lower, upper):
     assert np.isfinite(values).all(), f"non-finite values on [{lower}, {upper}]"
     assert values.min() >= lower, (lower, upper, values.min())
     assert values.max() <= upper, (lower, upper, values.max())
-    # Monotone in u (decreasing where a lower tail is drawn from its far end),
-    # up to float32 rounding of the Newton steps.
-    steps = np.diff(values) * (-1.0 if upper <= -_portable.TAIL_START else 1.0)
-    assert np.all(steps >= -4 * np.spacing(np.abs(values[1:]).astype(np.float32))), "not monotone"
+    # Increasing in u, lower tails too (they were drawn from their far end, decreasing,
+    # before); the far-tail Newton steps in float32 may still step back by one ulp.
+    steps = np.diff(values)
+    assert np.all(steps >= -np.spacing(np.abs(values[1:]).astype(np.float32))), "not monotone"
+    if upper <= -_portable.TAIL_START:
+        assert values[0] < values[-1]
+        assert np.mean(steps >= 0) > 0.999
     # Spread over the interval, as far as float32 resolves it there.
     levels = (values.max() - values.min()) / float(np.spacing(np.float32(abs(lower) + 1)))
     assert np.unique(values).size >= min(1000, levels / 4)

@@ -54,6 +54,8 @@ _SQRT2 = float(_F32(math.sqrt(2.0)))
 _NORMAL_LOW = float(np.nextafter(_F32(-1.0), _F32(0.0)))
 # The largest float32 below 1: erfinv is finite on [-OPEN, OPEN].
 OPEN = float(np.nextafter(_F32(1.0), _F32(0.0)))
+# The largest uniform01 value, 1 - 2⁻²³: u ↦ this - u maps the 2²³ uniforms onto themselves.
+_LAST_UNIFORM = 1.0 - 2.0**-23
 #: Intervals wholly beyond this many standard deviations on one side use :func:`tail`.
 TAIL_START = 3.0
 # Terms of Laplace's continued fraction for the Mills ratio; 20 give float32
@@ -200,10 +202,11 @@ def truncated_from01(xp: Any, u: Array, lower: float, upper: float, wide: Any = 
     """Standard normal on ``[lower, upper]`` from float32 u in [0, 1): total (see the module)."""
     lower, upper = finite_bounds(lower, upper)
     if in_tail(lower, upper):
-        flip = upper <= -TAIL_START
-        near, far = (-upper, -lower) if flip else (lower, upper)
-        values = tail(xp, u, near, far)
-        return -values if flip else values
+        if upper <= -TAIL_START:
+            # A lower tail is the upper one mirrored; drawing it from the mirrored u
+            # (exact: u is k·2⁻²³) keeps the map increasing in u, as the central one is.
+            return -tail(xp, _LAST_UNIFORM - u, -upper, -lower)
+        return tail(xp, u, lower, upper)
     v = uniform_from01(xp, u, _erf32(lower), _erf32(upper), wide)
     return central_truncated(xp, v, lower, upper)
 
