@@ -81,7 +81,7 @@ def _zoo_law(module: nn.Module, name: str, param: Any) -> dict[str, Any]:
         if law is not None:
             return {"owner": law}
     if name == "gamma" and hasattr(module, "init_values"):  # timm's LayerScale(2d)
-        return {"owner": ("constant", float(module.init_values))}
+        return {"owner": ("constant", float(getattr(module, "init_values")))}  # noqa: B009
     return {}
 
 
@@ -250,7 +250,7 @@ def _reparametrized(module: nn.Module) -> dict[str, tuple[str, Any]]:
 
     found: dict[str, tuple[str, Any]] = {}
     if parametrize.is_parametrized(module):
-        for name, chain in module.parametrizations.items():
+        for name, chain in getattr(module, "parametrizations").items():  # noqa: B009
             missing = [type(p).__name__ for p in chain if not hasattr(type(p), "right_inverse")]
             found[name] = ("parametrize", missing)
     for hook in module._forward_pre_hooks.values():
@@ -274,12 +274,12 @@ def _parametrized_slots(
     found = []
     for name, (how, detail) in _reparametrized(module).items():
         if how == "parametrize":
-            chain = module.parametrizations[name]
+            chain = getattr(module, "parametrizations")[name]  # noqa: B009 - typed as Tensor
             seen.update(id(p) for p in chain.parameters())
             if detail:
-                where = f"{module_name}.{name}" if module_name else name
+                location = f"{module_name}.{name}" if module_name else name
                 msg = (
-                    f"{where!r} is computed by the parametrization {', '.join(detail)}, which "
+                    f"{location!r} is computed by the parametrization {', '.join(detail)}, which "
                     "has no right_inverse, so it cannot be set to new values; give it a "
                     "right_inverse, or remove the parametrization (torch.nn.utils.parametrize."
                     "remove_parametrizations), initialize, then register it again."
@@ -332,9 +332,9 @@ def slots(model: nn.Module, names: Mapping[str, str] | None) -> list[Slot]:
                 continue
             seen.add(id(param))
             if isinstance(param, nn.parameter.UninitializedParameter):
-                where = f"{module_name}.{name}" if module_name else name
+                location = f"{module_name}.{name}" if module_name else name
                 msg = (
-                    f"{where!r} belongs to a lazy module ({type(module).__name__}) and has no "
+                    f"{location!r} belongs to a lazy module ({type(module).__name__}) and has no "
                     "shape yet; run the model once on a batch of the right shape, then call "
                     "anyinit.initialize."
                 )
