@@ -104,10 +104,14 @@ def test_truncated_normal_is_total(backend, all_uniforms, lower, upper):
     assert np.isfinite(values).all(), f"non-finite values on [{lower}, {upper}]"
     assert values.min() >= lower, (lower, upper, values.min())
     assert values.max() <= upper, (lower, upper, values.max())
-    # Increasing in u, lower tails too (they were drawn from their far end, decreasing,
-    # before); the far-tail Newton steps in float32 may still step back by one ulp.
+    # Non-decreasing in u, lower tails too (they were drawn from their far end, decreasing,
+    # before). The far-tail Newton steps run in float64 where the device has it; in
+    # float32 (JAX without x64) they may step back by one ulp in places.
     steps = np.diff(values)
-    assert np.all(steps >= -np.spacing(np.abs(values[1:]).astype(np.float32))), "not monotone"
+    if backend.name == "jax" or target.backend.wide_dtype(target.device) is None:
+        assert np.all(steps >= -np.spacing(np.abs(values[1:]).astype(np.float32))), "not monotone"
+    else:
+        assert np.all(steps >= 0), f"not monotone: {int((steps < 0).sum())} steps back"
     if upper <= -_portable.TAIL_START:
         assert values[0] < values[-1]
         assert np.mean(steps >= 0) > 0.999
