@@ -126,9 +126,10 @@ def is_keras_seed_generator(seed: Any) -> bool:
 def _keras_next_key(seed: Any) -> tuple[int, int]:
     """Advance a ``keras.random.SeedGenerator`` (its shared state, as Keras's own
     initializers do) and return the ``(seed, counter)`` state it was at."""
-    import keras
-
-    words = np.asarray(keras.ops.convert_to_numpy(seed.next())).astype(np.uint64).ravel()
+    state = seed.next()  # a tensor of Keras's backend: NumPy, JAX, torch (maybe on a GPU), TF
+    if hasattr(state, "detach"):
+        state = state.detach().cpu()
+    words = np.asarray(state).astype(np.uint64).ravel()
     return int(words[0]), int(words[-1])
 
 

@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
-
+from ..._compat import is_array_api_obj
 from ..slots import Slot, canonical_shape, grouped_axes, layout_permutation, normalise_path
 from .pytree import PYTREE
 
@@ -208,9 +207,7 @@ def _equinox_slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
 
 
 def _is_array(value: Any) -> bool:
-    import jax
-
-    return isinstance(value, (jax.Array, np.ndarray))
+    return is_array_api_obj(value)
 
 
 def _get(node: Any, steps: tuple[Any, ...]) -> Any:
