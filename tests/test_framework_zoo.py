@@ -114,3 +114,21 @@ def test_every_transformers_rmsnorm_gets_the_scale_its_constructor_sets(presets)
     wrong = {name: pair for name, pair in norms.items() if pair[0] != pair[1]}
     assert not wrong
     assert {pair[0] for pair in norms.values()} == {0.0, 1.0}
+
+
+def test_each_recipe_draws_its_reference_implementations_laws(tmp_path):
+    # HF GPT-2, LLaMA, BERT, T5 (small configs) and timm's ViT, each initialised by its own
+    # reference code, against a copy initialised by the recipe: every parameter.
+    script = SCRIPT.parent / "recipes.py"
+    log = tmp_path / "recipes.log"
+    with log.open("w") as stderr:
+        done = subprocess.run(
+            [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=stderr, text=True,
+            timeout=900,
+        )  # fmt: skip
+    assert done.returncode == 0, log.read_text()[-6000:]
+    results = json.loads(done.stdout)
+    assert set(results) == {"gpt2", "llama", "bert", "t5", "vit", "llama depth_init"}
+    for model, result in results.items():
+        assert result["checked"] >= 12, model
+        assert result["failures"] == [], model

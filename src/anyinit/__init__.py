@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys as _sys
 
-from . import adapters, dialects, initializers
+from . import adapters, dialects, initializers, presets
 from ._version import __version__
 from .adapters import register_backend
 from .dialects import jax_nn, torch_nn_init
@@ -45,6 +45,7 @@ __all__ = [
     "get",
     "initialize",
     "jax_nn",
+    "presets",
     "register_backend",
     "serialize",
 ]

@@ -15,7 +15,8 @@ from ..seeds import stream_key
 from ..sharding import reproducible
 from ..stream import StreamKey
 from ..target import array_backend, check_seed, resolve_target
-from .presets import Blocks, describe, preset_rule
+from .presets import PRESETS, Blocks, describe, preset_rule
+from .recipes import RECIPES, Recipe
 from .slots import Slot, match_pattern, path_hash, siblings, specificity, to_canonical
 
 __all__ = ["Assignment", "canonical_weights", "initialize"]
@@ -125,11 +126,13 @@ def initialize(
     leaves = [part for slot in slots for part in slot.info.get("parts", (slot,))]
     _refuse_colliding_paths(leaves)
     _link(leaves)
-    choose = _rule(rules, leaves)
+    rules = _recipe(rules)
+    choose = _rule(rules, leaves, model)
     keys = _keys(seed)
     values: dict[str, Any] = {}
     report: list[Assignment] = []
     uncovered: list[Slot] = []
+    is_preset = isinstance(rules, (str, Recipe))
     for slot in slots:
         pieces = []
         for leaf in slot.info.get("parts", (slot,)):
@@ -141,7 +144,7 @@ def initialize(
                         leaf.path, leaf.native_path, leaf.kind, leaf.role, source, describe(chosen)
                     )
                 )
-            elif isinstance(rules, str):  # a preset that has no law for this parameter
+            elif is_preset:  # a preset that has no law for this parameter
                 uncovered.append(leaf)
                 reason = f"skipped: preset {rules!r} has no law for it; left as it is"
                 report.append(
@@ -188,8 +191,24 @@ def _refuse_colliding_paths(slots: list[Slot]) -> None:
         raise ValueError(msg)
 
 
-def _rule(rules: Any, slots: list[Slot]) -> Callable[[Slot], tuple[Any, str]]:
+def _recipe(rules: Any) -> Any:
+    """A recipe's name is the recipe with its defaults."""
+    if isinstance(rules, str) and rules in RECIPES:
+        return RECIPES[rules]()
+    return rules
+
+
+def _rule(rules: Any, slots: list[Slot], model: Any) -> Callable[[Slot], tuple[Any, str]]:
+    if isinstance(rules, Recipe):
+        recipe = rules.bind(slots, model)
+        return lambda slot: (recipe(slot), repr(rules))
     if isinstance(rules, str):
+        if rules not in PRESETS:
+            msg = (
+                f"`rules` as a name must be a framework's preset {tuple(PRESETS)} or a recipe "
+                f"{tuple(RECIPES)}; received {rules!r}."
+            )
+            raise ValueError(msg)
         preset = preset_rule(rules)
         return lambda slot: (preset(slot), f"preset {rules!r}")
     if isinstance(rules, Mapping):
@@ -234,7 +253,8 @@ def _rule(rules: Any, slots: list[Slot]) -> Callable[[Slot], tuple[Any, str]]:
 
         return by_callable
     msg = (
-        "`rules` must be a preset name ('torch', 'keras', 'flax', 'equinox'), a mapping from "
+        "`rules` must be a preset name ('torch', 'keras', 'flax', 'equinox'), a recipe "
+        "('gpt2', 'llama', 'bert', 't5', 'vit' or anyinit.presets.gpt2(...)), a mapping from "
         f"path patterns to initializers, or a callable (path, param); received {rules!r}."
     )
     raise TypeError(msg)

@@ -1,0 +1,384 @@
+"""The initialisation recipes of famous model families, as presets: GPT-2, LLaMA, BERT, T5, ViT.
+
+A recipe is what a model family's reference code does in its own init,
+written as rules on :class:`~anyinit.models.slots.Slot` s (layer kind, role,
+the layer's name where the reference picks layers by name, the block index),
+so it applies to the same architecture written in any framework. Each cites
+its source; its parameters are arguments with the reference's defaults, and
+what the reference reads from its config (``n_layer``, ``num_heads``) is read
+from a torch model's ``config`` where there is one, else counted from the
+paths, else required.
+
+Sources, as of transformers 5.25 and timm 1.0.31:
+
+* ``transformers/modeling_utils.py`` ``PreTrainedModel._init_weights`` (every HF recipe's base);
+* ``transformers/models/gpt2/modeling_gpt2.py`` ``GPT2PreTrainedModel._init_weights``
+  (and nanoGPT's ``GPT._init_weights``: the same laws);
+* ``transformers/models/llama/modeling_llama.py`` (the base) and torchtitan's
+  ``models/llama3/model.py`` ``TransformerBlock.init_weights`` (``depth_init``);
+* ``transformers/models/bert/modeling_bert.py`` ``BertPreTrainedModel._init_weights``;
+* ``transformers/models/t5/modeling_t5.py`` ``T5PreTrainedModel._init_weights``;
+* ``timm/models/vision_transformer.py`` ``VisionTransformer.init_weights``,
+  ``init_weights_vit_timm`` and ``init_weights_vit_jax``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..initializers.base import Initializer
+from ..initializers.constant import Constant, Ones, Zeros
+from ..initializers.random import GlorotUniform, LecunNormal, RandomNormal, TruncatedNormal
+from . import presets
+from .slots import Slot, kernel_fan_in
+
+__all__ = ["RECIPES", "Recipe", "bert", "gpt2", "llama", "t5", "vit"]
+
+_KERNELS = ("dense", "conv", "conv_transpose")
+_BLOCK = re.compile(r"(?:^|\.)(?:h|layers|layer|blocks|block)\.(\d+)(?:\.|$)")
+
+
+@dataclass
+class Recipe:
+    """A named initialisation recipe: a rule per slot, given the model's slots first.
+
+    Built by :func:`gpt2`, :func:`llama`, :func:`bert`, :func:`t5` or :func:`vit`
+    (``anyinit.presets.gpt2(...)``); :func:`anyinit.initialize` takes one
+    wherever it takes a preset name, and a recipe's name as a string is the
+    recipe with its defaults.
+    """
+
+    name: str
+    arguments: dict[str, Any]
+    make: Callable[[Recipe, list[Slot], Any], Callable[[Slot], Any]] = field(repr=False)
+
+    def bind(self, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
+        """The rule for this model: the recipe's arguments completed from the model."""
+        return self.make(self, slots, model)
+
+    def __repr__(self) -> str:
+        arguments = ", ".join(f"{k}={v!r}" for k, v in self.arguments.items())
+        return f"anyinit.presets.{self.name}({arguments})"
+
+
+def _config(model: Any, *names: str) -> Any:
+    config = getattr(model, "config", None)
+    for name in names:
+        value = getattr(config, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def block_index(slot: Slot) -> int | None:
+    """The index of the block (``h.3``, ``layers.3``, ``blocks.3``) holding `slot`, if any."""
+    found = _BLOCK.findall(slot.path)
+    return int(found[-1]) if found else None
+
+
+def _count_blocks(slots: Sequence[Slot]) -> int | None:
+    indices = {index for slot in slots if (index := block_index(slot)) is not None}
+    return max(indices) + 1 if indices else None
+
+
+def _required(recipe: str, argument: str, value: Any) -> Any:
+    if value is None:
+        msg = (
+            f"the {recipe!r} recipe needs `{argument}`: the model has no config that says it "
+            f"and its paths have no numbered blocks; pass anyinit.presets.{recipe}("
+            f"{argument}=…)."
+        )
+        raise ValueError(msg)
+    return value
+
+
+def _layer_name(slot: Slot) -> str:
+    return slot.layer.rpartition(".")[2]
+
+
+def _hf(slot: Slot, std: float) -> Initializer | presets.Blocks | None:
+    """``PreTrainedModel._init_weights``: Linear/Conv/Embedding N(0, std) with zero biases,
+    norms ones and zeros, torch's own MultiheadAttention law."""
+    if slot.kind == "attention":  # nn.MultiheadAttention: HF calls its _reset_parameters
+        return presets.PRESETS["torch"](slot)
+    if slot.kind in _KERNELS:
+        if slot.role == "kernel":
+            return RandomNormal(0.0, std)
+        return Zeros() if slot.role == "bias" else None
+    if slot.kind == "embedding":
+        return RandomNormal(0.0, std)
+    if slot.kind == "norm":
+        return Ones() if slot.role == "scale" else Zeros() if slot.role == "bias" else None
+    return None
+
+
+# -- GPT-2 -------------------------------------------------------------------------------
+
+
+def gpt2(initializer_range: float = 0.02, n_layer: int | None = None) -> Recipe:
+    """GPT-2's init (HF ``GPT2PreTrainedModel._init_weights``, nanoGPT ``_init_weights``).
+
+    Linear/``Conv1D`` and embedding weights ``N(0, initializer_range)``, zero
+    biases, LayerNorm ones and zeros; the residual projections (the layers named
+    ``c_proj``, as both references name and pick them) ``N(0, initializer_range
+    / √(2·n_layer))``.
+
+    Parameters
+    ----------
+    initializer_range : float, default 0.02
+        The standard deviation of the weights.
+    n_layer : int, optional
+        The number of blocks; read from a model's ``config.n_layer``, else
+        counted from the paths (``h.0`` … ``h.11``).
+
+    Returns
+    -------
+    Recipe
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> anyinit.presets.gpt2(n_layer=12)
+    anyinit.presets.gpt2(initializer_range=0.02, n_layer=12)
+    """
+
+    def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
+        std = recipe.arguments["initializer_range"]
+        layers = recipe.arguments["n_layer"] or _config(model, "n_layer", "num_hidden_layers")
+        layers = _required("gpt2", "n_layer", layers or _count_blocks(slots))
+        residual = std / math.sqrt(2 * layers)
+
+        def rule(slot: Slot) -> Any:
+            if _layer_name(slot) == "c_proj" and slot.role == "kernel":
+                return RandomNormal(0.0, residual)
+            return _hf(slot, std)
+
+        return rule
+
+    return Recipe("gpt2", {"initializer_range": initializer_range, "n_layer": n_layer}, make)
+
+
+# -- LLaMA -------------------------------------------------------------------------------
+
+#: torchtitan's names (wo, w2, w3) and HF's (o_proj, down_proj, up_proj) of the projections
+#: whose std the depth-scaled init divides.
+_LLAMA_SCALED = ("o_proj", "down_proj", "up_proj", "wo", "w2", "w3")
+
+
+def llama(
+    initializer_range: float = 0.02,
+    *,
+    depth_init: bool = False,
+    n_layer: int | None = None,
+) -> Recipe:
+    """LLaMA's init: HF ``LlamaPreTrainedModel`` (the ``PreTrainedModel`` base), or torchtitan's.
+
+    HF: Linear and embedding weights ``N(0, initializer_range)``, zero biases,
+    RMSNorm ones. With ``depth_init=True``, torchtitan's
+    ``TransformerBlock.init_weights``: the output projections of block ``i``
+    (``o_proj``/``down_proj``/``up_proj``; torchtitan's ``wo``/``w2``/``w3``) get
+    ``N(0, σᵢ)`` with ``σᵢ = initializer_range / √(2·(i + 1))``, truncated at ±3σᵢ; the
+    others stay ``N(0, initializer_range)``.
+
+    Parameters
+    ----------
+    initializer_range : float, default 0.02
+    depth_init : bool, default False
+    n_layer : int, optional
+        Unused by the laws (each block's index is read from its path); accepted
+        for symmetry with :func:`gpt2`.
+
+    Returns
+    -------
+    Recipe
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> anyinit.presets.llama(depth_init=True)
+    anyinit.presets.llama(initializer_range=0.02, depth_init=True, n_layer=None)
+    """
+
+    def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
+        std = recipe.arguments["initializer_range"]
+
+        def rule(slot: Slot) -> Any:
+            index = block_index(slot)
+            if (
+                recipe.arguments["depth_init"]
+                and index is not None
+                and _layer_name(slot) in _LLAMA_SCALED
+                and slot.role == "kernel"
+            ):
+                sigma = std / math.sqrt(2 * (index + 1))
+                return TruncatedNormal(0.0, sigma, lower=-3.0, upper=3.0)
+            return _hf(slot, std)
+
+        return rule
+
+    arguments = {
+        "initializer_range": initializer_range,
+        "depth_init": depth_init,
+        "n_layer": n_layer,
+    }
+    return Recipe("llama", arguments, make)
+
+
+# -- BERT --------------------------------------------------------------------------------
+
+
+def bert(initializer_range: float = 0.02) -> Recipe:
+    """BERT's init (HF ``BertPreTrainedModel._init_weights``).
+
+    Linear and embedding weights ``N(0, initializer_range)`` (the padding row
+    zero), zero biases (the LM head's too), LayerNorm ones and zeros.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> anyinit.presets.bert()
+    anyinit.presets.bert(initializer_range=0.02)
+    """
+
+    def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
+        std = recipe.arguments["initializer_range"]
+
+        def rule(slot: Slot) -> Any:
+            if slot.kind == "other" and slot.role == "bias":
+                return Zeros()  # BertLMPredictionHead.bias (decoder's, tied)
+            return _hf(slot, std)
+
+        return rule
+
+    return Recipe("bert", {"initializer_range": initializer_range}, make)
+
+
+# -- T5 ----------------------------------------------------------------------------------
+
+
+def t5(
+    initializer_factor: float = 1.0, num_heads: int | None = None, d_model: int | None = None
+) -> Recipe:
+    """T5's per-matrix init (HF ``T5PreTrainedModel._init_weights``).
+
+    With ``f = initializer_factor``: the query projection ``q`` ``N(0, f·(d_model·d_kv)^-½)``,
+    ``k``, ``v``, ``o`` and the feed-forward ``wi``/``wi_0``/``wi_1``/``wo``
+    ``N(0, f·fan_in^-½)`` (``d_model``, ``H·d_kv``, ``d_ff``), the shared embedding
+    and an untied ``lm_head`` ``N(0, f)``, the relative attention bias
+    ``N(0, f·d_model^-½)``, ``T5LayerNorm`` ``f``.
+
+    Parameters
+    ----------
+    initializer_factor : float, default 1.0
+    num_heads, d_model : int, optional
+        Read from a model's ``config``; ``d_model`` also from the shared embedding.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> anyinit.presets.t5(num_heads=8)
+    anyinit.presets.t5(initializer_factor=1.0, num_heads=8, d_model=None)
+    """
+
+    def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
+        f = recipe.arguments["initializer_factor"]
+        heads = recipe.arguments["num_heads"] or _config(model, "num_heads")
+        width = recipe.arguments["d_model"] or _config(model, "d_model")
+        if width is None:
+            width = next((s.canonical[-1] for s in slots if s.kind == "embedding"), None)
+
+        def rule(slot: Slot) -> Any:
+            name = _layer_name(slot)
+            if slot.kind == "embedding":
+                if name == "relative_attention_bias":
+                    return RandomNormal(0.0, f * _required("t5", "d_model", width) ** -0.5)
+                return RandomNormal(0.0, f)
+            if slot.kind == "norm":
+                return Constant(f) if slot.role == "scale" else Zeros()
+            if slot.kind not in (*_KERNELS, "attention"):
+                return None
+            if slot.role != "kernel":
+                return Zeros() if slot.role == "bias" else None
+            fan_in = kernel_fan_in(slot.canonical)
+            if name == "lm_head":
+                return RandomNormal(0.0, f)
+            if name == "q":
+                head_dim = slot.canonical[-1] // _required("t5", "num_heads", heads)
+                return RandomNormal(0.0, f * (fan_in * head_dim) ** -0.5)
+            return RandomNormal(0.0, f * fan_in**-0.5)
+
+        return rule
+
+    arguments = {
+        "initializer_factor": initializer_factor,
+        "num_heads": num_heads,
+        "d_model": d_model,
+    }
+    return Recipe("t5", arguments, make)
+
+
+# -- ViT ---------------------------------------------------------------------------------
+
+
+def vit(mode: str = "", head_bias: float = 0.0) -> Recipe:
+    """timm's ``VisionTransformer.init_weights(mode)``.
+
+    ``mode=""`` (timm's default, ``init_weights_vit_timm``): Linear weights
+    ``N(0, 0.02)`` (timm's ``trunc_normal_(std=.02)``, truncated at ±2 absolute,
+    ±100σ), zero biases; everything else its module's own init (torch's, as the
+    ``"torch"`` preset: the patch-embedding Conv2d, LayerNorm); ``pos_embed``
+    ``N(0, 0.02)``, ``cls_token``/``reg_token`` ``N(0, 10⁻⁶)``. ``mode="jax"``
+    (``init_weights_vit_jax``): Linear weights ``xavier_uniform_``, the head's
+    zero (its bias `head_bias`), MLP biases ``N(0, 10⁻⁶)``, other biases zero, the
+    patch embedding ``lecun_normal_``.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> anyinit.presets.vit("jax")
+    anyinit.presets.vit(mode='jax', head_bias=0.0)
+    """
+    if mode not in ("", "jax"):
+        msg = f"`mode` must be '' (timm's default) or 'jax'; received mode={mode!r}."
+        raise ValueError(msg)
+
+    def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
+        jax_mode = recipe.arguments["mode"] == "jax"
+        torch_rule = presets.PRESETS["torch"]
+        tokens = {"pos_embed": 0.02, "cls_token": 1e-6, "reg_token": 1e-6}
+
+        def rule(slot: Slot) -> Any:
+            if slot.kind == "other" and slot.role in tokens:
+                return RandomNormal(0.0, tokens[slot.role])
+            if slot.kind == "dense":
+                if not jax_mode:
+                    return RandomNormal(0.0, 0.02) if slot.role == "kernel" else Zeros()
+                if slot.path.startswith("head."):
+                    return (
+                        Zeros()
+                        if slot.role == "kernel"
+                        else Constant(recipe.arguments["head_bias"])
+                    )
+                if slot.role == "kernel":
+                    return GlorotUniform()
+                return RandomNormal(0.0, 1e-6) if ".mlp." in f".{slot.path}" else Zeros()
+            if jax_mode and slot.kind == "conv":
+                return LecunNormal() if slot.role == "kernel" else Zeros()
+            return torch_rule(slot)
+
+        return rule
+
+    return Recipe("vit", {"mode": mode, "head_bias": head_bias}, make)
+
+
+RECIPES: dict[str, Callable[[], Recipe]] = {
+    "gpt2": gpt2,
+    "llama": llama,
+    "bert": bert,
+    "t5": t5,
+    "vit": vit,
+}
