@@ -96,6 +96,7 @@ def tests_frameworks(session: nox.Session) -> None:
         "tests/test_framework_attention.py",
         "tests/test_framework_zoo.py",
         "tests/test_framework_coverage.py",
+        "tests/test_framework_recipes.py",
         "docs/frameworks.rst",
         "--doctest-glob=frameworks.rst",
         # Keras 3.15's torch backend saves through a deprecated NumPy __array__ call.
