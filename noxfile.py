@@ -85,7 +85,7 @@ def tests_frameworks(session: nox.Session) -> None:
     # The model zoos: timm without its dependencies (the index's torchvision is a CUDA build
     # that cannot import beside the CPU torch; tests/zoo stands in for its imports).
     session.install("--no-deps", "timm==1.0.31")
-    session.install("transformers==5.25.0", "pyyaml")
+    session.install("transformers==5.25.0", "pyyaml", "mup==1.0.0")
     session.run(
         "pytest",
         "--frameworks",
@@ -97,6 +97,7 @@ def tests_frameworks(session: nox.Session) -> None:
         "tests/test_framework_zoo.py",
         "tests/test_framework_coverage.py",
         "tests/test_framework_recipes.py",
+        "tests/test_framework_mup.py",
         "docs/frameworks.rst",
         "--doctest-glob=frameworks.rst",
         # Keras 3.15's torch backend saves through a deprecated NumPy __array__ call.

@@ -18,6 +18,6 @@ Examples
 from __future__ import annotations
 
 from .models.presets import PRESETS
-from .models.recipes import RECIPES, Recipe, bert, gpt2, llama, t5, vit
+from .models.recipes import RECIPES, Recipe, bert, gpt2, llama, mup, t5, vit
 
-__all__ = ["PRESETS", "RECIPES", "Recipe", "bert", "gpt2", "llama", "t5", "vit"]
+__all__ = ["PRESETS", "RECIPES", "Recipe", "bert", "gpt2", "llama", "mup", "t5", "vit"]

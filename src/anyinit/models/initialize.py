@@ -200,8 +200,8 @@ def _recipe(rules: Any) -> Any:
 
 def _rule(rules: Any, slots: list[Slot], model: Any) -> Callable[[Slot], tuple[Any, str]]:
     if isinstance(rules, Recipe):
-        recipe = rules.bind(slots, model)
-        return lambda slot: (recipe(slot), repr(rules))
+        recipe, label = rules.bind(slots, model), repr(rules)
+        return lambda slot: (recipe(slot), label)
     if isinstance(rules, str):
         if rules not in PRESETS:
             msg = (

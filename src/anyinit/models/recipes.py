@@ -36,7 +36,7 @@ from ..initializers.random import GlorotUniform, LecunNormal, RandomNormal, Trun
 from . import presets
 from .slots import Slot, kernel_fan_in
 
-__all__ = ["RECIPES", "Recipe", "bert", "gpt2", "llama", "t5", "vit"]
+__all__ = ["RECIPES", "Recipe", "bert", "gpt2", "llama", "mup", "mup_class", "t5", "vit"]
 
 _KERNELS = ("dense", "conv", "conv_transpose")
 _BLOCK = re.compile(r"(?:^|\.)(?:h|layers|layer|blocks|block)\.(\d+)(?:\.|$)")
@@ -61,7 +61,11 @@ class Recipe:
         return self.make(self, slots, model)
 
     def __repr__(self) -> str:
-        arguments = ", ".join(f"{k}={v!r}" for k, v in self.arguments.items())
+        def short(value: Any) -> str:
+            simple = (int, float, str, bool, type(None), tuple, Recipe)
+            return repr(value) if isinstance(value, simple) else f"<{type(value).__name__}>"
+
+        arguments = ", ".join(f"{k}={short(v)}" for k, v in self.arguments.items())
         return f"anyinit.presets.{self.name}({arguments})"
 
 
@@ -382,3 +386,163 @@ RECIPES: dict[str, Callable[[], Recipe]] = {
     "t5": t5,
     "vit": vit,
 }
+
+
+# -- muP ---------------------------------------------------------------------------------
+
+_TRUNCATED_STD = 0.87962566103423978  # std of N(0, 1) truncated to ±2
+
+
+def _std(init: Any, shape: tuple[int, ...]) -> float | None:
+    """The standard deviation of a zero-mean law at `shape`, or None (a constant, other)."""
+    from ..initializers.random import RandomUniform, VarianceScaling
+
+    if isinstance(init, RandomNormal) and init.mean == 0:
+        return float(init.stddev)
+    if isinstance(init, TruncatedNormal) and init.mean == 0:
+        return float(init.stddev)  # the scale parameter: scaling it scales the law
+    if isinstance(init, RandomUniform) and init.minval == -init.maxval:
+        return float(init.maxval) / math.sqrt(3.0)
+    if isinstance(init, VarianceScaling):
+        return math.sqrt(init.variance(shape))
+    return None
+
+
+def _with_std(init: Any, shape: tuple[int, ...], std: float) -> Any:
+    """`init`'s family of law, with standard deviation `std` (its shape no longer counts)."""
+    from ..initializers.random import RandomUniform, VarianceScaling
+
+    if isinstance(init, RandomNormal):
+        return RandomNormal(0.0, std)
+    if isinstance(init, TruncatedNormal):
+        return TruncatedNormal(0.0, std, lower=init.lower, upper=init.upper)
+    if isinstance(init, RandomUniform):
+        return RandomUniform(-std * math.sqrt(3.0), std * math.sqrt(3.0))
+    if isinstance(init, VarianceScaling):
+        if init.distribution == "uniform":
+            return RandomUniform(-std * math.sqrt(3.0), std * math.sqrt(3.0))
+        if init.distribution == "untruncated_normal":
+            return RandomNormal(0.0, std)
+        return TruncatedNormal(0.0, std / _TRUNCATED_STD)
+    return init
+
+
+def mup_class(canonical: tuple[int, ...], base: tuple[int, ...]) -> str:
+    """muP's class of a parameter from its canonical shape and its base shape: ``"hidden"``
+    (fan_in and fan_out both grow with width), ``"output"`` (only fan_in), ``"input"``
+    (only fan_out, or a vector: biases, norms), ``"fixed"`` (nothing grows)."""
+    if len(canonical) != len(base):
+        msg = f"a parameter of shape {canonical} has base shape {base}: the ranks differ."
+        raise ValueError(msg)
+    grows = [n != b for n, b in zip(canonical, base, strict=True)]
+    if not any(grows):
+        return "fixed"
+    if len(canonical) < 2:
+        return "input"
+    fan_in = any(grows[:-1])
+    fan_out = grows[-1]
+    return "hidden" if fan_in and fan_out else "output" if fan_in else "input"
+
+
+def mup(base: Any, recipe: Any = "torch", *, readout: str = "mup") -> Recipe:
+    """muP's initialisation (Tensor Programs V; the ``mup`` package): `recipe` at `base`'s width.
+
+    Each parameter is classed by which of its fans grow from `base` (a model
+    of the same architecture at the base width, or ``{path: canonical shape}``)
+    to the model: input weights, biases and norms keep the recipe's standard
+    deviation at the base shape; hidden weights get it times
+    ``√(base fan_in / fan_in)``; output (readout) weights keep it
+    (``readout="mup"``, as ``mup.init`` does: the readout's ``1/width_mult``
+    multiplier, ``mup.MuReadout``, does the rest in the forward pass), or are
+    zero (``"zero"``), or get it times ``base fan_in / fan_in`` (``"scaled"``: the
+    multiplier folded into the init, for a model without ``MuReadout``).
+
+    Only the initialisation: muP also needs its optimizer scaling
+    (``mup.MuAdam``/``MuSGD``: per-class learning rates) and the readout
+    multiplier, which are not initialisation and not here.
+
+    Parameters
+    ----------
+    base
+        The base model (any framework ``initialize`` takes) or its shapes.
+    recipe : str or Recipe, default "torch"
+        The law at the base width: a framework preset or a recipe.
+    readout : {"mup", "zero", "scaled"}, default "mup"
+
+    Examples
+    --------
+    >>> import numpy as np, anyinit
+    >>> def mlp(width):
+    ...     return {"fc1": {"kernel": np.zeros((16, width), np.float32)},
+    ...             "fc2": {"kernel": np.zeros((width, width), np.float32)}}
+    >>> big = anyinit.initialize(mlp(1024), anyinit.presets.mup(mlp(64), "bert"), seed=0)
+    >>> round(float(big["fc1"]["kernel"].std()), 3), round(float(big["fc2"]["kernel"].std()), 4)
+    (0.02, 0.005)
+    """
+    if readout not in ("mup", "zero", "scaled"):
+        msg = f"`readout` must be 'mup', 'zero' or 'scaled'; received readout={readout!r}."
+        raise ValueError(msg)
+
+    def make(this: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
+        base_shapes = _base_shapes(this.arguments["base"])
+        inner = this.arguments["recipe"]
+        if isinstance(inner, str):
+            inner = RECIPES[inner]() if inner in RECIPES else inner
+        if isinstance(inner, Recipe):
+            base_rule = inner.bind(
+                [_at_base(s, base_shapes) for s in slots], this.arguments["base"]
+            )
+        else:
+            base_rule = presets.preset_rule(inner)
+
+        def rule(slot: Slot) -> Any:
+            if slot.path not in base_shapes:
+                msg = (
+                    f"the muP base has no parameter {slot.path!r}; the base must be the same "
+                    "architecture (same paths) at the base width."
+                )
+                raise ValueError(msg)
+            at_base = _at_base(slot, base_shapes)
+            init = base_rule(at_base)
+            kind = mup_class(slot.canonical, at_base.canonical)
+            if init is None or isinstance(init, presets.Blocks) or kind in ("fixed",):
+                return init
+            std = _std(init, at_base.canonical)
+            if std is None:
+                return init
+            if kind == "hidden":
+                std *= math.sqrt(kernel_fan_in(at_base.canonical) / kernel_fan_in(slot.canonical))
+            elif kind == "output":
+                if this.arguments["readout"] == "zero":
+                    return Zeros()
+                if this.arguments["readout"] == "scaled":
+                    std *= kernel_fan_in(at_base.canonical) / kernel_fan_in(slot.canonical)
+            return _with_std(init, at_base.canonical, std)
+
+        return rule
+
+    return Recipe("mup", {"base": base, "recipe": recipe, "readout": readout}, make)
+
+
+def _base_shapes(base: Any) -> dict[str, tuple[int, ...]]:
+    from . import walkers
+
+    if isinstance(base, dict) and all(isinstance(v, tuple) for v in base.values()):
+        return {str(k): tuple(int(n) for n in v) for k, v in base.items()}
+    shapes = {}
+    for slot in walkers.walker_for(base).slots(base, None):
+        for leaf in slot.info.get("parts", (slot,)):
+            shapes[leaf.path] = leaf.canonical
+    return shapes
+
+
+def _at_base(slot: Slot, shapes: dict[str, tuple[int, ...]]) -> Slot:
+    """`slot` as it is in the base model (its canonical shape there)."""
+    import copy
+
+    at_base = copy.copy(slot)
+    at_base.canonical = shapes.get(slot.path, slot.canonical)
+    kernel = slot.info.get("kernel")
+    if kernel is not None:
+        at_base.info = {**slot.info, "kernel": _at_base(kernel, shapes)}
+    return at_base
