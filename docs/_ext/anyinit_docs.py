@@ -204,6 +204,35 @@ class GalleryDirective(SphinxDirective):
         return _parse(self, lines)
 
 
+class RecipeDepthDirective(SphinxDirective):
+    """``.. anyinit-recipe-depth::``: run ``examples/recipe_depth.py`` and show its figure."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        spec = importlib.util.spec_from_file_location(
+            "recipe_depth", ROOT / "examples" / "recipe_depth.py"
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        example = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(example)
+        result = example.run()
+        out = pathlib.Path(self.env.srcdir) / "generated" / "recipes"
+        out.mkdir(parents=True, exist_ok=True)
+        example.figure(result).savefig(out / "depth.png", dpi=90)
+        lines = [
+            "Each projection's standard deviation per block, 12 blocks of width 256 "
+            "(``python examples/recipe_depth.py``):",
+            "",
+            ".. figure:: /generated/recipes/depth.png",
+            "   :alt: per-block standard deviation under gpt2, llama and llama depth_init",
+            "   :width: 100%",
+            "",
+        ]
+        return _parse(self, lines)
+
+
 class ActivationsDirective(SphinxDirective):
     """``.. anyinit-activations::``: run ``examples/activations.py`` and show its figures."""
 
@@ -263,5 +292,6 @@ def check_every_public_name_is_documented(app: Sphinx, env: Any) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("anyinit-gallery", GalleryDirective)
     app.add_directive("anyinit-activations", ActivationsDirective)
+    app.add_directive("anyinit-recipe-depth", RecipeDepthDirective)
     app.connect("env-check-consistency", check_every_public_name_is_documented)
     return {"version": anyinit.__version__, "parallel_read_safe": True}
