@@ -128,7 +128,7 @@ def test_each_recipe_draws_its_reference_implementations_laws(tmp_path):
         )  # fmt: skip
     assert done.returncode == 0, log.read_text()[-6000:]
     results = json.loads(done.stdout)
-    assert set(results) == {"gpt2", "llama", "bert", "t5", "vit", "llama depth_init"}
+    assert set(results) == {"gpt2", "llama", "bert", "t5", "vit", "vit jax", "llama depth_init"}
     for model, result in results.items():
         assert result["checked"] >= 12, model
         assert result["failures"] == [], model

@@ -52,6 +52,10 @@ def _reference_models():
         "t5",
     )
     yield "vit", timm.create_model("vit_tiny_patch16_224", pretrained=False), "vit"
+    import anyinit
+
+    jax_mode = timm.create_model("vit_tiny_patch16_224", pretrained=False, weight_init="jax")
+    yield "vit jax", jax_mode, anyinit.presets.vit("jax")
 
 
 def _compare(own, ours, where, failures):
