@@ -1,6 +1,7 @@
-"""Recipes across frameworks: a GPT-2 block and a LLaMA block written in torch (nanoGPT's and
-HF's), Flax linen and NNX get the same weights under the recipe and seed, compared through
-``anyinit.canonical_weights``; and the recipes' own rules (names, depth, errors)."""
+"""Recipes across frameworks: a GPT-2 block written in torch (nanoGPT's and HF's), Flax linen,
+NNX, Equinox and Keras (on JAX), and a LLaMA block in torch (HF's), linen and NNX, get the same
+weights under the recipe and seed, compared through ``anyinit.canonical_weights``; and the
+recipes' own rules (names, depth, errors)."""
 
 from __future__ import annotations
 
@@ -80,8 +81,41 @@ def _gpt2_blocks():
             self.ln_2 = nnx.LayerNorm(E, rngs=rngs)
             self.mlp = NNXMLP(rngs)
 
+    import equinox as eqx
+
+    keys = iter(jax.random.split(jax.random.key(0), 8))
+
+    def linear(fan_in, fan_out):
+        return eqx.nn.Linear(fan_in, fan_out, key=next(keys), dtype=jnp.float32)
+
+    class EqxAttention(eqx.Module):
+        c_attn: eqx.nn.Linear
+        c_proj: eqx.nn.Linear
+
+        def __init__(self):
+            self.c_attn, self.c_proj = linear(E, 3 * E), linear(E, E)
+
+    class EqxMLP(eqx.Module):
+        c_fc: eqx.nn.Linear
+        c_proj: eqx.nn.Linear
+
+        def __init__(self):
+            self.c_fc, self.c_proj = linear(E, FFN), linear(FFN, E)
+
+    class EqxBlock(eqx.Module):
+        ln_1: eqx.nn.LayerNorm
+        attn: EqxAttention
+        ln_2: eqx.nn.LayerNorm
+        mlp: EqxMLP
+
+        def __init__(self):
+            self.ln_1, self.ln_2 = eqx.nn.LayerNorm(E), eqx.nn.LayerNorm(E)
+            self.attn, self.mlp = EqxAttention(), EqxMLP()
+
     models = {
         "nanoGPT": NanoBlock(),
+        "equinox": EqxBlock(),
+        "keras": _keras_gpt2_block(),
         "linen": LinenGPT2Block().init(jax.random.key(0), jnp.zeros((1, 3, E), jnp.float32)),
         "nnx": NNXBlock(nnx.Rngs(0)),
     }
@@ -92,6 +126,48 @@ def _gpt2_blocks():
         config = GPT2Config(n_embd=E, n_head=HEADS, n_inner=FFN, n_layer=12)
         models["HF GPT2Block"] = GPT2Block(config)
     return models
+
+
+def _keras_gpt2_block():
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras = pytest.importorskip("keras")
+    layers = keras.layers
+
+    class Attention(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.c_attn = layers.Dense(3 * E, name="c_attn")
+            self.c_proj = layers.Dense(E, name="c_proj")
+
+        def call(self, x):
+            return self.c_proj(self.c_attn(x)[..., :E])
+
+    class MLP(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.c_fc = layers.Dense(FFN, name="c_fc")
+            self.c_proj = layers.Dense(E, name="c_proj")
+
+        def call(self, x):
+            return self.c_proj(self.c_fc(x))
+
+    class Block(keras.Model):
+        def __init__(self):
+            super().__init__(name="block")
+            self.ln_1 = layers.LayerNormalization(name="ln_1")
+            self.attn = Attention(name="attn")
+            self.ln_2 = layers.LayerNormalization(name="ln_2")
+            self.mlp = MLP(name="mlp")
+
+        def call(self, x):
+            x = x + self.attn(self.ln_1(x))
+            return x + self.mlp(self.ln_2(x))
+
+    block = Block()
+    block(np.zeros((1, 3, E), "float32"))
+    return block
 
 
 def _llama_blocks():
@@ -160,7 +236,8 @@ def _weights(model):
 
 
 def _assert_same(found, torch_like):
-    jax_side = [name for name in found if name in ("linen", "nnx")]
+    # Keras draws with its backend's kernel (torch or JAX): within the ulp bound either way.
+    jax_side = [name for name in found if name in ("linen", "nnx", "equinox")]
     reference = found[jax_side[0]]
     for name, weights in found.items():
         assert weights.keys() == reference.keys(), (name, sorted(weights), sorted(reference))
@@ -173,7 +250,7 @@ def _assert_same(found, torch_like):
     assert any(name in torch_like for name in found)
 
 
-def test_a_gpt2_block_gets_the_same_weights_in_torch_hf_linen_and_nnx():
+def test_a_gpt2_block_gets_the_same_weights_in_torch_hf_linen_nnx_equinox_and_keras():
     recipe = anyinit.presets.gpt2(n_layer=12)
     found = {}
     for name, model in _gpt2_blocks().items():
