@@ -59,7 +59,8 @@ def _fan_in(slot: Slot) -> int:
     return kernel_fan_in(slot.canonical)
 
 
-def _norm_rule(slot: Slot) -> Initializer | None:
+def norm_rule(slot: Slot) -> Initializer | None:
+    """A norm layer's scale ones and bias zeros (every framework, and the HF recipes)."""
     return Ones() if slot.role == "scale" else Zeros() if slot.role == "bias" else None
 
 
@@ -126,7 +127,7 @@ def _torch(slot: Slot) -> Initializer | Blocks | None:
     if kind == "embedding":
         return RandomNormal(0.0, 1.0)
     if kind == "norm":
-        return _norm_rule(slot)
+        return norm_rule(slot)
     if kind in _RECURRENT or kind == "rnn_cell":
         # RNNBase / RNNCellBase.reset_parameters: every parameter U(±1/sqrt(hidden_size)).
         hidden = slot.info["hidden_size"]
@@ -162,7 +163,7 @@ def _keras(slot: Slot) -> Initializer | Blocks | None:
     ):  # Dense.enable_lora: lora_kernel_a he_uniform, lora_kernel_b zeros
         return _lora(slot, HeUniform())
     if kind == "norm":
-        return _norm_rule(slot)
+        return norm_rule(slot)
     if kind in _RECURRENT:
         if role == "kernel":
             return GlorotUniform()
@@ -195,7 +196,7 @@ def _flax(slot: Slot) -> Initializer | Blocks | None:
         )
         return embed
     if kind == "norm":
-        return _norm_rule(slot)
+        return norm_rule(slot)
     if kind in _RECURRENT:
         if role == "kernel":
             return LecunNormal()
@@ -221,7 +222,7 @@ def _equinox(slot: Slot) -> Initializer | Blocks | None:
     if kind == "embedding":
         return RandomNormal(0.0, 1.0)
     if kind == "norm":
-        return _norm_rule(slot)
+        return norm_rule(slot)
     if kind in _RECURRENT:
         return _symmetric(math.sqrt(1.0 / slot.info["hidden_size"]))
     if kind in _KERNELS:

@@ -31,8 +31,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..initializers.base import Initializer
-from ..initializers.constant import Constant, Ones, Zeros
-from ..initializers.random import GlorotUniform, LecunNormal, RandomNormal, TruncatedNormal
+from ..initializers.constant import Constant, Zeros
+from ..initializers.random import (
+    TRUNCATED_STD,
+    GlorotUniform,
+    LecunNormal,
+    RandomNormal,
+    TruncatedNormal,
+)
 from . import presets
 from .slots import Slot, kernel_fan_in
 
@@ -116,7 +122,7 @@ def _hf(slot: Slot, std: float) -> Initializer | presets.Blocks | None:
     if slot.kind == "embedding":
         return RandomNormal(0.0, std)
     if slot.kind == "norm":
-        return Ones() if slot.role == "scale" else Zeros() if slot.role == "bias" else None
+        return presets.norm_rule(slot)
     return None
 
 
@@ -390,8 +396,6 @@ RECIPES: dict[str, Callable[[], Recipe]] = {
 
 # -- muP ---------------------------------------------------------------------------------
 
-_TRUNCATED_STD = 0.87962566103423978  # std of N(0, 1) truncated to ±2
-
 
 def _std(init: Any, shape: tuple[int, ...]) -> float | None:
     """The standard deviation of a zero-mean law at `shape`, or None (a constant, other)."""
@@ -423,7 +427,7 @@ def _with_std(init: Any, shape: tuple[int, ...], std: float) -> Any:
             return RandomUniform(-std * math.sqrt(3.0), std * math.sqrt(3.0))
         if init.distribution == "untruncated_normal":
             return RandomNormal(0.0, std)
-        return TruncatedNormal(0.0, std / _TRUNCATED_STD)
+        return TruncatedNormal(0.0, std / TRUNCATED_STD)
     return init
 
 

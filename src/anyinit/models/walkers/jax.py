@@ -18,14 +18,22 @@ __all__ = ["EQUINOX", "NNX"]
 # -- Flax NNX: its Params as a nested dict, named as linen names them ------------------
 
 
-def _nnx_params(model: Any) -> dict[tuple[str, ...], Any]:
+def _nnx_params(
+    model: Any, typed: tuple[type, ...] = ()
+) -> tuple[dict[tuple[str, ...], Any], dict[str, Any]]:
+    """The model's Params by path, and ``{"a/b": module}`` of the modules of `typed` types,
+    in one walk of the graph."""
     from flax import nnx
 
-    return {
-        tuple(str(p) for p in path): node
-        for path, node in nnx.iter_graph(model)
-        if isinstance(node, nnx.Param)
-    }
+    params: dict[tuple[str, ...], Any] = {}
+    modules: dict[str, Any] = {}
+    for path, node in nnx.iter_graph(model):
+        parts = tuple(str(p) for p in path)
+        if isinstance(node, nnx.Param):
+            params[parts] = node
+        elif typed and isinstance(node, typed):
+            modules["/".join(parts)] = node
+    return params, modules
 
 
 def _nested(params: dict[tuple[str, ...], Any]) -> dict[str, Any]:
@@ -39,17 +47,13 @@ def _nested(params: dict[tuple[str, ...], Any]) -> dict[str, Any]:
 
 
 def _nnx_slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
-    found: list[Slot] = PYTREE.slots(_nested(_nnx_params(model)), names)
+    from flax import nnx
+
+    params, modules = _nnx_params(model, (nnx.LinearGeneral, nnx.Einsum))
+    found: list[Slot] = PYTREE.slots(_nested(params), names)
     # Where names and shapes are ambiguous (a multi-axis kernel), NNX's module types say:
     # LinearGeneral draws flat, (prod(in_features), prod(out_features)), as linen's
     # DenseGeneral; Einsum draws its raw shape with JAX's fans (a convolution's, here).
-    from flax import nnx
-
-    modules = {
-        "/".join(str(p) for p in path): node
-        for path, node in nnx.iter_graph(model)
-        if isinstance(node, (nnx.LinearGeneral, nnx.Einsum))
-    }
     for slot in found:
         layer, _, name = slot.native_path.rpartition("/")
         module = modules.get(layer)
@@ -74,7 +78,7 @@ def _nnx_slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
 
 
 def _nnx_write(model: Any, found: list[Slot], values: dict[str, Any]) -> Any:
-    for path, variable in _nnx_params(model).items():
+    for path, variable in _nnx_params(model)[0].items():
         new = values.get("/".join(path))
         if new is None:
             continue

@@ -83,10 +83,10 @@ _PROJECTIONS = {
 }
 
 
-def _projections(model: Any) -> dict[int, str]:
+def _projections(layers: list[Any]) -> dict[int, str]:
     found = {}
     attention = ("MultiHeadAttention", "GroupedQueryAttention")
-    for layer in model._flatten_layers(include_self=True, recursive=True):
+    for layer in layers:
         if any(cls.__name__ in attention for cls in type(layer).__mro__):
             for attribute, name in _PROJECTIONS.items():
                 sub = getattr(layer, attribute, None)
@@ -119,8 +119,8 @@ def slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
         raise ValueError(msg)
     found: list[Slot] = []
     seen: set[int] = set()
-    projections = _projections(model)
     layers = list(model._flatten_layers(include_self=True, recursive=True))
+    projections = _projections(layers)
     # A wrapper (SpectralNormalization, Bidirectional) tracks its inner layer's variables
     # too: each variable belongs to the innermost layer that holds it, whose law it gets.
     owner = {id(v): layer for layer in layers for v in layer._trainable_variables}

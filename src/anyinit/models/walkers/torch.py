@@ -85,15 +85,23 @@ def _zoo_law(module: nn.Module, name: str, param: Any) -> dict[str, Any]:
     return {}
 
 
+#: The scale each zoo norm class's constructor sets, read once per class (a model holds the
+#: same norm class in every block).
+_NORM_SCALES: dict[type, float] = {}
+
+
 def _zoo_norm_scale(module: nn.Module) -> float:
     """1, or 0 for the zero-centred RMSNorms (Gemma's ``x · (1 + weight)``)."""
-    forward = getattr(type(module), "forward", None)
-    try:
-        source = inspect.getsource(forward) if forward is not None else ""
-    except (OSError, TypeError):
-        source = ""
-    compact = source.replace(" ", "")
-    return 0.0 if re.search(r"\(1(\.0)?\+self\.weight", compact) else 1.0
+    cls = type(module)
+    if cls not in _NORM_SCALES:
+        try:
+            source = inspect.getsource(cls.forward)
+        except (OSError, TypeError):
+            source = ""
+        compact = source.replace(" ", "")
+        zero_centred = re.search(r"\(1(\.0)?\+self\.weight", compact)
+        _NORM_SCALES[cls] = 0.0 if zero_centred else 1.0
+    return _NORM_SCALES[cls]
 
 
 def _kind(module: nn.Module) -> str:
