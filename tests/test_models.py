@@ -226,3 +226,37 @@ def test_keys_that_normalise_to_one_path_are_refused_naming_both(backend, key):
     }
     with pytest.raises(ValueError, match="so they would get the same weights"):
         anyinit.initialize(tree, "flax", seed=0)
+
+
+# -- canonical_weights and the recipes, on the backend's arrays ---------------------------
+
+
+def _canonical(backend, model):
+    return {k: backend.to_numpy(v) for k, v in anyinit.canonical_weights(model).items()}
+
+
+def test_canonical_weights_reads_every_parameter_in_the_canonical_layout(backend):
+    torch_style = {"fc": {"weight": _array(backend, (32, 16)), "bias": _array(backend, (32,))}}
+    new = anyinit.initialize(torch_style, "torch", seed=0)
+    found = _canonical(backend, new)
+    assert {k: v.shape for k, v in found.items()} == {"fc.kernel": (16, 32), "fc.bias": (32,)}
+    np.testing.assert_array_equal(found["fc.kernel"], backend.to_numpy(new["fc"]["weight"]).T)
+
+
+def test_a_recipe_and_mup_draw_their_laws_on_the_backends_arrays(backend):
+    def blocks(width):
+        return {
+            "h": [
+                {"c_fc": {"kernel": _array(backend, (16, width))},
+                 "c_proj": {"kernel": _array(backend, (width, width))}}
+                for _ in range(2)
+            ]
+        }  # fmt: skip
+
+    new = _canonical(backend, anyinit.initialize(blocks(256), "gpt2", seed=0))
+    assert new["h.0.c_fc.kernel"].std() == pytest.approx(0.02, rel=0.05)
+    assert new["h.1.c_proj.kernel"].std() == pytest.approx(0.02 / 2, rel=0.05)  # n_layer = 2
+    recipe = anyinit.presets.mup(blocks(64), "gpt2")
+    wide = _canonical(backend, anyinit.initialize(blocks(1024), recipe, seed=0))
+    assert wide["h.0.c_fc.kernel"].std() == pytest.approx(0.02, rel=0.05)  # input: as at 64
+    assert wide["h.0.c_proj.kernel"].std() == pytest.approx(0.01 / 4, rel=0.05)  # × √(64/1024)
