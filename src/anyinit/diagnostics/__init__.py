@@ -1,0 +1,20 @@
+"""Per-layer signal diagnostics (:func:`diagnose`) and data-dependent initialisation
+(:func:`lsuv`) on a user's own model, in torch, Flax (linen and NNX), Equinox and Keras,
+and the seed's experiment on plain arrays of any backend (:func:`mlp_experiment`)."""
+
+from __future__ import annotations
+
+from .diagnose import diagnose
+from .experiment import mlp_experiment
+from .lsuv import LSUVLayer, lsuv
+from .report import DiagnosisReport, LayerDiagnosis, layer_statistics
+
+__all__ = [
+    "DiagnosisReport",
+    "LSUVLayer",
+    "LayerDiagnosis",
+    "diagnose",
+    "layer_statistics",
+    "lsuv",
+    "mlp_experiment",
+]
