@@ -28,7 +28,7 @@ import numpy as np
 
 from ..models.walkers import jax as jax_walkers
 from ..models.walkers.pytree import PYTREE
-from .recording import ACTIVATIONS, Layer, Recorder, StopForward, main_weight
+from .recording import ACTIVATIONS, Layer, Recorder, StopForward, activation_name, main_weight
 
 __all__ = ["EquinoxProbe", "LinenProbe", "NNXProbe"]
 
@@ -93,6 +93,36 @@ def _call_patches(classes: set[type], recorder: Recorder) -> list[tuple[Any, str
     return patches
 
 
+def _activation_fields(module: Any) -> dict[str, Any]:
+    """A module's attributes that hold an activation function (``eqx.nn.MLP.activation``,
+    ``act: Callable = nn.gelu``): taken at construction, namespaces do not reach them."""
+    found = {}
+    names = (field.name for field in dataclasses.fields(module)) if dataclasses.is_dataclass(
+        module) else list(vars(module))
+    for name in names:
+        value = getattr(module, name, None)
+        label = getattr(value, "__name__", None)
+        if callable(value) and not isinstance(value, type) and label and activation_name(label):
+            found[name] = (label, value)
+    return found
+
+
+@contextlib.contextmanager
+def _fields_watched(modules: list[Any], recorder: Recorder) -> Iterator[None]:
+    """Each module's activation attributes replaced by watching wrappers, then put back
+    (``object.__setattr__``: Equinox modules are frozen dataclasses)."""
+    saved = []
+    try:
+        for module in modules:
+            for name, (label, value) in _activation_fields(module).items():
+                saved.append((module, name, value))
+                object.__setattr__(module, name, _watching(recorder, label, value))
+        yield
+    finally:
+        for module, name, value in reversed(saved):
+            object.__setattr__(module, name, value)
+
+
 def _to_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
@@ -141,10 +171,10 @@ class LinenProbe:
                                      native.partition("/")[2]))  # fmt: skip
         self.to_numpy = _to_numpy
 
-    def _apply(self, variables: Any, batch: Any) -> Any:
+    def _apply(self, variables: Any, batch: Any, module: Any = None) -> Any:
         kwargs = {"mutable": True, **self.call_kwargs}
         args = batch if isinstance(batch, tuple) else (batch,)
-        result = self.module.apply(variables, *args, **kwargs)
+        result = (module or self.module).apply(variables, *args, **kwargs)
         return result[0] if kwargs["mutable"] is not False else result
 
     def run(self, batch: Any, *, stop_after: str | None = None,
@@ -163,8 +193,13 @@ class LinenProbe:
                     recorder.layer_output(layer, out)
             return out
 
+        fields = _activation_fields(self.module)
+        module = self.module.clone(**{name: _watching(recorder, label, value)
+                                      for name, (label, value) in fields.items()})  # fmt: skip
         with _patched(_activation_patches(recorder)), nn.intercept_methods(interceptor):
-            _, values = _recorded(recorder, lambda: self._apply(self.variables, batch))
+            _, values = _recorded(
+                recorder, lambda: self._apply(self.variables, batch, module=module)
+            )
         rows = _settle(recorder.rows, values)
         grads: dict[str, Any] = {}
         if loss is not None:
@@ -200,6 +235,12 @@ def _replaced(tree: Any, steps: list[str], value: Any) -> Any:
 
 def _module_classes(modules: list[Any], base: type) -> set[type]:
     return {type(module) for module in modules if isinstance(module, base)}
+
+
+def _variable_value(variable: Any) -> Any:
+    if hasattr(variable, "get_value"):
+        return variable.get_value()
+    return getattr(variable, "value", variable)  # flax < 0.12, or a bare array
 
 
 class NNXProbe:
@@ -238,7 +279,7 @@ class NNXProbe:
         recorder = Recorder(handles, stop_after=stop_after)
         classes = _module_classes(list(modules.values()), nnx.Module) - {type(clone)}
         patches = _call_patches(classes, recorder) + _activation_patches(recorder)
-        with _patched(patches):
+        with _patched(patches), _fields_watched(list(modules.values()), recorder):
             _, values = _recorded(recorder, lambda: _call(clone, batch, self.call_kwargs))
         rows = _settle(recorder.rows, values)
         grads: dict[str, Any] = {}
@@ -251,14 +292,17 @@ class NNXProbe:
             for layer in self.layers:
                 grad = flat.get(layer.weight.native_path)
                 if grad is not None:
-                    grads[layer.path] = getattr(grad, "value", grad)
+                    grads[layer.path] = _variable_value(grad)
         return rows, grads
 
     def scale(self, layer: Layer, factor: float) -> None:
         module = self._modules(self.model)[layer.handle]
         name = layer.weight.native_path.rpartition("/")[2]
         variable = getattr(module, name)
-        variable.value = variable.value * factor
+        if hasattr(variable, "set_value"):
+            variable.set_value(variable.get_value() * factor)
+        else:  # flax < 0.12
+            variable.value = variable.value * factor
 
     def result(self) -> Any:
         return self.model
@@ -305,7 +349,7 @@ class EquinoxProbe:
             recorder._seen.clear()
             return _recorded(recorder, lambda: _call(self.model, example, self.call_kwargs))
 
-        with _patched(patches):
+        with _patched(patches), _fields_watched(list(modules.values()), recorder):
             _, values = jax.vmap(one)(batch)
         rows = _settle(recorder.rows, values)
         if stop_after is not None:
