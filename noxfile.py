@@ -98,6 +98,10 @@ def tests_frameworks(session: nox.Session) -> None:
         "tests/test_framework_coverage.py",
         "tests/test_framework_recipes.py",
         "tests/test_framework_mup.py",
+        "tests/test_framework_diagnose.py",
+        "src/anyinit/diagnostics/diagnose.py",
+        "src/anyinit/diagnostics/lsuv.py",
+        "--doctest-modules",
         "docs/frameworks.rst",
         "--doctest-glob=frameworks.rst",
         # Keras 3.15's torch backend saves through a deprecated NumPy __array__ call.

@@ -13,12 +13,19 @@ FRAMEWORKS = ("torch", "jax", "jaxlib", "flax", "equinox", "keras", "cupy", "das
 #: Where each library may be imported: its adapter package, and the walkers / the Keras
 #: saving hook that exist to talk to that framework.
 ALLOWED = {
-    "torch": ("anyinit.adapters.torch", "anyinit.models.walkers.torch"),
-    "jax": ("anyinit.adapters.jax",),
+    # The diagnostics' probes talk to each framework's model (Keras's, to its backend's
+    # autodiff for gradients).
+    "torch": (
+        "anyinit.adapters.torch",
+        "anyinit.models.walkers.torch",
+        "anyinit.diagnostics.torch",
+        "anyinit.diagnostics.keras",
+    ),
+    "jax": ("anyinit.adapters.jax", "anyinit.diagnostics.jax", "anyinit.diagnostics.keras"),
     "jaxlib": ("anyinit.adapters.jax",),
-    "flax": ("anyinit.models.walkers.jax",),
-    "equinox": ("anyinit.models.walkers.jax",),
-    "keras": ("anyinit.dialects.keras",),
+    "flax": ("anyinit.models.walkers.jax", "anyinit.diagnostics.jax"),
+    "equinox": ("anyinit.models.walkers.jax", "anyinit.diagnostics.jax"),
+    "keras": ("anyinit.dialects.keras", "anyinit.diagnostics.keras"),
     "cupy": ("anyinit.adapters.cupy",),
     "dask": ("anyinit.adapters.dask",),
 }

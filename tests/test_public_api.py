@@ -61,6 +61,8 @@ MODULES = [
     "anyinit.adapters",
     "anyinit.dialects",
     "anyinit.dialects.jax_nn",
+    "anyinit.diagnostics.report",
+    "anyinit.diagnostics.experiment",
 ]
 
 

@@ -17,12 +17,12 @@ import sys as _sys
 from . import adapters, diagnostics, dialects, initializers, presets
 from ._version import __version__
 from .adapters import register_backend
+from .diagnostics import diagnose, lsuv
 from .dialects import jax_nn, torch_nn_init
 from .dialects import keras as _keras_dialect
 from .dialects.torch_nn_init import *  # noqa: F403 - torch.nn.init's names: its __all__
 from .initializers import *  # noqa: F403 - the classes and their names: initializers.__all__
 from .initializers.registry import deserialize, get, serialize
-from .diagnostics import diagnose, lsuv
 from .laws.fans import calculate_gain, compute_fans
 from .models.initialize import (
     Assignment,

@@ -1,4 +1,4 @@
-"""The ``anyinit`` command line: ``info``, ``list`` and ``sample``."""
+"""The ``anyinit`` command line: ``info``, ``list``, ``sample`` and ``diagnose``."""
 
 from __future__ import annotations
 
@@ -238,6 +238,77 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The seed's experiment's four initializers, as ``--init`` spells them.
+SEED_INITS = ("random_normal:stddev=1.0", "random_normal:stddev=0.01", "glorot_uniform",
+              "he_normal")  # fmt: skip
+
+
+def _init_spec(text: str) -> Initializer:
+    """``name`` or ``name:arg=value,arg=value`` (``random_normal:stddev=0.01``)."""
+    name, _, arguments = text.partition(":")
+    params = dict(_parse_param(item) for item in arguments.split(",") if item.strip())
+    init = get({"class_name": name.strip(), "config": params})
+    if not isinstance(init, Initializer):  # pragma: no cover - get() of a dict is one
+        msg = f"--init {text!r} is not an initializer"
+        raise TypeError(msg)
+    return init
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    from .diagnostics import mlp_experiment
+
+    specs = args.init or list(SEED_INITS)
+    try:
+        inits = [_init_spec(text) for text in specs]
+    except (TypeError, ValueError) as error:
+        print(f"anyinit diagnose: --init: {error} (see `anyinit list`)", file=sys.stderr)
+        return 2
+    folder = None
+    if args.plot is not None:
+        target = Path(args.plot)
+        if len(inits) > 1 and not target.is_dir():
+            print(f"anyinit diagnose: --plot {args.plot!r}: with {len(inits)} initializers give "
+                  "an existing folder (one figure each)", file=sys.stderr)  # fmt: skip
+            return 2
+        folder = target if target.is_dir() else None
+    name = MODULES.get(args.backend, args.backend)
+    try:
+        importlib.import_module(name)
+    except ImportError as error:
+        print(f"anyinit diagnose: backend {args.backend!r} is not installed ({error})",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    for index, (text, init) in enumerate(zip(specs, inits, strict=True)):
+        try:
+            report = mlp_experiment(init, depth=args.depth, width=args.width, batch=args.batch,
+                                    activation=args.activation, seed=args.seed,
+                                    backend=args.backend, device=args.device)  # fmt: skip
+        except (TypeError, ValueError, RuntimeError) as error:
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            print(f"anyinit diagnose: {first}", file=sys.stderr)
+            return 2
+        report.title = f"{report.title}: --init {text}"
+        print(report)
+        print()
+        if args.plot is None:
+            continue
+        label = text.replace(":", "_").replace("=", "").replace(",", "_")
+        path = folder / f"diagnose_{index}_{label}.png" if folder else Path(args.plot)
+        if not path.suffix:
+            path = path.with_suffix(".png")
+        try:
+            report.plot(path)
+        except ImportError as error:
+            print(f"anyinit diagnose: --plot needs matplotlib ({error}); "
+                  "pip install 'anyinit-xp[plot]'", file=sys.stderr)  # fmt: skip
+            return 2
+        except (OSError, ValueError) as error:
+            print(f"anyinit diagnose: cannot write --plot {str(path)!r}: {error}", file=sys.stderr)
+            return 2
+        print(f"figure written to {path}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anyinit", description="Neural-network weight initializers for every array library."
@@ -281,6 +352,29 @@ def _parser() -> argparse.ArgumentParser:
         help="also write a histogram with the exact density overlaid (needs matplotlib)",
     )
     sample.set_defaults(run=_sample)
+    diagnose = commands.add_parser(
+        "diagnose",
+        help="the activations of a deep MLP under each initializer (the seed's experiment)",
+    )
+    diagnose.add_argument("--depth", type=int, default=5, help="layers (default 5)")
+    diagnose.add_argument("--width", type=int, default=100, help="units per layer (default 100)")
+    diagnose.add_argument("--batch", type=int, default=1000, help="input rows (default 1000)")
+    diagnose.add_argument("--activation", default="sigmoid",
+                          choices=("sigmoid", "tanh", "relu", "linear"))  # fmt: skip
+    diagnose.add_argument(
+        "--init",
+        action="append",
+        metavar="NAME[:ARG=VALUE,...]",
+        help="repeatable, e.g. --init glorot_uniform --init random_normal:stddev=0.01 "
+        f"(default: {' '.join(SEED_INITS)})",
+    )
+    diagnose.add_argument("--backend", default="numpy", help="array library (default numpy)")
+    diagnose.add_argument("--device", default=None, help="device of the backend")
+    diagnose.add_argument("--seed", type=int, default=0, help="integer seed (default 0)")
+    diagnose.add_argument(
+        "--plot", metavar="PATH", default=None, help="write the figures (a folder, or one file)"
+    )
+    diagnose.set_defaults(run=_diagnose)
     return parser
 
 

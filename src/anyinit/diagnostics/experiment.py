@@ -74,30 +74,31 @@ def mlp_experiment(
     True
     """
     if activation not in EXPERIMENT_ACTIVATIONS:
-        msg = f"`activation` must be one of {tuple(EXPERIMENT_ACTIVATIONS)}; received {activation!r}"
+        msg = (
+            f"`activation` must be one of {tuple(EXPERIMENT_ACTIVATIONS)}; received {activation!r}"
+        )
         raise ValueError(msg)
     for name, value in (("depth", depth), ("width", width), ("batch", batch)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             msg = f"`{name}` must be a positive integer; received {value!r}"
             raise ValueError(msg)
-    if isinstance(init, str):
-        init = get(init)
-    if not isinstance(init, Initializer):
-        msg = f"`init` must be an initializer or its name; received {type(init).__name__}"
+    law = get(init) if isinstance(init, str) else init
+    if not isinstance(law, Initializer):
+        msg = f"`init` must be an initializer or its name; received {type(law).__name__}"
         raise TypeError(msg)
     module = importlib.import_module(_MODULES.get(backend, backend))
     inputs = RandomNormal(0.0, 1.0, seed=seed)((batch, width), xp=module, device=device)
     tree = {"layers": [{"kernel": RandomNormal()((width, width), like=inputs)}
                        for _ in range(depth)]}  # fmt: skip
-    tree = initialize(tree, {"*.kernel": init}, seed=seed)
+    tree = initialize(tree, {"*.kernel": law}, seed=seed)
     xp = _compat.array_namespace(inputs)
     act = EXPERIMENT_ACTIVATIONS[activation]
-    name = None if activation == "linear" else activation
+    shown = None if activation == "linear" else activation
     x, layers = inputs, []
     for k, layer in enumerate(tree["layers"]):
         x = act(xp, xp.matmul(x, layer["kernel"]))
         layers.append(layer_statistics(f"layers.{k}", "dense", f"layers.{k}.kernel",
-                                       to_numpy(x), name))  # fmt: skip
-    title = (f"{depth}-layer {width}-unit {activation} MLP, {type(init).__name__}, "
+                                       to_numpy(x), shown))  # fmt: skip
+    title = (f"{depth}-layer {width}-unit {activation} MLP, {type(law).__name__}, "
              f"{batch} inputs ({backend})")  # fmt: skip
     return DiagnosisReport(layers, backend, title=title)

@@ -97,8 +97,11 @@ def _activation_fields(module: Any) -> dict[str, Any]:
     """A module's attributes that hold an activation function (``eqx.nn.MLP.activation``,
     ``act: Callable = nn.gelu``): taken at construction, namespaces do not reach them."""
     found = {}
-    names = (field.name for field in dataclasses.fields(module)) if dataclasses.is_dataclass(
-        module) else list(vars(module))
+    names = (
+        (field.name for field in dataclasses.fields(module))
+        if dataclasses.is_dataclass(module)
+        else list(vars(module))
+    )
     for name in names:
         value = getattr(module, name, None)
         label = getattr(value, "__name__", None)
@@ -177,8 +180,9 @@ class LinenProbe:
         result = (module or self.module).apply(variables, *args, **kwargs)
         return result[0] if kwargs["mutable"] is not False else result
 
-    def run(self, batch: Any, *, stop_after: str | None = None,
-            loss: Callable[[Any], Any] | None = None) -> tuple[list[Any], dict[str, Any]]:  # fmt: skip
+    def run(
+        self, batch: Any, *, stop_after: str | None = None, loss: Callable[[Any], Any] | None = None
+    ) -> tuple[list[Any], dict[str, Any]]:
         from flax import linen as nn
 
         # Layers are keyed by their module path, a string: the recorder keys by id().
@@ -203,6 +207,7 @@ class LinenProbe:
         rows = _settle(recorder.rows, values)
         grads: dict[str, Any] = {}
         if loss is not None:
+
             def objective(params: Any) -> Any:
                 return loss(self._apply({**self.variables, "params": params}, batch))
 
@@ -270,8 +275,9 @@ class NNXProbe:
         return {"/".join(str(p) for p in path): node for path, node in self._nnx.iter_graph(model)
                 if isinstance(node, self._nnx.Module)}  # fmt: skip
 
-    def run(self, batch: Any, *, stop_after: str | None = None,
-            loss: Callable[[Any], Any] | None = None) -> tuple[list[Any], dict[str, Any]]:  # fmt: skip
+    def run(
+        self, batch: Any, *, stop_after: str | None = None, loss: Callable[[Any], Any] | None = None
+    ) -> tuple[list[Any], dict[str, Any]]:
         nnx = self._nnx
         clone = nnx.clone(self.model)
         modules = self._modules(clone)
@@ -333,8 +339,9 @@ class EquinoxProbe:
             native = ".".join(str(step) for step in steps)
             self.layers.append(Layer(weight.layer, native, weight.kind, weight, steps))
 
-    def run(self, batch: Any, *, stop_after: str | None = None,
-            loss: Callable[[Any], Any] | None = None) -> tuple[list[Any], dict[str, Any]]:  # fmt: skip
+    def run(
+        self, batch: Any, *, stop_after: str | None = None, loss: Callable[[Any], Any] | None = None
+    ) -> tuple[list[Any], dict[str, Any]]:
         import equinox as eqx
 
         modules = {steps: module for steps, module, _, _ in jax_walkers._equinox_walk(self.model)}
@@ -357,6 +364,7 @@ class EquinoxProbe:
             rows = rows[: names.index(stop_after) + 1] if stop_after in names else rows
         grads: dict[str, Any] = {}
         if loss is not None:
+
             def objective(model: Any) -> Any:
                 return loss(jax.vmap(lambda x: _call(model, x, self.call_kwargs))(batch))
 

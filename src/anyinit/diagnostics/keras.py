@@ -56,7 +56,7 @@ class KerasProbe:
     def __init__(self, model: Any, call_kwargs: Mapping[str, Any]) -> None:
         self.model = model
         self.call_kwargs = dict(call_kwargs)
-        owner = {}
+        owner: dict[int, Any] = {}
         layers = list(model._flatten_layers(include_self=True, recursive=True))
         for layer in layers:
             for variable in layer._trainable_variables:
@@ -120,8 +120,9 @@ class KerasProbe:
                     patches.append((namespace, name, _watching(recorder, name, function)))
         return patches
 
-    def run(self, batch: Any, *, stop_after: str | None = None,
-            loss: Callable[[Any], Any] | None = None) -> tuple[list[Any], dict[str, Any]]:  # fmt: skip
+    def run(
+        self, batch: Any, *, stop_after: str | None = None, loss: Callable[[Any], Any] | None = None
+    ) -> tuple[list[Any], dict[str, Any]]:
         recorder = Recorder({id(layer.handle): layer for layer in self.layers},
                             stop_after=stop_after)  # fmt: skip
         # LSUV scales a layer by its output before its activation: while that layer is the
@@ -132,11 +133,9 @@ class KerasProbe:
             swap = [(quiet, "activation", keras.activations.linear)]
         grads: dict[str, Any] = {}
         with self._unchanged():
-            with _patched(self._patches(recorder, quiet)), _patched_layer(swap):
-                try:
-                    self._forward(batch)
-                except StopForward:
-                    pass
+            patches = _patched(self._patches(recorder, quiet))
+            with patches, _patched_layer(swap), contextlib.suppress(StopForward):
+                self._forward(batch)
             if loss is not None:
                 grads = self._grads(batch, loss)
         return recorder.rows, grads

@@ -49,14 +49,15 @@ def _weights(model: Any) -> Any:
 
 
 def _is_linen_pair(model: Any) -> bool:
-    return (isinstance(model, tuple) and len(model) == 2
-            and any(c.__module__.startswith("flax.linen") for c in type(model[0]).__mro__))  # fmt: skip
+    if not (isinstance(model, tuple) and len(model) == 2):
+        return False
+    return any(cls.__module__.startswith("flax.linen") for cls in type(model[0]).__mro__)
 
 
 def _rules(tree: Any, init: Any) -> Any:
     """`init` as ``initialize`` rules: a preset, a recipe, a mapping or a callable as they
     are; an initializer (or its name) for every dense and convolution kernel, zero biases."""
-    if isinstance(init, Recipe) or callable(init) and not isinstance(init, Initializer):
+    if isinstance(init, Recipe) or (callable(init) and not isinstance(init, Initializer)):
         return init
     if isinstance(init, Mapping):
         return init

@@ -49,7 +49,7 @@ def activation_name(name: str) -> str | None:
     return None
 
 
-class StopForward(BaseException):  # noqa: N818 - a control-flow signal, not an error
+class StopForward(BaseException):
     """Ends a forward pass once the layer asked for has been recorded (LSUV needs no more).
 
     A BaseException: frameworks that catch and re-wrap ``Exception`` around a layer's

@@ -94,8 +94,10 @@ def layer_statistics(
 
 
 def _cell(value: float | None, spec: str) -> str:
-    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else (
-        format(value, spec)
+    return (
+        "—"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else (format(value, spec))
     )
 
 

@@ -24,7 +24,7 @@ from .recording import Layer, Recorder, StopForward, main_weight
 __all__ = ["TorchProbe"]
 
 
-class _Activations(TorchFunctionMode):
+class _Activations(TorchFunctionMode):  # type: ignore[misc]
     def __init__(self, recorder: Recorder) -> None:
         super().__init__()
         self.recorder = recorder
@@ -58,7 +58,11 @@ class TorchProbe:
             self.layers.append(Layer(weight.layer, native, weight.kind, weight, module))
 
     def to_numpy(self, value: Any) -> np.ndarray:
-        return value.detach().to("cpu", torch.float64 if not value.is_complex() else None).numpy()
+        value = value.detach().cpu()
+        if value.dtype == torch.bfloat16:  # NumPy has no bfloat16
+            value = value.float()
+        host: np.ndarray = value.numpy()
+        return host
 
     def _copy(self, value: Any) -> Any:
         return value.detach().clone()
@@ -83,8 +87,9 @@ class TorchProbe:
             return self.model(*batch, **self.call_kwargs)
         return self.model(batch, **self.call_kwargs)
 
-    def run(self, batch: Any, *, stop_after: str | None = None,
-            loss: Callable[[Any], Any] | None = None) -> tuple[list[Any], dict[str, Any]]:  # fmt: skip
+    def run(
+        self, batch: Any, *, stop_after: str | None = None, loss: Callable[[Any], Any] | None = None
+    ) -> tuple[list[Any], dict[str, Any]]:
         """One forward pass: the rows, and with `loss` the main weights' gradients by path."""
         recorder = Recorder({id(layer.handle): layer for layer in self.layers}, self._copy,
                             stop_after)  # fmt: skip
