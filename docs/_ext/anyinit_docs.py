@@ -274,6 +274,48 @@ class ActivationsDirective(SphinxDirective):
         return _parse(self, lines)
 
 
+class DiagnoseDirective(SphinxDirective):
+    """``.. anyinit-diagnose::``: run ``examples/diagnose_models.py``, show its tables and
+    figures, and check each figure (one panel per layer and the std by depth, drawn)."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        import numpy as np
+        from matplotlib.image import imread
+
+        spec = importlib.util.spec_from_file_location(
+            "diagnose_models", ROOT / "examples" / "diagnose_models.py"
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        example = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(example)
+        out = pathlib.Path(self.env.srcdir) / "generated" / "diagnose"
+        out.mkdir(parents=True, exist_ok=True)
+        lines: list[str] = []
+        for index, (title, report) in enumerate(example.run().items()):
+            path = out / f"report_{index}.png"
+            figure = report.plot(path)
+            pixels = imread(path)
+            if len(figure.axes) != len(report) + 1 or float(np.std(pixels[..., :3])) < 0.05:
+                msg = f"the figure of {title!r} is not one drawn panel per layer plus the depth"
+                raise RuntimeError(msg)
+            lines += [
+                f"**{title}**",
+                "",
+                ".. code-block:: text",
+                "",
+                *("   " + line for line in str(report).splitlines()[1:]),
+                "",
+                f".. figure:: /generated/diagnose/{path.name}",
+                f"   :alt: {title}: the output histogram of each layer, and the std by depth",
+                "   :width: 100%",
+                "",
+            ]
+        return _parse(self, lines)
+
+
 def _parse(directive: SphinxDirective, lines: list[str]) -> list[nodes.Node]:
     container = nodes.section()
     container.document = directive.state.document
@@ -293,5 +335,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("anyinit-gallery", GalleryDirective)
     app.add_directive("anyinit-activations", ActivationsDirective)
     app.add_directive("anyinit-recipe-depth", RecipeDepthDirective)
+    app.add_directive("anyinit-diagnose", DiagnoseDirective)
     app.connect("env-check-consistency", check_every_public_name_is_documented)
     return {"version": anyinit.__version__, "parallel_read_safe": True}

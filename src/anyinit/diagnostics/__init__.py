@@ -1,6 +1,7 @@
-"""Per-layer signal diagnostics (:func:`diagnose`) and data-dependent initialisation
-(:func:`lsuv`) on a user's own model, in torch, Flax (linen and NNX), Equinox and Keras,
-and the seed's experiment on plain arrays of any backend (:func:`mlp_experiment`).
+"""Per-layer signal diagnostics (:func:`anyinit.diagnose`) and data-dependent initialisation
+(:func:`anyinit.lsuv`) on a user's own model, in torch, Flax (linen and NNX), Equinox and
+Keras, and the seed's experiment on plain arrays of any backend
+(:func:`~anyinit.diagnostics.mlp_experiment`).
 
 Examples
 --------

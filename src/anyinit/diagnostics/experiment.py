@@ -46,7 +46,7 @@ def mlp_experiment(
 ) -> DiagnosisReport:
     """Run the seed's experiment and report each layer as :func:`anyinit.diagnose` does.
 
-    `batch` × `width` standard normal inputs (``RandomNormal(seed=seed)``) go
+    `batch` × `width` standard normal inputs (``RandomNormal(0.0, 1.0, seed=seed)``) go
     through `depth` bias-free layers of `width` units, each followed by
     `activation`; layer ``k``'s kernel is ``initialize``'s draw for
     ``layers.k.kernel`` with the rules ``{"*.kernel": init}`` and `seed`.

@@ -27,7 +27,7 @@ _SCALED = ("dense", "conv", "conv_transpose")
 
 @dataclass(frozen=True)
 class LSUVLayer:
-    """What :func:`lsuv` did to one layer: how many rescalings, the output variance it ended
+    """What :func:`anyinit.lsuv` did to one layer: how many rescalings, the output variance it ended
     with (before the activation), and the product of the factors applied to its weight.
 
     Examples
@@ -144,7 +144,7 @@ def lsuv(
     >>> import torch, anyinit
     >>> model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Tanh(),
     ...                             torch.nn.Linear(64, 64), torch.nn.Tanh())
-    >>> batch = anyinit.RandomNormal(seed=0)((256, 64), like=torch.empty(0))
+    >>> batch = anyinit.RandomNormal(0.0, 1.0, seed=0)((256, 64), like=torch.empty(0))
     >>> _, report = anyinit.lsuv(model, batch, seed=0, return_report=True)
     >>> all(abs(step.variance - 1) < 0.1 for step in report)
     True

@@ -96,6 +96,8 @@ class Recorder:
 
     def layer_output(self, handle: Any, output: Any, activation: str | None = None) -> None:
         layer = self.layers.get(id(handle))
+        if isinstance(output, (tuple, list)):  # (output, attention weights), (output, state)
+            output = next((item for item in output if hasattr(item, "shape")), None)
         if layer is None or not hasattr(output, "shape"):
             return
         if layer.path in self._seen:  # a layer called again (shared weights): its first call

@@ -45,8 +45,6 @@ class TorchProbe:
         self.call_kwargs = dict(call_kwargs)
         by_module: dict[str, list[Any]] = {}
         for slot in torch_walker.slots(model, None):
-            if "parts" in slot.info:  # a packed in_proj: the module's whole weight
-                slot = slot.info["parts"][0]
             by_module.setdefault(slot.native_path.rpartition(".")[0], []).append(slot)
         modules = dict(model.named_modules())
         self.layers: list[Layer] = []
