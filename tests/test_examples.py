@@ -74,3 +74,18 @@ def test_the_recipe_depth_example_shows_gpt2s_and_llamas_scalings(tmp_path):
     assert "llama depth_init" in example.summary(result)
     example.figure(result).savefig(tmp_path / "depth.png")
     assert (tmp_path / "depth.png").stat().st_size > 10_000
+
+
+def test_the_diagnose_example_shows_lsuv_bringing_each_layer_to_unit_variance(tmp_path):
+    pytest.importorskip("torch")
+    example = _load("diagnose_models")
+    reports = list(example.run().values())
+    cnn_before, cnn_after, block_before, block_after = reports
+    rescaled = [layer for layer in cnn_after if layer.activation is None]  # conv2s and the head
+    assert all(layer.std == pytest.approx(1.0, abs=0.05) for layer in rescaled)
+    assert all(layer.std < 0.2 for layer in cnn_before if layer.activation is None)
+    assert cnn_after[-1].grad_std > 10 * cnn_before[-1].grad_std
+    assert block_after[-1].layer == "fc2" and block_after[-1].std == pytest.approx(1.0, abs=0.05)
+    assert [layer.layer for layer in block_before] == ["norm1", "attn", "norm2", "fc1", "fc2"]
+    assert example.main(["--output", str(tmp_path)]) == 0
+    assert len(list(tmp_path.glob("diagnose_*.png"))) == 4

@@ -412,7 +412,9 @@ def test_lsuv_brings_every_layer_to_unit_variance(lsuv_results, net, framework):
                                                                         "head"]  # fmt: skip
     assert [step.layer for step in steps] == expected
     assert all(abs(step.variance - 1) < 0.1 for step in steps), steps
-    assert all(1 <= step.iterations <= 10 for step in steps)
+    # One rescaling is exact for a layer linear in its weight; 0 where already within tol.
+    assert all(0 <= step.iterations <= 1 for step in steps), steps
+    assert sum(step.iterations for step in steps) >= len(steps) - 1
     # The model still runs its own forward, and each layer's output variance measured
     # independently (by diagnose, before the activation: a linear activation) is 1 ± tol.
     assert np.isfinite(_forward(framework, model, data)).all()

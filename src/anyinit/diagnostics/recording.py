@@ -83,7 +83,7 @@ class Row:
 
 @dataclass
 class Recorder:
-    """Collects :class:`Row` s in execution order. `copy` makes a stable copy of an output
+    """Collects rows in execution order. `copy` makes a stable copy of an output
     (torch's in-place activations overwrite their input); `stop_after` ends the pass once
     that layer's output (before any activation) is recorded."""
 

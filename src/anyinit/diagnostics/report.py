@@ -30,7 +30,7 @@ def _saturated(values: np.ndarray, activation: str | None) -> float | None:
 
 @dataclass(frozen=True)
 class LayerDiagnosis:
-    """One layer's line of a :class:`DiagnosisReport`.
+    """One layer's line of a :class:`~anyinit.diagnostics.DiagnosisReport`.
 
     `mean`, `std` (population), `saturated` (the fraction of units with
     ``|tanh| > 0.99`` or sigmoid ``< 0.01`` or ``> 0.99``; None for an
@@ -102,7 +102,7 @@ def _cell(value: float | None, spec: str) -> str:
 
 
 class DiagnosisReport:
-    """What :func:`anyinit.diagnose` saw: one :class:`LayerDiagnosis` per layer, in the order
+    """What :func:`anyinit.diagnose` saw: one :class:`~anyinit.diagnostics.LayerDiagnosis` per layer, in the order
     the forward pass ran them.
 
     ``str(report)`` is a table, :meth:`rows` one dict per layer, :meth:`plot` the
