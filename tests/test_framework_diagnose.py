@@ -521,3 +521,51 @@ def test_the_report_plots_one_panel_per_layer_and_the_std_by_depth(seed_experime
     line = figure.axes[-1].lines[0]
     np.testing.assert_allclose(line.get_ydata(), [row["std"] for row in report.rows()])
     assert f"{report.rows()[0]['std']:.4g}" in str(report).splitlines()[3]
+
+
+_KERAS_BACKEND_CODE = """
+import json, sys
+import numpy as np, keras, anyinit
+data = np.asarray(anyinit.RandomNormal(0.0, 1.0, seed=0)((64, 16)))
+model = keras.Sequential([keras.Input((16,))] + [
+    keras.layers.Dense(16, activation="tanh", name=f"layers_{k}") for k in range(3)])
+anyinit.initialize(model, "keras", seed=3)
+before = [np.array(keras.ops.convert_to_numpy(v)) for v in model.variables]
+out = {"std": [row["std"] for row in anyinit.diagnose(model, data).rows()]}
+try:
+    report = anyinit.diagnose(model, data, loss=lambda y: keras.ops.mean(y**2))
+    out["grad_std"] = [row["grad_std"] for row in report.rows()]
+except ValueError as error:
+    out["error"] = str(error)
+after = [np.array(keras.ops.convert_to_numpy(v)) for v in model.variables]
+out["unchanged"] = all(np.array_equal(a, b) for a, b in zip(before, after))
+_, steps = anyinit.lsuv(model, data, seed=0, return_report=True)
+out["lsuv"] = [step.variance for step in steps]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
+def test_diagnose_and_lsuv_on_every_keras_backend(backend):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run([sys.executable, "-c", _KERAS_BACKEND_CODE], env=env,
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    model = _initialized("torch", mlp("torch", 3, 16, "tanh"), "keras", 3)
+    data = torch.from_numpy(np.asarray(anyinit.RandomNormal(0.0, 1.0, seed=0)((64, 16))))
+    reference = anyinit.diagnose(model, data, loss=lambda y: (y**2).mean()).rows()
+    np.testing.assert_allclose(out["std"], [row["std"] for row in reference], rtol=1e-5)
+    if backend == "numpy":  # no autodiff: said, not guessed
+        assert "needs gradients" in out["error"]
+        assert "'numpy' backend" in out["error"]
+    else:
+        np.testing.assert_allclose(out["grad_std"], [row["grad_std"] for row in reference],
+                                   rtol=1e-4)  # fmt: skip
+    assert out["unchanged"]
+    assert all(abs(variance - 1) < 0.1 for variance in out["lsuv"])
