@@ -85,7 +85,8 @@ def test_the_diagnose_example_shows_lsuv_bringing_each_layer_to_unit_variance(tm
     assert all(layer.std == pytest.approx(1.0, abs=0.05) for layer in rescaled)
     assert all(layer.std < 0.2 for layer in cnn_before if layer.activation is None)
     assert cnn_after[-1].grad_std > 10 * cnn_before[-1].grad_std
-    assert block_after[-1].layer == "fc2" and block_after[-1].std == pytest.approx(1.0, abs=0.05)
+    assert block_after[-1].layer == "fc2"
+    assert block_after[-1].std == pytest.approx(1.0, abs=0.05)
     assert [layer.layer for layer in block_before] == ["norm1", "attn", "norm2", "fc1", "fc2"]
     assert example.main(["--output", str(tmp_path)]) == 0
     assert len(list(tmp_path.glob("diagnose_*.png"))) == 4

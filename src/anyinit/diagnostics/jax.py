@@ -28,28 +28,18 @@ import numpy as np
 
 from ..models.walkers import jax as jax_walkers
 from ..models.walkers.pytree import PYTREE
-from .recording import ACTIVATIONS, Layer, Recorder, StopForward, activation_name, main_weight
+from .recording import (
+    ACTIVATIONS,
+    Layer,
+    Recorder,
+    StopForward,
+    activation_name,
+    main_weight,
+    patched,
+    watching,
+)
 
 __all__ = ["EquinoxProbe", "LinenProbe", "NNXProbe"]
-
-
-@contextlib.contextmanager
-def _patched(patches: list[tuple[Any, str, Any]]) -> Iterator[None]:
-    """Set ``owner.name = value`` for each, and put every one back afterwards."""
-    saved = [(owner, name, owner.__dict__.get(name, _MISSING)) for owner, name, _ in patches]
-    try:
-        for owner, name, value in patches:
-            setattr(owner, name, value)
-        yield
-    finally:
-        for owner, name, old in reversed(saved):
-            if old is _MISSING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, old)
-
-
-_MISSING = object()
 
 
 def _activation_patches(recorder: Recorder) -> list[tuple[Any, str, Any]]:
@@ -60,19 +50,9 @@ def _activation_patches(recorder: Recorder) -> list[tuple[Any, str, Any]]:
         for name in sorted(ACTIVATIONS):
             function = namespace.__dict__.get(name)
             if callable(function):
-                patches.append((namespace, name, _watching(recorder, name, function)))
-    patches.append((jnp, "tanh", _watching(recorder, "tanh", jnp.tanh)))
+                patches.append((namespace, name, watching(recorder, name, function)))
+    patches.append((jnp, "tanh", watching(recorder, "tanh", jnp.tanh)))
     return patches
-
-
-def _watching(recorder: Recorder, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-    def watched(x: Any, *args: Any, **kwargs: Any) -> Any:
-        out = function(x, *args, **kwargs)
-        recorder.activation(name, x, out)
-        return out
-
-    watched.__wrapped__ = function  # type: ignore[attr-defined]
-    return watched
 
 
 def _call_patches(classes: set[type], recorder: Recorder) -> list[tuple[Any, str, Any]]:
@@ -119,7 +99,7 @@ def _fields_watched(modules: list[Any], recorder: Recorder) -> Iterator[None]:
         for module in modules:
             for name, (label, value) in _activation_fields(module).items():
                 saved.append((module, name, value))
-                object.__setattr__(module, name, _watching(recorder, label, value))
+                object.__setattr__(module, name, watching(recorder, label, value))
         yield
     finally:
         for module, name, value in reversed(saved):
@@ -198,9 +178,9 @@ class LinenProbe:
             return out
 
         fields = _activation_fields(self.module)
-        module = self.module.clone(**{name: _watching(recorder, label, value)
+        module = self.module.clone(**{name: watching(recorder, label, value)
                                       for name, (label, value) in fields.items()})  # fmt: skip
-        with _patched(_activation_patches(recorder)), nn.intercept_methods(interceptor):
+        with patched(_activation_patches(recorder)), nn.intercept_methods(interceptor):
             _, values = _recorded(
                 recorder, lambda: self._apply(self.variables, batch, module=module)
             )
@@ -285,7 +265,7 @@ class NNXProbe:
         recorder = Recorder(handles, stop_after=stop_after)
         classes = _module_classes(list(modules.values()), nnx.Module) - {type(clone)}
         patches = _call_patches(classes, recorder) + _activation_patches(recorder)
-        with _patched(patches), _fields_watched(list(modules.values()), recorder):
+        with patched(patches), _fields_watched(list(modules.values()), recorder):
             _, values = _recorded(recorder, lambda: _call(clone, batch, self.call_kwargs))
         rows = _settle(recorder.rows, values)
         grads: dict[str, Any] = {}
@@ -356,7 +336,7 @@ class EquinoxProbe:
             recorder._seen.clear()
             return _recorded(recorder, lambda: _call(self.model, example, self.call_kwargs))
 
-        with _patched(patches), _fields_watched(list(modules.values()), recorder):
+        with patched(patches), _fields_watched(list(modules.values()), recorder):
             _, values = jax.vmap(one)(batch)
         rows = _settle(recorder.rows, values)
         if stop_after is not None:

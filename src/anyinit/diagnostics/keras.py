@@ -21,26 +21,9 @@ import keras
 import numpy as np
 
 from ..models.walkers import keras as keras_walker
-from .recording import ACTIVATIONS, Layer, Recorder, StopForward, main_weight
+from .recording import ACTIVATIONS, Layer, Recorder, StopForward, main_weight, patched, watching
 
 __all__ = ["KerasProbe"]
-
-_MISSING = object()
-
-
-@contextlib.contextmanager
-def _patched(patches: list[tuple[Any, str, Any]]) -> Iterator[None]:
-    saved = [(owner, name, owner.__dict__.get(name, _MISSING)) for owner, name, _ in patches]
-    try:
-        for owner, name, value in patches:
-            setattr(owner, name, value)
-        yield
-    finally:
-        for owner, name, old in reversed(saved):
-            if old is _MISSING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, old)
 
 
 def _activation_of(layer: Any) -> str | None:
@@ -117,7 +100,7 @@ class KerasProbe:
             for name in sorted(ACTIVATIONS):
                 function = getattr(namespace, name, None)
                 if callable(function):
-                    patches.append((namespace, name, _watching(recorder, name, function)))
+                    patches.append((namespace, name, watching(recorder, name, function)))
         return patches
 
     def run(
@@ -133,8 +116,8 @@ class KerasProbe:
             swap = [(quiet, "activation", keras.activations.linear)]
         grads: dict[str, Any] = {}
         with self._unchanged():
-            patches = _patched(self._patches(recorder, quiet))
-            with patches, _patched_layer(swap), contextlib.suppress(StopForward):
+            patches = patched(self._patches(recorder, quiet))
+            with patches, patched(swap), contextlib.suppress(StopForward):
                 self._forward(batch)
             if loss is not None:
                 grads = self._grads(batch, loss)
@@ -186,24 +169,3 @@ class KerasProbe:
 
     def result(self) -> Any:
         return self.model
-
-
-@contextlib.contextmanager
-def _patched_layer(swaps: list[tuple[Any, str, Any]]) -> Iterator[None]:
-    saved = [(layer, name, getattr(layer, name)) for layer, name, _ in swaps]
-    try:
-        for layer, name, value in swaps:
-            setattr(layer, name, value)
-        yield
-    finally:
-        for layer, name, value in saved:
-            setattr(layer, name, value)
-
-
-def _watching(recorder: Recorder, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-    def watched(x: Any, *args: Any, **kwargs: Any) -> Any:
-        out = function(x, *args, **kwargs)
-        recorder.activation(name, x, out)
-        return out
-
-    return watched

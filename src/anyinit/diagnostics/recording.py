@@ -13,14 +13,15 @@ tracers alike, and never joins values that merely look alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..models.slots import Slot
 
 __all__ = ["ACTIVATIONS", "PASS_THROUGH", "Layer", "Recorder", "Row", "StopForward",
-           "activation_name", "main_weight"]  # fmt: skip
+           "activation_name", "main_weight", "patched", "watching"]  # fmt: skip
 
 #: Elementwise activations by the names the frameworks give them (torch's, JAX's, Keras's).
 ACTIVATIONS = frozenset(
@@ -131,3 +132,35 @@ def main_weight(slots: list[Slot]) -> Slot:
             if slot.role == role:
                 return slot
     return slots[0]
+
+
+_MISSING = object()
+
+
+@contextlib.contextmanager
+def patched(patches: list[tuple[Any, str, Any]]) -> Iterator[None]:
+    """Set ``owner.name = value`` for each ``(owner, name, value)`` (a namespace's function, a
+    class's ``__call__``) for the pass, and put every one back afterwards, even on error."""
+    saved = [(owner, name, owner.__dict__.get(name, _MISSING)) for owner, name, _ in patches]
+    try:
+        for owner, name, value in patches:
+            setattr(owner, name, value)
+        yield
+    finally:
+        for owner, name, old in reversed(saved):
+            if old is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, old)
+
+
+def watching(recorder: Recorder, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function` (an activation), telling `recorder` what it was applied to."""
+
+    def watched(x: Any, *args: Any, **kwargs: Any) -> Any:
+        out = function(x, *args, **kwargs)
+        recorder.activation(name, x, out)
+        return out
+
+    watched.__wrapped__ = function  # type: ignore[attr-defined]
+    return watched

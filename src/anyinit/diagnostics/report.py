@@ -102,8 +102,8 @@ def _cell(value: float | None, spec: str) -> str:
 
 
 class DiagnosisReport:
-    """What :func:`anyinit.diagnose` saw: one :class:`~anyinit.diagnostics.LayerDiagnosis` per layer, in the order
-    the forward pass ran them.
+    """What :func:`anyinit.diagnose` saw: one :class:`~anyinit.diagnostics.LayerDiagnosis` per
+    layer, in the order the forward pass ran them.
 
     ``str(report)`` is a table, :meth:`rows` one dict per layer, :meth:`plot` the
     seed's figure (one activation histogram per layer, and the std by depth).
