@@ -210,13 +210,7 @@ class RecipeDepthDirective(SphinxDirective):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        spec = importlib.util.spec_from_file_location(
-            "recipe_depth", ROOT / "examples" / "recipe_depth.py"
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        example = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(example)
+        example = _example("recipe_depth")
         result = example.run()
         out = pathlib.Path(self.env.srcdir) / "generated" / "recipes"
         out.mkdir(parents=True, exist_ok=True)
@@ -241,13 +235,7 @@ class ActivationsDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         backend = self.options.get("backend", "numpy")
-        spec = importlib.util.spec_from_file_location(
-            "activations", ROOT / "examples" / "activations.py"
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        example = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(example)
+        example = _example("activations")
         result = example.run(backend)
         out = pathlib.Path(self.env.srcdir) / "generated" / "activations"
         out.mkdir(parents=True, exist_ok=True)
@@ -284,13 +272,7 @@ class DiagnoseDirective(SphinxDirective):
         import numpy as np
         from matplotlib.image import imread
 
-        spec = importlib.util.spec_from_file_location(
-            "diagnose_models", ROOT / "examples" / "diagnose_models.py"
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        example = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(example)
+        example = _example("diagnose_models")
         out = pathlib.Path(self.env.srcdir) / "generated" / "diagnose"
         out.mkdir(parents=True, exist_ok=True)
         lines: list[str] = []
@@ -314,6 +296,16 @@ class DiagnoseDirective(SphinxDirective):
                 "",
             ]
         return _parse(self, lines)
+
+
+def _example(name: str) -> Any:
+    """``examples/<name>.py``, loaded as a module (the examples are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    return example
 
 
 def _parse(directive: SphinxDirective, lines: list[str]) -> list[nodes.Node]:
