@@ -49,7 +49,7 @@ ACTIVATIONS: dict[str, Callable[[Any, Any], Any]] = {
     "relu": lambda xp, x: xp.maximum(x, xp.zeros_like(x)),
 }
 
-_MODULES = {"jax": "jax.numpy", "dask": "dask.array"}
+_MODULES = {"jax": "jax.numpy", "dask": "dask.array", "mlx": "mlx.core"}
 
 
 def to_numpy(array: Any) -> np.ndarray:
@@ -88,7 +88,11 @@ def run(
 
     module = importlib.import_module(_MODULES.get(backend, backend))
     inputs = anyinit.RandomNormal(0.0, 1.0, seed=seed)((BATCH, WIDTH), xp=module, device=device)
-    xp = array_namespace(inputs)
+    try:
+        xp = array_namespace(inputs)
+        host = False
+    except TypeError:  # TensorFlow is no Array API library: the forward pass in NumPy
+        xp, host = array_namespace(np.empty(0)), True
     result: dict[str, dict[str, list[np.ndarray]]] = {}
     for activation_name, activation in ACTIVATIONS.items():
         result[activation_name] = {}
@@ -96,6 +100,8 @@ def run(
             x, layers = inputs, []
             for k in range(LAYERS):
                 weight = factory(seed + 1 + k)((WIDTH, WIDTH), like=inputs)
+                if host:
+                    x, weight = np.asarray(to_numpy(x), np.float32), to_numpy(weight)
                 x = activation(xp, xp.matmul(x, weight))
                 layers.append(to_numpy(x))
             result[activation_name][label] = layers

@@ -142,12 +142,17 @@ class BackendUnderTest:
 
     @property
     def complex_dtypes(self) -> tuple[str, ...]:
-        return ("complex64", "complex128")
+        """Complex dtypes this backend has (MLX has no complex128)."""
+        names = ("complex64", "complex128")
+        return tuple(name for name in names if self.adapter.dtype(name) is not None)
 
     def like(self, dtype: str = "float32") -> Any:
         """An empty array of this backend, dtype and device."""
         adapter = self.adapter
-        return adapter.empty((0,), self.dtype(dtype), adapter.check_device(self.device))
+        device = adapter.check_device(self.device)
+        array = adapter.empty((0,), self.dtype(dtype), device)
+        # TensorFlow, MLX: the adapter computes with NumPy and hands its results over.
+        return adapter.export(array, dtype, device) if adapter.exports else array
 
     def to_numpy(self, array: Any) -> np.ndarray:
         """A float64 / complex128 NumPy copy, whatever the library, dtype and device."""
@@ -158,9 +163,8 @@ class BackendUnderTest:
         return self.adapter.dtype_of(array)
 
     def same_device(self, array: Any) -> bool:
-        import array_api_compat
-
-        return array_api_compat.device(array) == array_api_compat.device(self.like())
+        adapter = self.adapter
+        return adapter.device_of(array, None, None) == adapter.device_of(self.like(), None, None)
 
 
 def _device_for(name: str, module: Any, requested: str | None) -> Any:
@@ -185,6 +189,11 @@ def _device_for(name: str, module: Any, requested: str | None) -> Any:
         return jax.devices(requested or "cpu")[0]
     if name == "dask":
         return "cpu"
+    if name in ("tensorflow", "mlx"):
+        from anyinit.target import resolve_target
+
+        adapter = resolve_target(xp=module).backend
+        return adapter.check_device(requested) if requested else adapter.default_device()
     if requested not in (None, "cpu"):
         pytest.fail(f"--device {requested} is not available for numpy", pytrace=False)
     return "cpu"

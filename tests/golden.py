@@ -118,7 +118,7 @@ class _Library:
             readonly_numpy.register()
             self.xp = readonly_numpy.namespace
             return
-        module = {"jax": "jax.numpy", "dask": "dask.array"}.get(name, name)
+        module = {"jax": "jax.numpy", "dask": "dask.array", "mlx": "mlx.core"}.get(name, name)
         self.xp = importlib.import_module(module)
 
     def dtypes(self) -> tuple[str, ...]:
@@ -139,15 +139,28 @@ class _Library:
         return {"like": self.like(dtype)}
 
     def like(self, dtype: str) -> Any:
+        if self.name in ("tensorflow", "mlx"):
+            return self._bridged((0,), dtype)
         if self.name == "torch":
             return self.xp.empty((0,), dtype=getattr(self.xp, dtype))
         if self.name == "array_api_strict":
             return self.xp.empty((0,), dtype=getattr(self.xp, dtype))
         return self.xp.zeros((0,), dtype=_numpy_dtype(dtype))
 
+    def _bridged(self, shape: tuple[int, ...], dtype: str) -> Any:
+        """Zeros of TensorFlow or MLX (made through float32: neither takes NumPy's bfloat16)."""
+        zeros = np.zeros(shape, np.float32)
+        if self.name == "tensorflow":
+            return self.xp.cast(self.xp.constant(zeros), dtype)
+        return self.xp.array(zeros).astype(getattr(self.xp, dtype))
+
     def mutable(self, shape: tuple[int, ...], dtype: str) -> Any:
         if self.name in ("jax", "dask", "readonly_numpy"):
             return None
+        if self.name == "tensorflow":  # written in place: a tf.Variable
+            return self.xp.Variable(self._bridged(shape, dtype))
+        if self.name == "mlx":
+            return self._bridged(shape, dtype)
         if self.name == "torch":
             return self.xp.zeros(shape, dtype=getattr(self.xp, dtype))
         if self.name == "array_api_strict":
@@ -163,6 +176,11 @@ class _Library:
         return None
 
     def host(self, array: Any) -> np.ndarray:
+        if self.name in ("tensorflow", "mlx"):
+            from anyinit.plotting import to_numpy
+
+            host = to_numpy(array)
+            return host.astype(_numpy_dtype(_dtype_name_of(array)))
         if self.name == "torch":
             tensor = array.detach()
             if tensor.dtype == self.xp.bfloat16:
@@ -173,6 +191,12 @@ class _Library:
         if self.name == "array_api_strict":
             return np.from_dlpack(array)
         return np.asarray(array)
+
+
+def _dtype_name_of(array: Any) -> str:
+    from anyinit.target import array_backend
+
+    return array_backend(array)[1].dtype_of(array)
 
 
 def _numpy_dtype(name: str) -> Any:

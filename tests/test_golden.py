@@ -35,3 +35,18 @@ def test_immutable_arrays_take_numpys_values():
     changed = sorted(name for name in got if not golden.same(got[name], expected.get(name)))
     assert len(got) > 300
     assert not changed, f"{len(changed)} of {len(got)} differ from NumPy's, e.g. {changed[:5]}"
+
+
+@pytest.mark.only_backend("tensorflow", "mlx", reason="the libraries computed on the host")
+def test_tensorflow_and_mlx_take_numpys_golden_values(backend):
+    """TensorFlow's and MLX's adapters compute with NumPy's (``adapters.bridge``): for integer
+    seeds and SeedGenerators every entry point gives NumPy's golden values, bit for bit, as
+    tf.Tensor / tf.Variable / mx.array."""
+    expected = {k: v for k, v in golden.load().items() if k.startswith("numpy/")}
+    got = {
+        name: golden.outcome(compute, name)
+        for name, compute in golden.cases(backend.name, recorded_as="numpy")
+    }
+    changed = sorted(name for name in got if not golden.same(got[name], expected.get(name)))
+    assert len(got) > 300
+    assert not changed, f"{len(changed)} of {len(got)} differ from NumPy's, e.g. {changed[:5]}"

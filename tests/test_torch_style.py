@@ -32,6 +32,8 @@ RANDOM = {
 def empty(backend, shape, dtype="float32"):
     """A writable array of the backend under test (skips where its arrays are immutable)."""
     adapter = backend.adapter
+    if adapter.exports:  # TensorFlow writes into a tf.Variable, MLX into an mx.array
+        return adapter.writable(shape, dtype, adapter.check_device(backend.device))
     if not adapter.is_mutable(backend.like(dtype)):
         pytest.skip(f"{backend.name} arrays are immutable: the in-place functions raise TypeError")
     return adapter.empty(shape, backend.dtype(dtype), adapter.check_device(backend.device))
@@ -142,6 +144,7 @@ def test_sparse(backend):
 
 
 @pytest.mark.skip_backend("array_api_strict", reason="array_api_strict has no views")
+@pytest.mark.skip_backend("tensorflow", "mlx", reason="a slice is a copy: there are no views")
 def test_strided_views_are_written_in_place(backend):
     base = anyinit.zeros_(empty(backend, (8, 12)))
     view = base[::2, 1::3]

@@ -16,7 +16,7 @@ from . import _compat
 from ._typing import Array, ArrayNamespace, Device, DType
 from ._validation import is_integer
 from .adapters import Backend, backend_for_namespace, known_backends
-from .adapters.builtin import WRAPPED
+from .adapters.builtin import BRIDGED, WRAPPED
 from .adapters.protocol import Chunked, supports
 from .laws.dtypes import DTYPE_NAMES, kind_of
 from .seeds import SeedGenerator, check_int_seed, is_keras_seed_generator
@@ -65,6 +65,10 @@ def _for_array(like: Any) -> tuple[ArrayNamespace, Backend]:
     cls = type(like)
     found = _BY_TYPE.get(cls)
     if found is None:
+        bridged = BRIDGED.get((cls.__module__ or "").partition(".")[0])
+        if bridged is not None:  # TensorFlow, MLX: computed by NumPy, then exported
+            found = _BY_TYPE[cls] = _for_module(importlib.import_module(bridged))
+            return found
         if not _compat.is_array_api_obj(like):
             msg = (
                 "`like` must be an array (NumPy, torch, CuPy, …); "
@@ -91,6 +95,9 @@ def _for_module(xp: Any) -> tuple[ArrayNamespace, Backend]:
         raise TypeError(msg)
     name = xp.__name__
     found = _BY_MODULE.get(name)
+    if found is None and name in BRIDGED.values():
+        bridge = backend_for_namespace(xp)
+        found = _BY_MODULE[name] = (bridge.xp, bridge)
     if found is None:
         if name in WRAPPED:
             namespace: ArrayNamespace = importlib.import_module(f"array_api_compat.{name}")
@@ -218,7 +225,8 @@ def _resolve(
                 "real floating",
                 "complex floating",
             ):
-                return Target(namespace, backend, device, like.dtype, like_name)
+                dtype = backend.dtype(like_name) if backend.exports else like.dtype
+                return Target(namespace, backend, device, dtype, like_name)
     else:
         if xp is None:
             import numpy

@@ -115,6 +115,9 @@ class Backend:
     rejection_block: ClassVar[int | None] = None
     #: False for immutable arrays (JAX): native truncated normals are drawn on the host.
     masked_writes: ClassVar[bool] = True
+    #: True where results are computed in another library and handed over by :meth:`export`
+    #: (``adapters.bridge``: TensorFlow, MLX).
+    exports: ClassVar[bool] = False
 
     def __init__(self, xp: ArrayNamespace) -> None:
         self.xp = xp
@@ -221,6 +224,10 @@ class Backend:
 
     def as_array(self, values: Any) -> Array:
         """`values` as an array of the library (NumPy turns 0-d results into scalars)."""
+        return values
+
+    def export(self, values: Array, dtype_name: str, device: Device) -> Array:
+        """A finished result as the caller's library holds it (where :attr:`exports`)."""
         return values
 
     def empty(self, shape: Shape, dtype: DType, device: Device) -> Array:
@@ -359,6 +366,12 @@ class Backend:
             return np.asarray(array)
         except (TypeError, ValueError, RuntimeError):
             return np.from_dlpack(array)
+
+    def host_values(self, values: Any) -> np.ndarray:
+        """NumPy values of `values` (an array of this library, or already NumPy's)."""
+        if isinstance(values, np.ndarray | np.generic):
+            return np.asarray(values)
+        return np.asarray(self.to_host(values))
 
     # -- in-place writes (the torch.nn.init-style functions) --------------------------
 

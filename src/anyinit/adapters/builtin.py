@@ -13,6 +13,13 @@ BUILTIN = {
     "jax": ("jax.numpy", "anyinit.adapters.jax.adapter:JaxBackend", False, False),
     "dask": ("dask.array", "anyinit.adapters.dask.adapter:DaskBackend", True, False),
     "cupy": ("cupy", "anyinit.adapters.cupy.adapter:CupyBackend", True, True),
+    "tensorflow": (
+        "tensorflow",
+        "anyinit.adapters.tensorflow.adapter:TensorflowBackend",
+        False,
+        False,
+    ),
+    "mlx": ("mlx.core", "anyinit.adapters.mlx.adapter:MlxBackend", False, False),
 }
 
 #: Namespace module name -> adapter path, for the registry.
@@ -21,5 +28,8 @@ ADAPTERS = {module: adapter for module, adapter, _, _ in BUILTIN.values() if ada
 WRAPPED = frozenset(module for module, _, wrapped, _ in BUILTIN.values() if wrapped)
 #: Backend name -> its namespace module.
 MODULES = {name: module for name, (module, _, _, _) in BUILTIN.items()}
+#: Libraries computed on the host and exported (``adapters.bridge``): their top-level package
+#: -> the module users pass as ``xp=``.
+BRIDGED = {"tensorflow": "tensorflow", "mlx": "mlx.core"}
 #: Backends whose tests need a CUDA GPU.
 NEEDS_GPU = frozenset(name for name, (_, _, _, gpu) in BUILTIN.items() if gpu)

@@ -18,6 +18,7 @@ from ..initializers.random import RandomNormal
 from ..initializers.registry import get
 from ..models.initialize import initialize
 from ..plotting import to_numpy
+from ..target import array_backend
 from .report import DiagnosisReport, layer_statistics
 
 __all__ = ["EXPERIMENT_ACTIVATIONS", "mlp_experiment"]
@@ -30,7 +31,7 @@ EXPERIMENT_ACTIVATIONS: dict[str, Callable[[Any, Any], Any]] = {
     "linear": lambda xp, x: x,
 }
 
-_MODULES = {"jax": "jax.numpy", "dask": "dask.array"}
+_MODULES = {"jax": "jax.numpy", "dask": "dask.array", "mlx": "mlx.core"}
 
 
 def mlp_experiment(
@@ -91,6 +92,11 @@ def mlp_experiment(
     tree = {"layers": [{"kernel": RandomNormal()((width, width), like=inputs)}
                        for _ in range(depth)]}  # fmt: skip
     tree = initialize(tree, {"*.kernel": law}, seed=seed)
+    adapter = array_backend(inputs)[1]
+    if adapter.exports:  # TensorFlow, MLX (not Array API libraries): the forward on the host
+        inputs = adapter.host_values(inputs)
+        tree = {"layers": [{"kernel": adapter.host_values(layer["kernel"])}
+                           for layer in tree["layers"]]}  # fmt: skip
     xp = _compat.array_namespace(inputs)
     act = EXPERIMENT_ACTIVATIONS[activation]
     shown = None if activation == "linear" else activation

@@ -860,5 +860,7 @@ def sparse_(
             target.device,
         )
         ranks = xp.argsort(xp.argsort(keys, axis=0), axis=0)
-        backend.write(tensor, xp.where(ranks < zeros, xp.zeros_like(tensor), tensor))
+        # TensorFlow's and MLX's values are read back to the host their adapter computes on.
+        current = backend.host_values(tensor) if backend.exports else tensor
+        backend.write(tensor, xp.where(ranks < zeros, xp.zeros_like(current), current))
     return tensor

@@ -156,10 +156,14 @@ class Initializer:
             return target.backend.empty(dims, target.dtype, target.device)
         if self.structured:
             values = self._generate(dims, target.working())
-            return target.backend.place(target.backend.as_array(values), target.device)
-        if dims == ():  # 0-d results of NumPy arithmetic are scalars, not arrays
-            return target.backend.as_array(self._generate(dims, target))
-        return self._generate(dims, target)
+            result = target.backend.place(target.backend.as_array(values), target.device)
+        elif dims == ():  # 0-d results of NumPy arithmetic are scalars, not arrays
+            result = target.backend.as_array(self._generate(dims, target))
+        else:
+            result = self._generate(dims, target)
+        if target.backend.exports:  # computed by NumPy for TensorFlow or MLX: hand it over
+            return target.backend.export(result, target.dtype_name, target.device)
+        return result
 
     def _shards_for(self, sharding: Any, like: Any, xp: Any) -> Any:
         if like is None and xp is None:
@@ -188,6 +192,11 @@ class Initializer:
         )
         if perm == tuple(range(len(dims))):
             return values
+        backend = array_backend(values)[1]
+        if backend.exports:  # TensorFlow, MLX: transposed on the host, handed over again
+            host = backend.host_values(values)
+            device = backend.device_of(values, None, None)
+            return backend.export(host.transpose(perm), str(backend.dtype_of(values)), device)
         return _compat.array_namespace(values).permute_dims(values, perm)
 
     def _keyed_call(

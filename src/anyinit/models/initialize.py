@@ -283,9 +283,10 @@ def _call(init: Initializer, shape: tuple[int, ...], like: Any, seed: Any) -> An
         # init does (uniform_ on view_as_real), the real and imaginary parts each by the law.
         real = {"complex64": "float32", "complex128": "float64"}[target.dtype_name]
         pair = init((*shape, 2), real, like=like)
-        xp = _compat.array_namespace(pair)
-        parts = [xp.astype(pair[..., i], like.dtype) for i in (0, 1)]
-        return parts[0] + parts[1] * 1j
+        xp, pair, back = _workable(pair)
+        parts = [xp.astype(pair[..., i], resolve_target(like=pair, dtype=target.dtype_name).dtype)
+                 for i in (0, 1)]  # fmt: skip
+        return back(parts[0] + parts[1] * 1j)
     return init(shape, like=like)
 
 
@@ -343,7 +344,8 @@ def _canonical_draw(chosen: Any, shape: tuple[int, ...], like: Any, seed: Any) -
         _call(init, (*shape[:-1], width), like, _part(seed, i))
         for i, (init, width) in enumerate(chosen.parts)
     ]
-    return _compat.array_namespace(parts[0]).concat(parts, axis=-1)
+    xp, _, back = _workable(parts[0])
+    return back(xp.concat([_workable(part)[1] for part in parts], axis=-1))
 
 
 def _draw(chosen: Any, slot: Slot, seed: Any, like: Any = None) -> Any:
@@ -356,22 +358,37 @@ def _draw(chosen: Any, slot: Slot, seed: Any, like: Any = None) -> Any:
         for init, width, key in chosen.parts:
             if init is None:  # no law for this piece: its current values, in canonical layout
                 if current is None:
-                    current = to_canonical(slot.value, slot, _compat.array_namespace(slot.value))
+                    xp, held, back = _workable(slot.value)
+                    current = back(to_canonical(held, slot, xp))
                 pieces.append(current[..., start : start + width])
             else:
                 pieces.append(_canonical_draw(init, (*slot.canonical[:-1], width), like, key))
             start += width
-        values = _compat.array_namespace(pieces[0]).concat(pieces, axis=-1)
+        xp, _, back = _workable(pieces[0])
+        values = back(xp.concat([_workable(piece)[1] for piece in pieces], axis=-1))
     else:
         values = _canonical_draw(chosen, slot.canonical, like, seed)
-    xp = _compat.array_namespace(values)
+    xp, values, back = _workable(values)
     if slot.expanded is not None:
         values = xp.reshape(values, slot.expanded)
     if slot.perm != tuple(range(len(slot.perm))):
         values = xp.permute_dims(values, slot.perm)
     if tuple(values.shape) != slot.native_shape:
         values = xp.reshape(values, slot.native_shape)
-    return values
+    return back(values)
+
+
+def _workable(value: Any) -> tuple[Any, Any, Callable[[Any], Any]]:
+    """``(namespace, value, back)``: the Array API namespace to reshape and join `value` with,
+    and how to hand a result back. TensorFlow and MLX (``adapters.bridge``) arrays are taken
+    to the host and their results exported again; others stay where they are."""
+    backend = array_backend(value)[1]
+    if not backend.exports:
+        return _compat.array_namespace(value), value, lambda result: result
+    host = backend.host_values(value)
+    name, device = str(backend.dtype_of(value)), backend.device_of(value, None, None)
+    return (_compat.array_namespace(host), host,
+            lambda result: backend.export(result, name, device))  # fmt: skip
 
 
 def _part(seed: Any, index: int) -> Any:
@@ -421,8 +438,8 @@ def canonical_weights(model: Any, *, names: Mapping[str, str] | None = None) -> 
             value = value.get_value()
         if hasattr(value, "detach"):
             value = value.detach()
-        xp = _compat.array_namespace(value)
-        canonical = to_canonical(value, slot, xp)
+        xp, held, back = _workable(value)
+        canonical = back(to_canonical(held, slot, xp))
         start = 0
         for leaf in slot.info.get("parts", (slot,)):
             width = leaf.canonical[-1] if leaf.canonical else 0

@@ -1,0 +1,1 @@
+"""MLX: mx.array results, computed on the host (``adapters.bridge``)."""
