@@ -82,6 +82,8 @@ def tests_frameworks(session: nox.Session) -> None:
     """Keras save/load/clone on its numpy, jax and torch backends; Flax, NNX, Equinox, jax_nn."""
     session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "test", "frameworks"))
     session.install("-r", "backends/torch.txt")
+    # Keras on its TensorFlow backend joins the Keras matrix.
+    session.install("-r", "backends/tensorflow.txt")
     # The model zoos: timm without its dependencies (the index's torchvision is a CUDA build
     # that cannot import beside the CPU torch; tests/zoo stands in for its imports).
     session.install("--no-deps", "timm==1.0.31")

@@ -545,7 +545,7 @@ print(json.dumps(out))
 """
 
 
-@pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch", "tensorflow"])
 def test_diagnose_and_lsuv_on_every_keras_backend(backend):
     import json
     import os

@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 
-KERAS_BACKENDS = ("numpy", "jax", "torch")
+KERAS_BACKENDS = ("numpy", "jax", "torch", "tensorflow")
 ORDERS = {
     "anyinit first": "import anyinit\nimport keras",
     "keras first": "import keras\nimport anyinit",
@@ -157,7 +157,8 @@ def test_like_accepts_a_keras_variable(backend):
     """
     report = _run(code, backend, "")
     assert report["same"]
-    assert report["type"] == {"numpy": "numpy", "jax": "jaxlib", "torch": "torch"}[backend]
+    assert report["type"] == {"numpy": "numpy", "jax": "jaxlib", "torch": "torch",
+                              "tensorflow": "tensorflow"}[backend]  # fmt: skip
 
 
 def test_a_keras_constant_with_an_array_deserializes_into_anyinit():
@@ -198,3 +199,40 @@ def test_a_keras_seed_generator_is_a_seed_with_kerass_meaning():
     np.testing.assert_array_equal(anyinit.GlorotUniform(seed=ours)((3, 4)), second)
     config = anyinit.serialize(anyinit.RandomNormal(seed=keras.random.SeedGenerator(5)))
     assert anyinit.deserialize(config).seed == anyinit.SeedGenerator(5)
+
+
+_INITIALIZE = """
+import json, numpy as np, keras, anyinit
+inputs = keras.Input((8, 8, 3))
+x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+x = keras.layers.LayerNormalization(name="norm")(keras.layers.Flatten()(x))
+outputs = keras.layers.Dense(5, name="fc")(x)
+model = keras.Model(inputs, outputs)
+report = {}
+for preset in ("keras", "torch", "flax"):
+    anyinit.initialize(model, preset, seed=0)
+    report[preset] = {path: np.asarray(keras.ops.convert_to_numpy(value)).tolist()
+                      for path, value in anyinit.canonical_weights(model).items()}
+print("REPORT" + json.dumps(report))
+"""
+
+
+@pytest.fixture(scope="module")
+def initialized_on_numpy(tmp_path_factory):
+    return _run(_INITIALIZE, "numpy", str(tmp_path_factory.mktemp("initialize")))
+
+
+@pytest.mark.parametrize("backend", KERAS_BACKENDS[1:])
+def test_initialize_gives_every_keras_backend_the_same_weights(initialized_on_numpy, backend):
+    import numpy as np
+
+    report = _run(_INITIALIZE, backend, "")
+    assert report.keys() == initialized_on_numpy.keys()
+    for preset, weights in report.items():
+        expected = initialized_on_numpy[preset]
+        assert weights.keys() == expected.keys()
+        for path, values in weights.items():
+            # The portable stream: uniform laws bit for bit, normal laws to a few ulp
+            # between NumPy's kernel and JAX's or torch's.
+            np.testing.assert_allclose(values, expected[path], rtol=1e-6, atol=1e-7,
+                                       err_msg=f"{preset} {path} on {backend}")  # fmt: skip

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "anyinit"
-FRAMEWORKS = ("torch", "jax", "jaxlib", "flax", "equinox", "keras", "cupy", "dask")
+FRAMEWORKS = ("torch", "jax", "jaxlib", "flax", "equinox", "keras", "cupy", "dask", "tensorflow",
+              "mlx")  # fmt: skip
 #: Where each library may be imported: its adapter package, and the walkers / the Keras
 #: saving hook that exist to talk to that framework.
 ALLOWED = {
@@ -28,6 +29,8 @@ ALLOWED = {
     "keras": ("anyinit.dialects.keras", "anyinit.diagnostics.keras"),
     "cupy": ("anyinit.adapters.cupy",),
     "dask": ("anyinit.adapters.dask",),
+    "tensorflow": ("anyinit.adapters.tensorflow", "anyinit.models.walkers.tensorflow"),
+    "mlx": ("anyinit.adapters.mlx",),
 }
 
 

@@ -61,6 +61,7 @@ MODULES = [
     "anyinit.adapters",
     "anyinit.dialects",
     "anyinit.dialects.jax_nn",
+    "anyinit.dialects.mlx_nn",
     "anyinit.diagnostics.report",
     "anyinit.diagnostics.experiment",
 ]

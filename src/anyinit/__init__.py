@@ -18,7 +18,7 @@ from . import adapters, diagnostics, dialects, initializers, presets
 from ._version import __version__
 from .adapters import register_backend
 from .diagnostics import diagnose, lsuv
-from .dialects import jax_nn, torch_nn_init
+from .dialects import jax_nn, mlx_nn, torch_nn_init
 from .dialects import keras as _keras_dialect
 from .dialects.torch_nn_init import *  # noqa: F403 - torch.nn.init's names: its __all__
 from .initializers import *  # noqa: F403 - the classes and their names: initializers.__all__
@@ -49,6 +49,7 @@ __all__ = [
     "initialize",
     "jax_nn",
     "lsuv",
+    "mlx_nn",
     "presets",
     "register_backend",
     "serialize",
@@ -63,6 +64,7 @@ __all__.sort()
 # ``import anyinit.jax_nn`` and ``from anyinit.backends import Backend`` keep working.
 backends = adapters
 _sys.modules[f"{__name__}.jax_nn"] = jax_nn
+_sys.modules[f"{__name__}.mlx_nn"] = mlx_nn
 _sys.modules[f"{__name__}.backends"] = adapters
 
 # Last: registering reads the names above. Keras learns anyinit's classes,

@@ -65,7 +65,7 @@ def _for_array(like: Any) -> tuple[ArrayNamespace, Backend]:
     cls = type(like)
     found = _BY_TYPE.get(cls)
     if found is None:
-        bridged = BRIDGED.get((cls.__module__ or "").partition(".")[0])
+        bridged = BRIDGED.get(_library(cls))
         if bridged is not None:  # TensorFlow, MLX: computed by NumPy, then exported
             found = _BY_TYPE[cls] = _for_module(importlib.import_module(bridged))
             return found
@@ -200,7 +200,15 @@ def _held_array(like: Any) -> Any:
     if _compat.is_array_api_obj(like):
         return like
     value = getattr(like, "value", None)
-    return value if value is not None and _compat.is_array_api_obj(value) else like
+    if value is None:
+        return like
+    # Keras on TensorFlow holds a tf.Variable: a library computed on the host (BRIDGED).
+    held = _compat.is_array_api_obj(value) or _library(type(value)) in BRIDGED
+    return value if held else like
+
+
+def _library(cls: type) -> str:
+    return (cls.__module__ or "").partition(".")[0]
 
 
 def _resolve(

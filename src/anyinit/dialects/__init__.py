@@ -1,7 +1,8 @@
 """The frameworks' own vocabularies over the one core: ``torch_nn_init`` (the ``*_`` in-place
 functions, one import replaces ``torch.nn.init``), ``jax_nn`` (``jax.nn.initializers``' names,
-defaults and meanings) and ``keras`` (Keras's saving registry learns anyinit's classes,
-whichever of the two is imported first). None of them imports its framework.
+defaults and meanings), ``mlx_nn`` (``mlx.nn.init``'s) and ``keras`` (Keras's saving
+registry learns anyinit's classes, whichever of the two is imported first). None of them
+imports its framework.
 
 Examples
 --------

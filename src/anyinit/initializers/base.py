@@ -11,6 +11,7 @@ from .._compat import is_array_api_obj
 from .._typing import Array, ArrayNamespace, Device, DType, ShapeLike
 from .._validation import as_shape
 from ..adapters.protocol import KeyCalls, Sharded, supports
+from ..laws.dtypes import kind_of
 from ..models.slots import canonical_shape, layout_permutation
 from ..seeds import seed_from_json
 from ..target import Target, array_backend, resolve_target
@@ -133,6 +134,9 @@ class Initializer:
             keyed = self._keyed_call(shape, dtype, key_call, like, xp, device, chunks)
             if keyed is not None:
                 return keyed
+            template = self._template_call(shape, dtype, key_call, like, xp, device, chunks)
+            if template is not None:
+                return template
         if key_call:
             msg = (
                 f"{type(self).__name__} takes (shape, dtype) or JAX's (key, shape, dtype); "
@@ -214,6 +218,22 @@ class Initializer:
             raise TypeError(msg)
         dtype = rest[0] if rest else self.default_dtype
         return backend.call_with_key(self, key, as_shape(shape), dtype)
+
+    def _template_call(self, array: Any, dtype: Any, rest: tuple[Any, ...], *placement: Any) -> Any:
+        """``init(array)``, ``mlx.nn.init``'s convention: new values shaped and typed like a
+        floating MLX array (an integer array stays a shape, as elsewhere); else None.
+
+        The array is read in MLX's layout, ``(out, *kernel, in)`` (``nn.Linear``'s
+        ``(out, in)``, ``nn.Conv2d``'s ``(out, kh, kw, in)``), so the fans are MLX's own."""
+        backend = array_backend(array)[1]
+        if not backend.exports or rest or any(value is not None for value in placement):
+            return None
+        name = backend.dtype_of(array)
+        if name is None or kind_of(name) not in ("real floating", "complex floating"):
+            return None
+        rank = len(array.shape)
+        layout = (rank - 1, *range(rank - 2), rank - 2) if rank >= 2 else None
+        return self(tuple(array.shape), dtype, like=array, layout=layout)
 
     def key_draw(self, shape: tuple[int, ...] = ()) -> KeyDraw | None:
         """What a call with a random key draws for `shape` (``jax.nn.initializers``' recipe).

@@ -37,10 +37,15 @@ def walker_for(model: Any) -> Any:
             from . import keras as keras_walker
 
             return keras_walker
+        if module.startswith("tensorflow") and cls.__name__ == "Module":
+            from . import tensorflow as tensorflow_walker
+
+            return tensorflow_walker
     if isinstance(model, (Mapping, list, tuple)):
         return PYTREE
     msg = (
         "`model` must be a torch nn.Module, a flax.nnx.Module, an Equinox module, a Keras "
-        f"model or layer, or a dict/list pytree of arrays; received {type(model).__name__}."
+        "model or layer, a tf.Module, or a dict/list pytree of arrays; received "
+        f"{type(model).__name__}."
     )
     raise TypeError(msg)

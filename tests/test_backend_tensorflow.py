@@ -1,0 +1,72 @@
+"""TensorFlow's own behaviour (collected in ``nox -s tests-tensorflow`` only): results are
+``tf.Tensor`` s on the tensor's device with NumPy's values, ``tf.random.Generator`` draws the
+numbers, the in-place functions assign into ``tf.Variable``, ``tf.Module`` s are initialised."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import anyinit
+
+tf = pytest.importorskip("tensorflow")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64", "complex64"])
+def test_like_a_tensor_gives_a_tensor_with_numpys_values(dtype):
+    like = tf.zeros((0,), dtype=dtype)
+    got = anyinit.GlorotUniform(seed=3)((5, 4), like=like)
+    assert isinstance(got, tf.Tensor)
+    assert got.dtype == tf.as_dtype(dtype)
+    assert got.device == like.device
+    want = anyinit.GlorotUniform(seed=3)((5, 4), dtype)
+    np.testing.assert_array_equal(got.numpy().astype(np.complex128), want.astype(np.complex128))
+
+
+def test_a_tf_random_generator_supplies_the_numbers():
+    draws, again = tf.random.Generator.from_seed(5), tf.random.Generator.from_seed(5)
+    got = anyinit.RandomUniform(-1.0, 2.0, seed=draws)((4, 3), xp=tf)
+    want = again.uniform((4, 3), dtype=tf.float32).numpy() * np.float32(3.0) + np.float32(-1.0)
+    np.testing.assert_array_equal(got.numpy(), want)
+    after = anyinit.RandomUniform(-1.0, 2.0, seed=draws)((4, 3), xp=tf)
+    assert not np.array_equal(after.numpy(), got.numpy())  # the generator advanced
+
+
+def test_in_place_functions_assign_into_a_variable_and_refuse_a_tensor():
+    variable = tf.Variable(tf.zeros((6, 3)))
+    assert anyinit.kaiming_uniform_(variable, seed=0) is variable
+    np.testing.assert_array_equal(
+        variable.numpy(), anyinit.kaiming_uniform_(np.zeros((6, 3), np.float32), seed=0)
+    )
+    with pytest.raises(TypeError, match="in place"):
+        anyinit.kaiming_uniform_(tf.zeros((6, 3)), seed=0)
+
+
+def test_devices_are_tensorflows_and_checked():
+    got = anyinit.HeNormal(seed=0)((3,), xp=tf, device="CPU:0")
+    assert got.device.endswith("CPU:0")
+    with pytest.raises(ValueError, match="not available; TensorFlow has"):
+        anyinit.HeNormal(seed=0)((3,), xp=tf, device="GPU:7")
+
+
+def test_initialize_a_tf_module_assigns_its_variables_by_path():
+    class Dense(tf.Module):
+        def __init__(self, fan_in, fan_out, name=None):
+            super().__init__(name=name)
+            self.kernel = tf.Variable(tf.zeros((fan_in, fan_out)))
+            self.bias = tf.Variable(tf.ones((fan_out,)))
+
+    class Net(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = Dense(8, 4), Dense(4, 2)
+
+    net = Net()
+    assert anyinit.initialize(net, "keras", seed=0) is net
+    tree = {
+        "fc1": {"kernel": np.zeros((8, 4), np.float32), "bias": np.ones(4, np.float32)},
+        "fc2": {"kernel": np.zeros((4, 2), np.float32), "bias": np.ones(2, np.float32)},
+    }
+    want = anyinit.initialize(tree, "keras", seed=0)
+    np.testing.assert_array_equal(net.fc1.kernel.numpy(), want["fc1"]["kernel"])
+    np.testing.assert_array_equal(net.fc2.bias.numpy(), np.zeros(2))
