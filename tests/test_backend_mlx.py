@@ -96,3 +96,87 @@ def test_in_place_functions_write_an_mlx_array():
     np.testing.assert_array_equal(
         _host(weight), anyinit.xavier_uniform_(np.zeros((5, 4), np.float32), seed=0)
     )
+
+
+# -- models: mlx.nn.Module --------------------------------------------------------------
+
+
+def _mlx_model():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(8, 16)
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.embed = nn.Embedding(10, 8)
+            self.norm = nn.LayerNorm(16)
+            self.rms = nn.RMSNorm(16)
+            self.attn = nn.MultiHeadAttention(16, 4)
+            self.lstm = nn.LSTM(8, 6)
+            self.gru = nn.GRU(8, 6)
+
+    return Net()
+
+
+def _torch_twin():
+    torch = pytest.importorskip("torch")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = torch.nn.Linear(8, 16)
+            self.conv = torch.nn.Conv2d(3, 4, 3)
+            self.embed = torch.nn.Embedding(10, 8)
+            self.norm = torch.nn.LayerNorm(16)
+            self.rms = torch.nn.RMSNorm(16)
+            self.attn = torch.nn.MultiheadAttention(16, 4, bias=False)
+            self.lstm = torch.nn.LSTM(8, 6)
+
+    return Net()
+
+
+@pytest.mark.parametrize("preset", ["torch", "keras", "flax", "equinox", "mlx"])
+def test_an_mlx_model_and_its_torch_twin_get_the_same_weights(preset):
+    ours = anyinit.canonical_weights(anyinit.initialize(_mlx_model(), preset, seed=0))
+    twin = anyinit.canonical_weights(anyinit.initialize(_torch_twin(), preset, seed=0))
+    # torch's LSTM has a second bias and no GRU here; MLX's GRU has no twin.
+    common = sorted(set(ours) & set(twin))
+    assert len(common) == 15, sorted(set(ours) ^ set(twin))
+    for path in common:
+        got, want = _host(ours[path]), twin[path].detach().numpy()
+        if preset in ("keras", "flax"):
+            # Truncated normals: NumPy's kernel (MLX's adapter) and torch's agree to 2.4e-7.
+            np.testing.assert_allclose(got, want, rtol=0, atol=5e-7, err_msg=path)
+        else:  # uniform laws and constants: bit for bit
+            np.testing.assert_array_equal(got, want, err_msg=path)
+
+
+def test_the_mlx_preset_is_each_mlx_layers_own_default():
+    ours = dict(_flat(anyinit.initialize(_mlx_model(), "mlx", seed=0).parameters()))
+    own = dict(_flat(_mlx_model().parameters()))
+    assert ours.keys() == own.keys()
+    bounds = {"fc1": math.sqrt(1 / 8), "conv.weight": math.sqrt(1 / 27), "attn": 0.25,
+              "lstm": 1 / math.sqrt(6), "gru": 1 / math.sqrt(6)}  # fmt: skip
+    for path, value in ours.items():
+        value, theirs = _host(value), _host(own[path])
+        bound = next((b for prefix, b in bounds.items() if path.startswith(prefix)), None)
+        if bound is not None:  # U(±bound), as MLX's constructor draws it
+            assert np.abs(value).max() <= bound, path
+            assert stats.ks_2samp(value.ravel(), theirs.ravel()).pvalue > 1e-3, path
+        elif path == "embed.weight":  # N(0, 1/dims)
+            assert stats.kstest(value.ravel(), stats.norm(0, math.sqrt(1 / 8)).cdf).pvalue > 1e-3
+        else:  # norms' ones and zeros, the convolution's zero bias
+            np.testing.assert_array_equal(value, theirs, err_msg=path)
+
+
+def test_initialize_changes_an_mlx_model_in_place_and_it_still_runs():
+    model = _mlx_model()
+    assert anyinit.initialize(model, "torch", seed=1) is model
+    out = model.attn(mx.ones((2, 5, 16)), mx.ones((2, 5, 16)), mx.ones((2, 5, 16)))
+    assert out.shape == (2, 5, 16)
+    assert np.isfinite(_host(model.fc1(mx.ones((2, 8))))).all()
+
+
+def _flat(tree):
+    from mlx.utils import tree_flatten
+
+    return tree_flatten(tree)

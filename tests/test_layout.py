@@ -30,7 +30,7 @@ ALLOWED = {
     "cupy": ("anyinit.adapters.cupy",),
     "dask": ("anyinit.adapters.dask",),
     "tensorflow": ("anyinit.adapters.tensorflow", "anyinit.models.walkers.tensorflow"),
-    "mlx": ("anyinit.adapters.mlx",),
+    "mlx": ("anyinit.adapters.mlx", "anyinit.models.walkers.mlx"),
 }
 
 

@@ -87,7 +87,7 @@ def initialize(
     model
         The model or pytree.
     rules : str, mapping or callable
-        A preset (``"torch"``, ``"keras"``, ``"flax"``, ``"equinox"``: that
+        A preset (``"torch"``, ``"keras"``, ``"flax"``, ``"equinox"``, ``"mlx"``: that
         framework's default initialisation), a mapping from glob patterns on
         the normalised (``fc1.kernel``) or native (``fc1.weight``) dotted path
         to an initializer or None (the most specific pattern wins; one that

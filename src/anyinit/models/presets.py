@@ -12,7 +12,9 @@ Sources, as of torch 2.13, Keras 3.15, Flax 0.12 and Equinox 0.13:
   normalization/*,rnn/*}.py`` (constructor defaults);
 * Flax: ``flax/linen/{linear,normalization,recurrent}.py`` (``default_kernel_init``,
   ``default_embed_init``, ``initializers.zeros_init``/``ones_init``);
-* Equinox: ``equinox/nn/{_linear,_conv,_embedding,_normalisation,_rnn}.py``.
+* Equinox: ``equinox/nn/{_linear,_conv,_embedding,_normalisation,_rnn}.py``;
+* MLX (0.32): ``mlx/nn/layers/{linear,convolution,embedding,normalization,recurrent}.py``
+  (constructors).
 """
 
 from __future__ import annotations
@@ -232,11 +234,30 @@ def _equinox(slot: Slot) -> Initializer | Blocks | None:
     return None
 
 
+# -- MLX --------------------------------------------------------------------------
+
+
+def _mlx(slot: Slot) -> Initializer | Blocks | None:
+    kind, role = slot.kind, slot.role
+    if kind == "embedding":
+        return RandomNormal(0.0, math.sqrt(1.0 / slot.canonical[-1]))  # normal · √(1/dims)
+    if kind == "norm":
+        return norm_rule(slot)
+    if kind in _RECURRENT:  # RNN, LSTM, GRU: every array U(±1/√hidden)
+        return _symmetric(1.0 / math.sqrt(slot.info["hidden_size"]))
+    if kind == "conv":  # weight U(±√(1/(in/groups · prod(kernel)))), bias zeros
+        return _symmetric(math.sqrt(1.0 / _fan_in(slot))) if role == "kernel" else Zeros()
+    if kind in ("dense", "attention"):  # Linear (MultiHeadAttention's projections too)
+        return _symmetric(math.sqrt(1.0 / _fan_in(slot)))
+    return None
+
+
 PRESETS: dict[str, Rule] = {
     "torch": _torch,
     "keras": _keras,
     "flax": _flax,
     "equinox": _equinox,
+    "mlx": _mlx,
 }
 
 

@@ -37,6 +37,10 @@ def walker_for(model: Any) -> Any:
             from . import keras as keras_walker
 
             return keras_walker
+        if module.startswith("mlx.nn") and cls.__name__ == "Module":
+            from . import mlx as mlx_walker
+
+            return mlx_walker
         if module.startswith("tensorflow") and cls.__name__ == "Module":
             from . import tensorflow as tensorflow_walker
 
@@ -45,7 +49,8 @@ def walker_for(model: Any) -> Any:
         return PYTREE
     msg = (
         "`model` must be a torch nn.Module, a flax.nnx.Module, an Equinox module, a Keras "
-        "model or layer, a tf.Module, or a dict/list pytree of arrays; received "
+        "model or layer, a tf.Module, an mlx.nn.Module, or a dict/list pytree of arrays; "
+        "received "
         f"{type(model).__name__}."
     )
     raise TypeError(msg)
