@@ -9,6 +9,7 @@ from typing import Any
 import tensorflow as tf
 
 from ..slots import Slot
+from .keras import write  # assign each new value into its variable, as for Keras
 from .pytree import PYTREE
 
 __all__ = ["slots", "write"]
@@ -29,12 +30,3 @@ def slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
     """The module's variables, as a pytree of them gives them (by path and name)."""
     found: list[Slot] = PYTREE.slots(_tree(model), names)
     return found
-
-
-def write(model: Any, found: list[Slot], values: dict[str, Any]) -> Any:
-    """Assign the new values into the variables; the module is changed in place."""
-    for slot in found:
-        new = values.get(slot.native_path)
-        if new is not None:
-            slot.value.assign(new)
-    return model
