@@ -21,7 +21,7 @@ from .adapters.protocol import Chunked, supports
 from .laws.dtypes import DTYPE_NAMES, kind_of
 from .seeds import SeedGenerator, check_int_seed, is_keras_seed_generator
 
-__all__ = ["Target", "array_backend", "check_seed", "resolve_target"]
+__all__ = ["Target", "array_backend", "check_seed", "resolve_target", "workable"]
 
 _DEFAULT_DTYPE = "float32"
 
@@ -84,6 +84,20 @@ def _for_array(like: Any) -> tuple[ArrayNamespace, Backend]:
 def array_backend(array: Array) -> tuple[ArrayNamespace, Backend]:
     """The namespace and adapter of an array (cached by its type)."""
     return _for_array(array)
+
+
+def workable(value: Array) -> tuple[ArrayNamespace, Array, Any]:
+    """``(namespace, value, back)``: the Array API namespace to reshape, transpose and join
+    `value` with, and ``back(result)`` that hands a result to `value`'s library. TensorFlow
+    and MLX arrays (``adapters.bridge``) are taken to the host and exported again; others
+    stay where they are."""
+    backend = array_backend(value)[1]
+    if not backend.exports:
+        return _compat.array_namespace(value), value, lambda result: result
+    host = backend.host_values(value)
+    name, device = str(backend.dtype_of(value)), backend.device_of(value, None, None)
+    return (_compat.array_namespace(host), host,
+            lambda result: backend.export(result, name, device))  # fmt: skip
 
 
 def _for_module(xp: Any) -> tuple[ArrayNamespace, Backend]:

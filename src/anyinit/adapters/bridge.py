@@ -61,9 +61,6 @@ class BridgedBackend(NumpyBackend):
     def native_device_of(self, like: Array) -> Device:
         raise NotImplementedError
 
-    def empty(self, shape: Shape, dtype: DType, device: Device) -> Array:
-        return np.empty(shape, dtype=dtype)
-
     def export(self, values: Any, dtype_name: str, device: Device) -> Array:
         """`values` (NumPy) as the library's array of `dtype_name` on `device`."""
         raise NotImplementedError

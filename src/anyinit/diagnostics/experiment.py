@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _compat
+from ..adapters.builtin import MODULES
 from ..initializers.base import Initializer
 from ..initializers.random import RandomNormal
 from ..initializers.registry import get
@@ -30,8 +31,6 @@ EXPERIMENT_ACTIVATIONS: dict[str, Callable[[Any, Any], Any]] = {
     "relu": lambda xp, x: xp.maximum(x, xp.zeros_like(x)),
     "linear": lambda xp, x: x,
 }
-
-_MODULES = {"jax": "jax.numpy", "dask": "dask.array", "mlx": "mlx.core"}
 
 
 def mlp_experiment(
@@ -87,7 +86,7 @@ def mlp_experiment(
     if not isinstance(law, Initializer):
         msg = f"`init` must be an initializer or its name; received {type(law).__name__}"
         raise TypeError(msg)
-    module = importlib.import_module(_MODULES.get(backend, backend))
+    module = importlib.import_module(MODULES.get(backend, backend))
     inputs = RandomNormal(0.0, 1.0, seed=seed)((batch, width), xp=module, device=device)
     tree = {"layers": [{"kernel": RandomNormal()((width, width), like=inputs)}
                        for _ in range(depth)]}  # fmt: skip

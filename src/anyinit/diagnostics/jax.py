@@ -34,6 +34,7 @@ from .recording import (
     Recorder,
     StopForward,
     activation_name,
+    call_on,
     main_weight,
     patched,
     watching,
@@ -108,14 +109,6 @@ def _fields_watched(modules: list[Any], recorder: Recorder) -> Iterator[None]:
 
 def _to_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
-
-
-def _call(model: Any, batch: Any, kwargs: Mapping[str, Any]) -> Any:
-    if isinstance(batch, Mapping):
-        return model(**batch, **kwargs)
-    if isinstance(batch, tuple):
-        return model(*batch, **kwargs)
-    return model(batch, **kwargs)
 
 
 def _recorded(recorder: Recorder, forward: Callable[[], Any]) -> Any:
@@ -266,11 +259,11 @@ class NNXProbe:
         classes = _module_classes(list(modules.values()), nnx.Module) - {type(clone)}
         patches = _call_patches(classes, recorder) + _activation_patches(recorder)
         with patched(patches), _fields_watched(list(modules.values()), recorder):
-            _, values = _recorded(recorder, lambda: _call(clone, batch, self.call_kwargs))
+            _, values = _recorded(recorder, lambda: call_on(clone, batch, self.call_kwargs))
         rows = _settle(recorder.rows, values)
         grads: dict[str, Any] = {}
         if loss is not None:
-            found = nnx.grad(lambda m: loss(_call(m, batch, self.call_kwargs)))(
+            found = nnx.grad(lambda m: loss(call_on(m, batch, self.call_kwargs)))(
                 nnx.clone(self.model)
             )
             flat = {"/".join(str(p) for p in path): value
@@ -332,9 +325,8 @@ class EquinoxProbe:
         patches = _call_patches(classes, recorder) + _activation_patches(recorder)
 
         def one(example: Any) -> Any:
-            recorder.rows.clear()
-            recorder._seen.clear()
-            return _recorded(recorder, lambda: _call(self.model, example, self.call_kwargs))
+            recorder.reset()
+            return _recorded(recorder, lambda: call_on(self.model, example, self.call_kwargs))
 
         with patched(patches), _fields_watched(list(modules.values()), recorder):
             _, values = jax.vmap(one)(batch)
@@ -346,7 +338,7 @@ class EquinoxProbe:
         if loss is not None:
 
             def objective(model: Any) -> Any:
-                return loss(jax.vmap(lambda x: _call(model, x, self.call_kwargs))(batch))
+                return loss(jax.vmap(lambda x: call_on(model, x, self.call_kwargs))(batch))
 
             found = eqx.filter_grad(objective)(self.model)
             for layer in self.layers:

@@ -17,7 +17,7 @@ from ..models.initialize import initialize
 from ..models.presets import PRESETS
 from ..models.recipes import RECIPES, Recipe
 from ..models.walkers import walker_for
-from .probes import probe_for
+from .probes import is_linen_pair, probe_for
 
 __all__ = ["LSUVLayer", "lsuv"]
 
@@ -45,13 +45,7 @@ class LSUVLayer:
 
 def _weights(model: Any) -> Any:
     """What ``initialize`` walks: the variables of a linen pair, else the model."""
-    return model[1] if _is_linen_pair(model) else model
-
-
-def _is_linen_pair(model: Any) -> bool:
-    if not (isinstance(model, tuple) and len(model) == 2):
-        return False
-    return any(cls.__module__.startswith("flax.linen") for cls in type(model[0]).__mro__)
+    return model[1] if is_linen_pair(model) else model
 
 
 def _rules(tree: Any, init: Any) -> Any:
@@ -158,7 +152,7 @@ def lsuv(
     if init is not None:
         tree = _weights(model)
         new = initialize(tree, _rules(tree, init), seed=seed)
-        model = (model[0], new) if _is_linen_pair(model) else new
+        model = (model[0], new) if is_linen_pair(model) else new
     probe = probe_for(model, call_kwargs)
     rows, _ = probe.run(batch)
     order = [row.layer.path for row in rows if row.layer.kind in _SCALED]

@@ -5,33 +5,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["probe_for"]
+from ..models.walkers import framework_of
+
+__all__ = ["is_linen_pair", "probe_for"]
 
 
-def _framework(model: Any) -> str | None:
-    for cls in type(model).__mro__:
-        module = cls.__module__ or ""
-        if module.startswith("torch.nn") and cls.__name__ == "Module":
-            return "torch"
-        if module.startswith("flax.nnx") and cls.__name__ in ("Module", "Object", "Pytree"):
-            return "nnx"
-        if module.startswith("flax.linen") and cls.__name__ == "Module":
-            return "linen"
-        if module.startswith("equinox") and cls.__name__ == "Module":
-            return "equinox"
-        if module.startswith("keras") and cls.__name__ == "Layer":
-            return "keras"
-    return None
+def is_linen_pair(model: Any) -> bool:
+    """Whether `model` is a Flax linen ``(module, variables)`` pair."""
+    return isinstance(model, tuple) and len(model) == 2 and framework_of(model[0]) == "linen"
 
 
 def probe_for(model: Any, call_kwargs: Mapping[str, Any] | None) -> Any:
     """A probe (``layers``, ``run``, ``scale``, ``result``, ``to_numpy``) for `model`."""
     kwargs = dict(call_kwargs or {})
-    if isinstance(model, tuple) and len(model) == 2 and _framework(model[0]) == "linen":
+    if is_linen_pair(model):
         from .jax import LinenProbe
 
         return LinenProbe(model[0], model[1], kwargs)
-    framework = _framework(model)
+    framework = framework_of(model)
     if framework == "torch":
         from .torch import TorchProbe
 

@@ -14,14 +14,14 @@ tracers alike, and never joins values that merely look alike.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..models.slots import Slot
 
 __all__ = ["ACTIVATIONS", "PASS_THROUGH", "Layer", "Recorder", "Row", "StopForward",
-           "activation_name", "main_weight", "patched", "watching"]  # fmt: skip
+           "activation_name", "call_on", "main_weight", "patched", "watching"]  # fmt: skip
 
 #: Elementwise activations by the names the frameworks give them (torch's, JAX's, Keras's).
 ACTIVATIONS = frozenset(
@@ -38,13 +38,16 @@ PASS_THROUGH = frozenset({"dropout", "alpha_dropout", "feature_alpha_dropout", "
                           "dropout2d", "dropout3d"})  # fmt: skip
 
 
+#: Spellings of one activation, by the one the report uses.
+_ALIASES = {"hardtanh": "hard_tanh", "hardsigmoid": "hard_sigmoid", "hardswish": "hard_swish",
+            "logsigmoid": "log_sigmoid", "leakyrelu": "leaky_relu", "swish": "silu"}  # fmt: skip
+
+
 def activation_name(name: str) -> str | None:
     """The canonical name of an activation (``relu_`` → ``relu``), or None for anything else."""
     name = name.lower().rstrip("_")
-    aliases = {"hardtanh": "hard_tanh", "hardsigmoid": "hard_sigmoid", "hardswish": "hard_swish",
-               "logsigmoid": "log_sigmoid", "leakyrelu": "leaky_relu", "swish": "silu"}  # fmt: skip
     if name in ACTIVATIONS:
-        return aliases.get(name, name)
+        return _ALIASES.get(name, name)
     if name in PASS_THROUGH:
         return ""
     return None
@@ -94,6 +97,12 @@ class Recorder:
     rows: list[Row] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
     _last: Row | None = None
+
+    def reset(self) -> None:
+        """Forget what was recorded (a traced function records again on each trace)."""
+        self.rows.clear()
+        self._seen.clear()
+        self._last = None
 
     def layer_output(self, handle: Any, output: Any, activation: str | None = None) -> None:
         layer = self.layers.get(id(handle))
@@ -164,3 +173,12 @@ def watching(recorder: Recorder, name: str, function: Callable[..., Any]) -> Cal
 
     watched.__wrapped__ = function  # type: ignore[attr-defined]
     return watched
+
+
+def call_on(model: Callable[..., Any], batch: Any, kwargs: Mapping[str, Any]) -> Any:
+    """``model(batch)``: a tuple as positional arguments, a mapping as keyword arguments."""
+    if isinstance(batch, Mapping):
+        return model(**batch, **kwargs)
+    if isinstance(batch, tuple):
+        return model(*batch, **kwargs)
+    return model(batch, **kwargs)

@@ -19,7 +19,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from ..models.walkers import torch as torch_walker
-from .recording import Layer, Recorder, StopForward, main_weight
+from .recording import Layer, Recorder, StopForward, call_on, main_weight
 
 __all__ = ["TorchProbe"]
 
@@ -78,13 +78,6 @@ class TorchProbe:
                 for buffer, saved in buffers:
                     buffer.copy_(saved)
 
-    def _forward(self, batch: Any) -> Any:
-        if isinstance(batch, Mapping):
-            return self.model(**batch, **self.call_kwargs)
-        if isinstance(batch, tuple):
-            return self.model(*batch, **self.call_kwargs)
-        return self.model(batch, **self.call_kwargs)
-
     def run(
         self, batch: Any, *, stop_after: str | None = None, loss: Callable[[Any], Any] | None = None
     ) -> tuple[list[Any], dict[str, Any]]:
@@ -102,7 +95,7 @@ class TorchProbe:
                 context = torch.enable_grad() if loss is not None else torch.no_grad()
                 with context, _Activations(recorder):
                     try:
-                        output = self._forward(batch)
+                        output = call_on(self.model, batch, self.call_kwargs)
                     except StopForward:
                         return recorder.rows, grads
                 if loss is not None:

@@ -6,7 +6,6 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .. import _compat
 from .._compat import is_array_api_obj
 from .._typing import Array, ArrayNamespace, Device, DType, ShapeLike
 from .._validation import as_shape
@@ -14,7 +13,7 @@ from ..adapters.protocol import KeyCalls, Sharded, supports
 from ..laws.dtypes import kind_of
 from ..models.slots import canonical_shape, layout_permutation
 from ..seeds import seed_from_json
-from ..target import Target, array_backend, resolve_target
+from ..target import Target, array_backend, resolve_target, workable
 
 __all__ = ["Initializer", "KeyDraw"]
 
@@ -113,7 +112,8 @@ class Initializer:
             default ``"auto"``). Other libraries reject it.
         layout : str or sequence of int, optional
             The layout `shape` is given in: ``"torch"`` (``(out, in, *kernel)``,
-            torch's and Equinox's weights), ``"canonical"`` (``(*kernel, in,
+            torch's and Equinox's weights), ``"mlx"`` (``(out, *kernel, in)``),
+            ``"canonical"`` (``(*kernel, in,
             out)``, also ``"flax"``, ``"keras"``, ``"jax"``) or a permutation
             (axis ``i`` of the result is axis ``layout[i]`` of the canonical
             layout). The values are drawn in the canonical layout, with its
@@ -196,12 +196,8 @@ class Initializer:
         )
         if perm == tuple(range(len(dims))):
             return values
-        backend = array_backend(values)[1]
-        if backend.exports:  # TensorFlow, MLX: transposed on the host, handed over again
-            host = backend.host_values(values)
-            device = backend.device_of(values, None, None)
-            return backend.export(host.transpose(perm), str(backend.dtype_of(values)), device)
-        return _compat.array_namespace(values).permute_dims(values, perm)
+        xp, held, back = workable(values)
+        return back(xp.permute_dims(held, perm))
 
     def _keyed_call(
         self, key: Any, shape: Any, rest: tuple[Any, ...], *placement: Any
@@ -231,9 +227,7 @@ class Initializer:
         name = backend.dtype_of(array)
         if name is None or kind_of(name) not in ("real floating", "complex floating"):
             return None
-        rank = len(array.shape)
-        layout = (rank - 1, *range(rank - 2), rank - 2) if rank >= 2 else None
-        return self(tuple(array.shape), dtype, like=array, layout=layout)
+        return self(tuple(array.shape), dtype, like=array, layout="mlx")
 
     def key_draw(self, shape: tuple[int, ...] = ()) -> KeyDraw | None:
         """What a call with a random key draws for `shape` (``jax.nn.initializers``' recipe).

@@ -14,7 +14,7 @@ from ..initializers.base import Initializer
 from ..seeds import stream_key
 from ..sharding import reproducible
 from ..stream import StreamKey
-from ..target import array_backend, check_seed, resolve_target
+from ..target import array_backend, check_seed, resolve_target, workable
 from .presets import PRESETS, Blocks, describe, preset_rule
 from .recipes import RECIPES, Recipe
 from .slots import Slot, match_pattern, path_hash, siblings, specificity, to_canonical
@@ -283,10 +283,11 @@ def _call(init: Initializer, shape: tuple[int, ...], like: Any, seed: Any) -> An
         # init does (uniform_ on view_as_real), the real and imaginary parts each by the law.
         real = {"complex64": "float32", "complex128": "float64"}[target.dtype_name]
         pair = init((*shape, 2), real, like=like)
-        xp, pair, back = _workable(pair)
-        parts = [xp.astype(pair[..., i], resolve_target(like=pair, dtype=target.dtype_name).dtype)
-                 for i in (0, 1)]  # fmt: skip
-        return back(parts[0] + parts[1] * 1j)
+        xp, pair, back = workable(pair)
+        complex_dtype = array_backend(pair)[1].dtype(target.dtype_name)
+        return back(
+            xp.astype(pair[..., 0], complex_dtype) + xp.astype(pair[..., 1], complex_dtype) * 1j
+        )
     return init(shape, like=like)
 
 
@@ -344,8 +345,8 @@ def _canonical_draw(chosen: Any, shape: tuple[int, ...], like: Any, seed: Any) -
         _call(init, (*shape[:-1], width), like, _part(seed, i))
         for i, (init, width) in enumerate(chosen.parts)
     ]
-    xp, _, back = _workable(parts[0])
-    return back(xp.concat([_workable(part)[1] for part in parts], axis=-1))
+    xp, _, back = workable(parts[0])
+    return back(xp.concat([workable(part)[1] for part in parts], axis=-1))
 
 
 def _draw(chosen: Any, slot: Slot, seed: Any, like: Any = None) -> Any:
@@ -358,17 +359,17 @@ def _draw(chosen: Any, slot: Slot, seed: Any, like: Any = None) -> Any:
         for init, width, key in chosen.parts:
             if init is None:  # no law for this piece: its current values, in canonical layout
                 if current is None:
-                    xp, held, back = _workable(slot.value)
+                    xp, held, back = workable(slot.value)
                     current = back(to_canonical(held, slot, xp))
                 pieces.append(current[..., start : start + width])
             else:
                 pieces.append(_canonical_draw(init, (*slot.canonical[:-1], width), like, key))
             start += width
-        xp, _, back = _workable(pieces[0])
-        values = back(xp.concat([_workable(piece)[1] for piece in pieces], axis=-1))
+        xp, _, back = workable(pieces[0])
+        values = back(xp.concat([workable(piece)[1] for piece in pieces], axis=-1))
     else:
         values = _canonical_draw(chosen, slot.canonical, like, seed)
-    xp, values, back = _workable(values)
+    xp, values, back = workable(values)
     if slot.expanded is not None:
         values = xp.reshape(values, slot.expanded)
     if slot.perm != tuple(range(len(slot.perm))):
@@ -376,19 +377,6 @@ def _draw(chosen: Any, slot: Slot, seed: Any, like: Any = None) -> Any:
     if tuple(values.shape) != slot.native_shape:
         values = xp.reshape(values, slot.native_shape)
     return back(values)
-
-
-def _workable(value: Any) -> tuple[Any, Any, Callable[[Any], Any]]:
-    """``(namespace, value, back)``: the Array API namespace to reshape and join `value` with,
-    and how to hand a result back. TensorFlow and MLX (``adapters.bridge``) arrays are taken
-    to the host and their results exported again; others stay where they are."""
-    backend = array_backend(value)[1]
-    if not backend.exports:
-        return _compat.array_namespace(value), value, lambda result: result
-    host = backend.host_values(value)
-    name, device = str(backend.dtype_of(value)), backend.device_of(value, None, None)
-    return (_compat.array_namespace(host), host,
-            lambda result: backend.export(result, name, device))  # fmt: skip
 
 
 def _part(seed: Any, index: int) -> Any:
@@ -438,7 +426,7 @@ def canonical_weights(model: Any, *, names: Mapping[str, str] | None = None) -> 
             value = value.get_value()
         if hasattr(value, "detach"):
             value = value.detach()
-        xp, held, back = _workable(value)
+        xp, held, back = workable(value)
         canonical = back(to_canonical(held, slot, xp))
         start = 0
         for leaf in slot.info.get("parts", (slot,)):

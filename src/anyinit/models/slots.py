@@ -128,7 +128,8 @@ def layout_permutation(layout: Any, rank: int) -> tuple[int, ...]:
     """The permutation from the canonical layout ``(*receptive_field, in, out)`` to `layout`.
 
     `layout` is ``"torch"`` (``(out, in, *receptive_field)``: torch and
-    Equinox weights), ``"canonical"`` (also ``"flax"``, ``"keras"``,
+    Equinox weights), ``"mlx"`` (``(out, *receptive_field, in)``: MLX's
+    ``Linear`` and convolution weights), ``"canonical"`` (also ``"flax"``, ``"keras"``,
     ``"jax"``: the identity) or an explicit permutation, native axis ``i``
     being canonical axis ``layout[i]``.
 
@@ -160,12 +161,19 @@ def _torch_layout(rank: int) -> tuple[int, ...]:
     return (rank - 1, rank - 2, *range(rank - 2))
 
 
+def _mlx_layout(rank: int) -> tuple[int, ...]:
+    if rank < 2:
+        return tuple(range(rank))
+    return (rank - 1, *range(rank - 2), rank - 2)
+
+
 def _canonical(rank: int) -> tuple[int, ...]:
     return tuple(range(rank))
 
 
 LAYOUTS = {
     "torch": _torch_layout,
+    "mlx": _mlx_layout,
     "canonical": _canonical,
     "flax": _canonical,
     "keras": _canonical,

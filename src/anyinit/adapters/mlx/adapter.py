@@ -69,9 +69,6 @@ class MlxBackend(BridgedBackend):
             return mx.array(host.astype(np.float32)).astype(native)
         return mx.array(host, dtype=native)
 
-    def dtype_of(self, array: Array) -> str | None:
-        return self.dtype_name(getattr(array, "dtype", None))
-
     def is_mutable(self, array: Array) -> bool:
         return isinstance(array, mx.array)
 

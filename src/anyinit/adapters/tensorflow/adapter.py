@@ -78,9 +78,6 @@ class TensorflowBackend(BridgedBackend):
         with tf.device(device):
             return tf.Variable(super().writable(shape, dtype_name, device, value))
 
-    def dtype_of(self, array: Array) -> str | None:
-        return self.dtype_name(getattr(array, "dtype", None))
-
     def is_mutable(self, array: Array) -> bool:
         return isinstance(array, tf.Variable)
 

@@ -14,37 +14,55 @@ from typing import Any
 
 from .pytree import PYTREE
 
-__all__ = ["walker_for"]
+__all__ = ["framework_of", "walker_for"]
+
+
+#: (module prefix, base class names, framework): the class in a model's MRO that says whose it is.
+_BASES = (
+    ("torch.nn", ("Module",), "torch"),
+    ("flax.nnx", ("Module", "Object", "Pytree"), "nnx"),
+    ("flax.linen", ("Module",), "linen"),
+    ("equinox", ("Module",), "equinox"),
+    ("keras", ("Layer",), "keras"),
+    ("mlx.nn", ("Module",), "mlx"),
+    ("tensorflow", ("Module",), "tensorflow"),
+)
+
+
+def framework_of(model: Any) -> str | None:
+    """Whose model `model` is (``"torch"``, ``"nnx"``, ``"linen"``, ``"equinox"``,
+    ``"keras"``, ``"mlx"``, ``"tensorflow"``), by its base classes; None for anything else."""
+    for cls in type(model).__mro__:
+        module = cls.__module__ or ""
+        for prefix, names, framework in _BASES:
+            if module.startswith(prefix) and cls.__name__ in names:
+                return framework
+    return None
 
 
 def walker_for(model: Any) -> Any:
     """The walker for `model`'s framework (a module or namespace with ``slots`` and ``write``)."""
-    for cls in type(model).__mro__:
-        module = cls.__module__ or ""
-        if module.startswith("torch.nn") and cls.__name__ == "Module":
-            from . import torch as torch_walker
+    framework = framework_of(model)
+    if framework == "torch":
+        from . import torch as torch_walker
 
-            return torch_walker
-        if module.startswith("flax.nnx") and cls.__name__ in ("Module", "Object", "Pytree"):
-            from . import jax as jax_walkers
+        return torch_walker
+    if framework in ("nnx", "equinox"):
+        from . import jax as jax_walkers
 
-            return jax_walkers.NNX
-        if module.startswith("equinox") and cls.__name__ == "Module":
-            from . import jax as jax_walkers
+        return jax_walkers.NNX if framework == "nnx" else jax_walkers.EQUINOX
+    if framework == "keras":
+        from . import keras as keras_walker
 
-            return jax_walkers.EQUINOX
-        if module.startswith("keras") and cls.__name__ == "Layer":
-            from . import keras as keras_walker
+        return keras_walker
+    if framework == "mlx":
+        from . import mlx as mlx_walker
 
-            return keras_walker
-        if module.startswith("mlx.nn") and cls.__name__ == "Module":
-            from . import mlx as mlx_walker
+        return mlx_walker
+    if framework == "tensorflow":
+        from . import tensorflow as tensorflow_walker
 
-            return mlx_walker
-        if module.startswith("tensorflow") and cls.__name__ == "Module":
-            from . import tensorflow as tensorflow_walker
-
-            return tensorflow_walker
+        return tensorflow_walker
     if isinstance(model, (Mapping, list, tuple)):
         return PYTREE
     msg = (

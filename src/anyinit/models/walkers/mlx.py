@@ -41,11 +41,6 @@ def _kind(module: Any) -> str:
     return next((kind for classes, kind in _KINDS if isinstance(module, classes)), "other")
 
 
-def _mlx_layout(rank: int) -> tuple[int, ...]:
-    """``(out, *kernel, in)``: native axis 0 is the canonical out, the last the canonical in."""
-    return (rank - 1, *range(rank - 2), rank - 2) if rank >= 2 else tuple(range(rank))
-
-
 def slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
     """Each module's own parameters (``Module.parameters``), kinds from the module types."""
     modules = dict(model.named_modules())
@@ -69,14 +64,14 @@ def slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
             kind, role = "attention", "kernel" if name == "weight" else name
             parts = (*parts[:-1], which)
             info = {"attention": which}
-            perm = layout_permutation("torch", rank) if rank == 2 else perm
+            perm = layout_permutation("torch", rank)  # (out, in); a bias stays as it is
         elif kind in _GATES:
             role = _RECURRENT_ROLES.get(name, name)
             parts = (*parts, "l0")
             info = {"hidden_size": module.hidden_size, "gates": _GATES[kind]}
-            perm = layout_permutation("torch", rank) if rank == 2 else perm
+            perm = layout_permutation("torch", rank)
         elif kind in ("dense", "conv") and name == "weight":
-            role, perm = "kernel", _mlx_layout(rank)
+            role, perm = "kernel", layout_permutation("mlx", rank)
         elif kind == "embedding" and name == "weight":
             role = "embedding"
         elif kind == "norm":
