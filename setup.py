@@ -25,6 +25,7 @@ setup(
         Extension(
             "anyinit.adapters.numpy._threefry_c",
             ["src/anyinit/adapters/numpy/_threefry_c.c"],
+            depends=["src/anyinit/adapters/numpy/_threefry_kernels.h"],
             optional=True,
         )
     ],

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import anyinit
+from anyinit.adapters.base import FusedLaw
 from anyinit.adapters.numpy import kernel as numpy_kernel
 from anyinit.stream import key_from_seed, transforms
 from anyinit.stream.threefry import counters, random_bits, uniform01_from_bits
@@ -95,35 +96,92 @@ def test_every_word_of_a_block_equals_threefry(seed):
     np.testing.assert_array_equal(fast, uniform01_from_bits(np, bits, "cpu"))
 
 
+def _law(lower, upper, scale=1.0, shift=0.0, outer=(-math.inf, math.inf)):
+    """The fused law of a normal (``lower is None``) or central truncated normal."""
+    key = key_from_seed(0)
+    if lower is None:
+        return FusedLaw(key, True, *transforms.NORMAL_INTERVAL, scale=scale, shift=shift,
+                        outer=outer)  # fmt: skip
+    return FusedLaw(
+        key, True, *transforms.erf_interval(lower, upper), clip=transforms.OPEN,
+        inner=transforms.open_interior(lower, upper), scale=scale, shift=shift, outer=outer,
+    )  # fmt: skip
+
+
+EVERY_UNIFORM = np.arange(2**23, dtype=np.float32) * np.float32(2.0**-23)
+
+
 @pytest.mark.parametrize(
     ("lower", "upper"),
     [(None, None), (-2.0, 2.0), (-100.0, 100.0), (0.0, 2.9), (-1e4, -2.5), (-0.01, 0.03)],
 )
 def test_the_c_transforms_equal_the_reference_on_every_float32_uniform(lower, upper):
-    # All 2**23 uniforms the stream can produce, through the C steps after the uniform
-    # (the normal law, or a central truncated interval) and the fused finish: bit for bit
-    # the NumPy reference, finite, and inside the interval.
-    u = np.arange(2**23, dtype=np.float32) * np.float32(2.0**-23)
+    # All 2**23 uniforms the stream can produce, through the C steps after Threefry (the
+    # normal law, or a central truncated interval) and the fused finish: bit for bit the
+    # NumPy reference, finite, and inside the interval.
+    u = EVERY_UNIFORM
     if lower is None:
-        v = transforms.uniform_from01(np, u, transforms._NORMAL_LOW, 1.0, np.float64)
         reference = transforms.normal_from01(np, u, np.float64)
-        clip, clamp = math.inf, (-math.inf, math.inf)
     else:
-        low, high = transforms._erf32(lower), transforms._erf32(upper)
-        v = transforms.uniform_from01(np, u, low, high, np.float64)
         reference = transforms.truncated_from01(np, u, lower, upper, np.float64)
-        clip, clamp = transforms.OPEN, transforms.open_interior(lower, upper)
-    numpy_kernel.erfinv_in_place(v, clip, clamp)
-    np.testing.assert_array_equal(v, reference)
-    assert np.isfinite(v).all()
+    values = numpy_kernel.transform(_law(lower, upper), u)
+    np.testing.assert_array_equal(values, reference)
+    assert np.isfinite(values).all()
     if lower is not None:
-        assert v.min() >= lower
-        assert v.max() <= upper
+        assert values.min() >= lower
+        assert values.max() <= upper
     bounds = (-0.35, 0.35)  # a glorot_normal-like scale, clipped to its truncation
     expected = reference * np.float32(0.17) + np.float32(-0.01)
     np.clip(expected, *bounds, out=expected)
-    assert numpy_kernel.finish_in_place(v, 0.17, -0.01, bounds)
-    np.testing.assert_array_equal(v, expected)
+    finished = numpy_kernel.transform(_law(lower, upper, 0.17, -0.01, bounds), u)
+    np.testing.assert_array_equal(finished, expected)
+
+
+def test_every_kernel_set_gives_the_same_bits():
+    """The AVX-512, AVX2 and baseline loops (those this CPU runs), each forced in turn, on
+    every uniform and on the stream itself: the same bits as the NumPy reference."""
+    extension = numpy_kernel._EXTENSION
+    saved = extension.isa()
+    law = _law(-2.0, 2.0, 0.05, 0.01, (-0.09, 0.11))
+    reference = transforms.truncated_from01(np, EVERY_UNIFORM, -2.0, 2.0, np.float64)
+    expected = np.clip(reference * np.float32(0.05) + np.float32(0.01), -0.09, 0.11)
+    key = key_from_seed(5)
+    words = random_bits(np, key, (70_001,), None, "cpu")
+    stream_reference = uniform01_from_bits(np, words, "cpu")
+    try:
+        for isa in extension.isas():
+            extension.set_isa(isa)
+            np.testing.assert_array_equal(numpy_kernel.transform(law, EVERY_UNIFORM), expected)
+            block = numpy_kernel.uniform01_block(key, 0, 70_001)
+            np.testing.assert_array_equal(block, stream_reference)
+    finally:
+        extension.set_isa(saved)
+    assert extension.isa() == saved
+    with pytest.raises(ValueError, match="`isa` must be one of"):
+        extension.set_isa("sse9")
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 7])
+def test_every_thread_count_gives_the_same_bits(monkeypatch, threads):
+    size = (1 << 18) + 5  # past the smallest share a thread takes (2**15 values)
+    expected = anyinit.GlorotNormal(seed=3)((size,))
+    monkeypatch.setattr(numpy_kernel, "THREADS", threads)
+    np.testing.assert_array_equal(anyinit.GlorotNormal(seed=3)((size,)), expected)
+    with numpy_kernel.single_threaded():
+        np.testing.assert_array_equal(anyinit.GlorotNormal(seed=3)((size,)), expected)
+
+
+def test_strided_runs_draw_a_transposed_layout_directly():
+    """Counters start + i·stride: a torch (out, in) layout written in one pass, equal to
+    the canonical (in, out) draw transposed."""
+    key = key_from_seed(9)
+    law = FusedLaw(key, True, *transforms.NORMAL_INTERVAL, scale=0.02)
+    rows, columns = 37, 53  # canonical (in, out)
+    canonical = numpy_kernel.fused(law, (rows, columns), None)
+    out = np.empty((columns, rows), np.float32)
+    starts = np.arange(columns, dtype=np.int64)
+    numpy_kernel._EXTENSION.sample(out, key.k0, key.k1, 0, starts, rows, columns, law.arguments, 2)
+    np.testing.assert_array_equal(out, canonical.T)
 
 
 @pytest.mark.parametrize(
@@ -147,17 +205,22 @@ def test_the_fused_finish_equals_numpy_in_place_steps(scale, shift, clip):
     assert not numpy_kernel.finish_in_place(values[::2], scale, shift, clip)  # not contiguous
 
 
-def test_runs_refuse_what_they_cannot_draw():
-    fill_runs = numpy_kernel._EXTENSION.fill_runs
+def test_samples_refuse_what_they_cannot_draw():
+    sample = numpy_kernel._EXTENSION.sample
+    law = numpy_kernel._UNIFORM01
     out = np.empty(8, np.float32)
     with pytest.raises(ValueError, match="counters past 2"):
-        fill_runs(out, 0, 0, 0, np.array([0, 2**32 - 3], np.int64), 4)
+        sample(out, 0, 0, 0, np.array([0, 2**32 - 3], np.int64), 4, 1, law, 1)
+    with pytest.raises(ValueError, match="counters past 2"):  # the stride reaches 2**32
+        sample(out, 0, 0, 0, np.array([0, 1], np.int64), 4, 2**31, law, 1)
     with pytest.raises(ValueError, match="len"):
-        fill_runs(out, 0, 0, 0, np.array([0, 16, 32], np.int64), 4)
+        sample(out, 0, 0, 0, np.array([0, 16, 32], np.int64), 4, 1, law, 1)
     with pytest.raises(TypeError, match="int64"):
-        fill_runs(out, 0, 0, 0, np.array([0, 16], np.int32), 4)
+        sample(out, 0, 0, 0, np.array([0, 16], np.int32), 4, 1, law, 1)
     with pytest.raises(TypeError, match="float32"):
-        fill_runs(np.empty(8), 0, 0, 0, np.array([0, 16], np.int64), 4)
+        sample(np.empty(8), 0, 0, 0, np.array([0, 16], np.int64), 4, 1, law, 1)
+    with pytest.raises(TypeError, match="law"):
+        sample(out, 0, 0, 0, 0, 8, 1, list(law), 1)
 
 
 # Chunks below and above one kernel block (the larger ones are drawn a few rows at a time).
@@ -176,16 +239,19 @@ def test_dask_chunks_take_the_kernel(monkeypatch, shape, chunks):
 
 @pytest.mark.parametrize(
     ("words", "named"),
-    [((0, 0, 0, -1), "start"), ((0, 0, 2**32, 0), "high"), ((-1, 0, 0, 0), "k0"),
-     ((0, 2**40, 0, 0), "k1")],
+    [((-1, 0, 0, 1), "k0"), ((0, 2**40, 0, 1), "k1"), ((0, 0, 2**32, 1), "high"),
+     ((0, 0, 0, -1), "stride")],
 )  # fmt: skip
-def test_the_c_fill_refuses_words_outside_uint32(words, named):
-    """A negative start used to wrap (to 2**64 - 1) past the 2**32 check."""
+def test_the_c_sample_refuses_words_outside_uint32(words, named):
+    """A negative word used to wrap (to 2**64 - 1) past the 2**32 check."""
     out = np.empty(4, np.float32)
+    k0, k1, high, stride = words
+    law = numpy_kernel._UNIFORM01
     with pytest.raises(ValueError, match=f"`{named}` must be in"):
-        numpy_kernel._EXTENSION.fill(out, *words)
-    with pytest.raises(ValueError, match="past 2\\*\\*32"):
-        numpy_kernel._EXTENSION.fill(out, 0, 0, 0, 2**32 - 2)
+        numpy_kernel._EXTENSION.sample(out, k0, k1, high, 0, 4, stride, law, 1)
+    for start in (2**32 - 2, -1):
+        with pytest.raises(ValueError, match="past 2\\*\\*32"):
+            numpy_kernel._EXTENSION.sample(out, 0, 0, 0, start, 4, 1, law, 1)
 
 
 @pytest.mark.parametrize("value", ["abc", "1.5", "0", "-2"])
@@ -196,5 +262,5 @@ def test_a_bad_thread_count_is_refused_naming_the_variable(value):
 
 def test_thread_counts_are_capped_at_the_cpus_and_empty_means_unset():
     assert numpy_kernel.threads_from_environment("1000", 8) == 8
-    assert numpy_kernel.threads_from_environment("", 8) == 4
+    assert numpy_kernel.threads_from_environment("", 8) == 8
     assert numpy_kernel.threads_from_environment(" 3 ", 8) == 3

@@ -38,7 +38,7 @@ import numpy as np
 
 from . import stream
 from ._typing import Array, Device, DType, Interval, Shape
-from .adapters.base import Backend, PortableDraw, Region
+from .adapters.base import Backend, FusedLaw, PortableDraw, Region
 from .adapters.protocol import FusedFinish, NativeTruncatedNormal, supports
 from .adapters.registry import host_backend
 from .laws.dtypes import compute_name, inward_bounds
@@ -115,7 +115,12 @@ def uniform(
         def draw(on: Backend, at: PortableDraw) -> Array:
             return _portable_uniform(on, rng, low, high, clip, at)
 
-        return backend.draw_portable(PortableDraw("uniform", shape, dtype, device, region, draw))
+        fused = None
+        if backend.name_of(dtype) != "float64":
+            low32, high32 = np.float32(low), np.float32(high)
+            fused = FusedLaw(rng, False, float(low32), float(high32 - low32), outer=clip)
+        request = PortableDraw("uniform", shape, dtype, device, region, draw, fused)
+        return backend.draw_portable(request)
     return backend.native_uniform(rng, shape, *clip, dtype, device)
 
 
@@ -135,7 +140,11 @@ def normal(
         def draw(on: Backend, at: PortableDraw) -> Array:
             return _portable_normal(on, rng, mean, std, at)
 
-        return backend.draw_portable(PortableDraw("normal", shape, dtype, device, region, draw))
+        fused = None
+        if backend.name_of(dtype) != "float64":
+            fused = FusedLaw(rng, True, *stream.NORMAL_INTERVAL, scale=std, shift=mean)
+        request = PortableDraw("normal", shape, dtype, device, region, draw, fused)
+        return backend.draw_portable(request)
     return backend.native_normal(rng, shape, mean, std, dtype, device)
 
 
@@ -164,8 +173,31 @@ def truncated_normal(
     def draw(on: Backend, at: PortableDraw) -> Array:
         return _portable_truncated(on, rng, law, clip, at)
 
-    request = PortableDraw("truncated_normal", shape, dtype, device, region, draw)
+    request = PortableDraw(
+        "truncated_normal", shape, dtype, device, region, draw, _fused_truncated(rng, law, clip, dtype, backend)
+    )
     return backend.draw_portable(request)
+
+
+def _fused_truncated(
+    rng: StreamKey, law: Any, clip: Interval, dtype: DType, backend: Backend
+) -> FusedLaw | None:
+    """The central truncated normal as one fused law (JAX's uniform on the erf interval,
+    clipped inside (-1, 1), clamped to the open interval); None for a far tail's interval
+    (its log-domain inverse CDF) and float64 results."""
+    lower, upper = stream.finite_bounds(law.lower, law.upper)
+    if stream.in_tail(lower, upper) or backend.name_of(dtype) == "float64":
+        return None
+    return FusedLaw(
+        rng,
+        True,
+        *stream.erf_interval(lower, upper),
+        clip=stream.OPEN,
+        inner=stream.transforms.open_interior(lower, upper),
+        scale=law.scale,
+        shift=law.loc,
+        outer=clip,
+    )
 
 
 # -- the portable stream ------------------------------------------------------------------

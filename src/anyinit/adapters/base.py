@@ -21,9 +21,44 @@ from ..stream import StreamKey
 from ..stream.threefry import random_bits, uniform01_from_bits
 from .host import host_generator
 
-__all__ = ["Backend", "PortableDraw", "Region"]
+__all__ = ["Backend", "FusedLaw", "PortableDraw", "Region"]
 
 Region = tuple[slice, ...] | None
+
+_INF = float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class FusedLaw:
+    """A portable float32 draw from its key to its final values, for a kernel that runs it
+    in one pass (NumPy's C kernel); :mod:`anyinit.sampling` builds it beside the steps it
+    describes, and an adapter without such a kernel ignores it.
+
+    Each element: ``v = max(low, float32(u·span + low))`` (JAX's uniform of the stream's
+    ``u``); the uniform law then returns ``clip(v, *outer)``; the erfinv laws (normal,
+    central truncated normal) take ``x = clip(v, -clip, clip)``,
+    ``clip(√2·erfinv(x), *inner)·scale (+ shift)`` and clip it to `outer`, each step
+    rounded to float32 as :mod:`anyinit.stream.transforms` and :func:`anyinit.sampling.finish`
+    round it.
+    """
+
+    key: StreamKey
+    erfinv: bool
+    low: float
+    span: float
+    clip: float = _INF
+    inner: tuple[float, float] = (-_INF, _INF)
+    scale: float = 1.0
+    shift: float = 0.0
+    outer: tuple[float, float] = (-_INF, _INF)
+
+    @property
+    def arguments(self) -> tuple[Any, ...]:
+        """The law as the C kernel's ``sample`` takes it."""
+        return (
+            self.erfinv, self.low, self.span, self.clip, *self.inner, self.scale,
+            self.shift != 0.0, self.shift, *self.outer,
+        )  # fmt: skip
 
 
 # Not frozen: a frozen dataclass costs 0.6 µs more to build, a tenth of a small
@@ -35,7 +70,9 @@ class PortableDraw:
     `kind` names the law (``"uniform"``, ``"normal"``, ``"truncated_normal"``);
     `shape`, `dtype` and `device` are the whole result's; `region` (one slice
     per axis, or None) the block of it asked for. `compute` is the core's
-    sampling step, ``compute(backend, draw)`` (the draw with its fields as run).
+    sampling step, ``compute(backend, draw)`` (the draw with its fields as run);
+    `fused`, where the law allows it, the same steps as one :class:`FusedLaw`
+    (float32 values; the result is them rounded to `dtype`).
     A record: adapters change a field with :meth:`replace` (a copy), never in place.
     """
 
@@ -45,6 +82,7 @@ class PortableDraw:
     device: Device
     region: Region
     compute: Callable[..., Array]
+    fused: FusedLaw | None = None
 
     def run(self, backend: Backend, **changes: Any) -> Array:
         """Compute on `backend`, with any of ``shape``/``dtype``/``device``/``region`` replaced.

@@ -27,9 +27,11 @@ from .._typing import Array, Device
 from .threefry import StreamKey
 
 __all__ = [
+    "NORMAL_INTERVAL",
     "OPEN",
     "TAIL_START",
     "clamp_open",
+    "erf_interval",
     "erfinv",
     "finite_bounds",
     "in_tail",
@@ -162,6 +164,17 @@ def normal_cdf(x: float) -> float:
 
 def _erf32(x: float) -> float:
     return float(_F32(math.erf(float(_F32(x) / _F32(_SQRT2)))))
+
+
+def erf_interval(lower: float, upper: float) -> tuple[float, float]:
+    """``(low, high - low)`` in float32 values: the uniform whose ``√2·erfinv`` is the normal
+    on ``[lower, upper]`` (finite bounds), as JAX's truncated normal draws it."""
+    low, high = _F32(_erf32(lower)), _F32(_erf32(upper))
+    return float(low), float(high - low)
+
+
+#: ``(low, high - low)`` of JAX's normal's uniform, ``[nextafter(-1, 0), 1)``, in float32 values.
+NORMAL_INTERVAL = (float(_F32(_NORMAL_LOW)), float(_F32(1.0) - _F32(_NORMAL_LOW)))
 
 
 def truncated_normal(

@@ -26,6 +26,7 @@ from dask.base import tokenize
 
 from ..._typing import Array, DType, Shape
 from ...stream import key_from_seed
+from ..numpy.kernel import single_threaded
 from ..base import Backend, PortableDraw
 from ..host import host_generator
 from ..numpy.dtypes import NumpyDtypes
@@ -192,8 +193,9 @@ def _chunk_backend(library: str) -> Backend:
 def _draw_chunk(draw: PortableDraw, library: str, part: tuple[slice, ...]) -> Array:
     """Run on a worker: draw one chunk from the chunk library's own backend."""
     backend = _chunk_backend(library)
-    # The chunk library's own draw_portable: NumPy's runs a large chunk a few rows at a
-    # time (cache-sized blocks), so two workers do not contend for memory bandwidth.
-    values = backend.draw_portable(draw.replace(device=backend.default_device(), region=part))
+    # The chunk library's own draw_portable, on this one thread: Dask's scheduler already
+    # runs a task per core, and threads inside each would only contend.
+    with single_threaded():
+        values = backend.draw_portable(draw.replace(device=backend.default_device(), region=part))
     size = math.prod(s.stop - s.start for s in part)
     return values.reshape(tuple(s.stop - s.start for s in part)) if size else values

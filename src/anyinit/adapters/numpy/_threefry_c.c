@@ -1,18 +1,21 @@
 /*
- * The portable stream's hot loop in C: Threefry-2x32 (20 rounds, JAX's keying)
- * over consecutive counters, straight into a float32 buffer.
+ * The portable stream on the host in one pass: Threefry-2x32 (20 rounds, JAX's
+ * keying), JAX's uniform, normal and truncated-normal constructions and the
+ * initializer's scale, shift and clip, fused, written once into the output.
  *
- * Bit for bit the arithmetic of anyinit.stream.threefry.threefry2x32 and of
- * the NumPy kernel (anyinit.adapters.numpy.kernel): for the element with flat
- * index i the counter words are (high, start + i), the output word is
- * (y0 ^ y1) >> 9 scaled by 2**-23, and the uniform law's affine step is
- * float32(double(u) * span + low), then max(low, .) (JAX's construction with
- * the fused multiply-add XLA emits; the product of two float32 values is exact
- * in double, so the one rounding is the add's).
+ * Bit for bit the arithmetic of anyinit.stream (threefry2x32, uniform_from01,
+ * normal_from01, central_truncated) followed by anyinit.sampling.finish, as the
+ * NumPy kernel (anyinit.adapters.numpy.kernel) computes them: every rounding is
+ * the one written (built with -ffp-contract=off), and the logarithm is NumPy's
+ * own float32 loop, called on each cache-sized chunk (use_log), so the values
+ * are NumPy's whatever SIMD code NumPy runs on this CPU.
  *
- * The loop has no dependence between elements, so compilers vectorise it
- * (SSE2 on every x86-64, wider where enabled). The GIL is released: the Python
- * side runs blocks of one array on several threads.
+ * Work is split over threads (POSIX threads, GIL released) by element ranges of
+ * the output; each range goes through the chunks in L1-sized pieces, so memory
+ * sees each output value written once. The vector loops (_threefry_kernels.h)
+ * are compiled for AVX-512, AVX2 and the baseline on x86-64 and chosen when the
+ * module loads (set_isa forces one, for tests); elsewhere the baseline (NEON on
+ * arm64).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -20,121 +23,259 @@
 #include <stdint.h>
 #include <string.h>
 
-#define PARITY 0x1BD11BDAu
-
-/* One build runs the widest vectors the CPU has (GCC on x86-64 Linux picks the
- * clone at load time: AVX-512 rotates in one instruction); elsewhere the
- * compiler's baseline (SSE2 on x86-64, NEON on arm64). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define WIDEST_VECTORS __attribute__((target_clones("avx512f", "avx2", "default")))
+#if !defined(_WIN32)
+#include <pthread.h>
+#define HAVE_THREADS 1
 #else
-#define WIDEST_VECTORS
+#define HAVE_THREADS 0
 #endif
+
+#define PARITY 0x1BD11BDAu
+#define SQRT2 ((float)1.4142135623730951)
+
+/* Elements per chunk: three float32 buffers of it stay in L1. */
+#define CHUNK 1024
+/* Below this many elements a thread costs more than it saves. */
+#define MIN_PER_THREAD (1 << 15)
+#define MAX_THREADS 256
 
 static inline uint32_t rotl(uint32_t x, int d) { return (x << d) | (x >> (32 - d)); }
 
-#define ROUND(d)      \
-    x0 += x1;         \
-    x1 = rotl(x1, d); \
-    x1 ^= x0;
+/* One law's float32 pipeline (see anyinit.adapters.numpy.kernel.FusedLaw). */
+typedef struct {
+    int erfinv;                 /* 0: uniform law; 1: sqrt2·erfinv of the erf interval */
+    double low, span;           /* the uniform's affine step, float32 values */
+    float low32;                /* low in float32: the max(low, ·) */
+    float clip;                 /* |v| <= clip before erfinv */
+    float inner_lo, inner_hi;   /* the clamp after sqrt2·erfinv */
+    float scale, shift;         /* then ·scale (+ shift) */
+    int with_shift;
+    float outer_lo, outer_hi;   /* the final clip */
+} Law;
 
-WIDEST_VECTORS
-static void uniform01(uint32_t k0, uint32_t k1, uint32_t high, uint32_t start, Py_ssize_t count,
-                      float *restrict out) {
-    const uint32_t k2 = k0 ^ k1 ^ PARITY;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        uint32_t x0 = high + k0;
-        uint32_t x1 = (start + (uint32_t)i) + k1;
-        ROUND(13) ROUND(15) ROUND(26) ROUND(6)
-        x0 += k1; x1 += k2 + 1u;
-        ROUND(17) ROUND(29) ROUND(16) ROUND(24)
-        x0 += k2; x1 += k0 + 2u;
-        ROUND(13) ROUND(15) ROUND(26) ROUND(6)
-        x0 += k0; x1 += k1 + 3u;
-        ROUND(17) ROUND(29) ROUND(16) ROUND(24)
-        x0 += k1; x1 += k2 + 4u;
-        ROUND(13) ROUND(15) ROUND(26) ROUND(6)
-        x0 += k2; x1 += k0 + 5u;
-        /* 23 bits: exact as a signed int, whose conversion SSE2 has. */
-        out[i] = (float)(int32_t)((x0 ^ x1) >> 9) * (1.0f / 8388608.0f);
+typedef struct {
+    const char *name;
+    void (*uniform01)(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, Py_ssize_t, float *);
+    void (*uniform_law)(const Law *, const float *, Py_ssize_t, float *);
+    void (*erf_interval)(const Law *, float *, float *, Py_ssize_t);
+    int (*erfinv_central)(const float *, float *, Py_ssize_t);
+    void (*erfinv_finish)(const Law *, const float *, const float *, Py_ssize_t, float *);
+    void (*scale_shift_clip)(float *, Py_ssize_t, float, int, float, float, float);
+} Kernels;
+
+#define ISA baseline
+#define ISA_NAME "baseline"
+#define ISA_TARGET
+#include "_threefry_kernels.h"
+#undef ISA
+#undef ISA_NAME
+#undef ISA_TARGET
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define HAVE_X86_VARIANTS 1
+#define ISA avx2
+#define ISA_NAME "avx2"
+#define ISA_TARGET __attribute__((target("avx2")))
+#include "_threefry_kernels.h"
+#undef ISA
+#undef ISA_NAME
+#undef ISA_TARGET
+#define ISA avx512
+#define ISA_NAME "avx512"
+#define ISA_TARGET __attribute__((target("avx512f,avx512vl,avx512dq")))
+#include "_threefry_kernels.h"
+#undef ISA
+#undef ISA_NAME
+#undef ISA_TARGET
+#else
+#define HAVE_X86_VARIANTS 0
+#endif
+
+static const Kernels *kernels = &kernels_baseline;
+
+/* The kernel sets this CPU runs, widest first. */
+static int available(const Kernels **found) {
+    int count = 0;
+#if HAVE_X86_VARIANTS
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq")) {
+        found[count++] = &kernels_avx512;
     }
+    if (__builtin_cpu_supports("avx2")) {
+        found[count++] = &kernels_avx2;
+    }
+#endif
+    found[count++] = &kernels_baseline;
+    return count;
 }
 
-WIDEST_VECTORS
-static void affine(float *restrict values, Py_ssize_t count, double low, double span) {
-    const float low32 = (float)low;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        float f = (float)((double)values[i] * span + low);
-        values[i] = f < low32 ? low32 : f;
-    }
+/* NumPy's float32 log loop (a ufunc's inner loop: GIL-free, any length). */
+typedef void (*UfuncLoop)(char **args, const Py_ssize_t *dimensions, const Py_ssize_t *steps,
+                          void *data);
+static UfuncLoop log_loop = NULL;
+static void *log_loop_data = NULL;
+
+/* The leading fields of NumPy's PyUFuncObject (numpy/ufuncobject.h), unchanged since
+ * NumPy 1.0: read here so that the build needs no NumPy headers. kernel.py checks the
+ * loop found against np.log before any draw uses it. */
+typedef struct {
+    PyObject_HEAD
+    int nin, nout, nargs;
+    int identity;
+    UfuncLoop *functions;
+    void *const *data;
+    int ntypes;
+    int reserved1;
+    const char *name;
+    const char *types;
+} UfuncHead;
+
+#define NPY_FLOAT_NUMBER 11
+
+static void log_chunk(const float *in, float *out, Py_ssize_t count) {
+    char *args[2] = {(char *)in, (char *)out};
+    const Py_ssize_t dimensions[1] = {count};
+    const Py_ssize_t steps[2] = {sizeof(float), sizeof(float)};
+    log_loop(args, dimensions, steps, log_loop_data);
 }
 
-/* Cache-sized chunks: the affine pass reads what the first pass just wrote. */
-#define CHUNK 4096
-
-static void threefry_words(uint32_t k0, uint32_t k1, uint32_t high, uint32_t start,
-                           Py_ssize_t count, float *out, int with_affine, double low,
-                           double span) {
+/* Counters start + i·stride (high word `high`), i < count, through the law into out. */
+static void sample_span(const Kernels *k, uint32_t k0, uint32_t k1, uint32_t high,
+                        uint32_t start, uint32_t stride, const float *uniforms, const Law *law,
+                        Py_ssize_t count, float *out) {
+    float x[CHUNK] __attribute__((aligned(64)));
+    float square[CHUNK] __attribute__((aligned(64)));
+    float log_square[CHUNK] __attribute__((aligned(64)));
     for (Py_ssize_t done = 0; done < count; done += CHUNK) {
         Py_ssize_t n = count - done < CHUNK ? count - done : CHUNK;
-        uniform01(k0, k1, high, start + (uint32_t)done, n, out + done);
-        if (with_affine) {
-            affine(out + done, n, low, span);
-        }
-    }
-}
-
-/* x clipped to [-clip, clip] in place (NumPy's np.clip; no NaN reaches here), then
- * 1 - x², each step rounded to float32 (NumPy's `1.0 - x * x` on a float32 array). */
-WIDEST_VECTORS
-static void complement_squares(float *x, float *out, Py_ssize_t count, float clip) {
-    for (Py_ssize_t i = 0; i < count; i++) {
-        float xi = x[i];
-        xi = xi < -clip ? -clip : xi;
-        xi = xi > clip ? clip : xi;
-        x[i] = xi;
-        float square = xi * xi;
-        out[i] = 1.0f - square;
-    }
-}
-
-/* Giles's single-precision erfinv (XLA's), given l = log(1 - x²) from NumPy's own log
- * (so that the bits stay NumPy's) and w = -l: out = sqrt2 · (p(w) · x), each step
- * rounded to float32 as anyinit.stream.transforms.erfinv and normal_from01 round it. */
-WIDEST_VECTORS
-static void erfinv_from_log(const float *x, const float *log_w, float *out, Py_ssize_t count,
-                            float scale, float lowest, float highest) {
-    for (Py_ssize_t i = 0; i < count; i++) {
-        float wi = -log_w[i], p;
-        if (wi < 5.0f) {
-            float t = wi - 2.5f;
-            p = (float)2.81022636e-08;
-            p = (float)3.43273939e-07 + p * t;
-            p = (float)-3.5233877e-06 + p * t;
-            p = (float)-4.39150654e-06 + p * t;
-            p = (float)0.00021858087 + p * t;
-            p = (float)-0.00125372503 + p * t;
-            p = (float)-0.00417768164 + p * t;
-            p = (float)0.246640727 + p * t;
-            p = (float)1.50140941 + p * t;
+        uint32_t first = start + (uint32_t)done * stride;
+        const float *u = x;
+        if (uniforms != NULL) {
+            u = uniforms + done;
         } else {
-            float t = sqrtf(wi) - 3.0f;
-            p = (float)-0.000200214257;
-            p = (float)0.000100950558 + p * t;
-            p = (float)0.00134934322 + p * t;
-            p = (float)-0.00367342844 + p * t;
-            p = (float)0.00573950773 + p * t;
-            p = (float)-0.0076224613 + p * t;
-            p = (float)0.00943887047 + p * t;
-            p = (float)1.00167406 + p * t;
-            p = (float)2.83297682 + p * t;
+            k->uniform01(k0, k1, high, first, stride, n, x);
         }
-        float px = p * x[i];
-        float value = scale * px;
-        value = value < lowest ? lowest : value; /* the clamp to the open interval */
-        out[i] = value > highest ? highest : value;
+        if (!law->erfinv) {
+            k->uniform_law(law, u, n, out + done);
+            continue;
+        }
+        if (u != x) {
+            memcpy(x, u, (size_t)n * sizeof(float));
+        }
+        k->erf_interval(law, x, square, n);
+        log_chunk(square, log_square, n);
+        /* The polynomial goes where the squares were: they are no longer needed. */
+        float *p = square;
+        if (k->erfinv_central(log_square, p, n)) {
+            for (Py_ssize_t i = 0; i < n; i++) {
+                float w = -log_square[i];
+                if (w < 5.0f) {
+                    continue;
+                }
+                float t = sqrtf(w) - 3.0f;
+                float q = (float)-0.000200214257;
+                q = (float)0.000100950558 + q * t;
+                q = (float)0.00134934322 + q * t;
+                q = (float)-0.00367342844 + q * t;
+                q = (float)0.00573950773 + q * t;
+                q = (float)-0.0076224613 + q * t;
+                q = (float)0.00943887047 + q * t;
+                q = (float)1.00167406 + q * t;
+                q = (float)2.83297682 + q * t;
+                p[i] = q;
+            }
+        }
+        k->erfinv_finish(law, x, p, n, out + done);
     }
 }
+
+/* One draw: `runs` runs of `length` counters each, run r from starts[r] with the given
+ * stride, written one after another into out. */
+typedef struct {
+    const Kernels *kernels;
+    uint32_t k0, k1, high;
+    const int64_t *starts;
+    int64_t single_start; /* starts == NULL: one run from here */
+    Py_ssize_t runs, length;
+    uint32_t stride;
+    const float *uniforms;
+    Law law;
+    float *out;
+} Job;
+
+typedef struct {
+    const Job *job;
+    Py_ssize_t first, last; /* the element range [first, last) of the output */
+} Piece;
+
+static void run_piece(const Piece *piece) {
+    const Job *job = piece->job;
+    Py_ssize_t at = piece->first;
+    while (at < piece->last) {
+        Py_ssize_t r = job->length ? at / job->length : 0;
+        Py_ssize_t i = at - r * job->length;
+        Py_ssize_t n = job->length - i;
+        if (n > piece->last - at) {
+            n = piece->last - at;
+        }
+        int64_t run_start = job->starts ? job->starts[r] : job->single_start;
+        uint32_t first = (uint32_t)run_start + (uint32_t)i * job->stride;
+        const float *uniforms = job->uniforms ? job->uniforms + at : NULL;
+        sample_span(job->kernels, job->k0, job->k1, job->high, first, job->stride, uniforms,
+                    &job->law, n, job->out + at);
+        at += n;
+    }
+}
+
+#if HAVE_THREADS
+static void *piece_thread(void *arg) {
+    run_piece((const Piece *)arg);
+    return NULL;
+}
+#endif
+
+/* The job split into `threads` equal element ranges, the last on the calling thread. */
+static void run_job(const Job *job, int threads) {
+    Py_ssize_t total = job->runs * job->length;
+    if (threads > MAX_THREADS) {
+        threads = MAX_THREADS;
+    }
+    if (threads > 1 && total / threads < MIN_PER_THREAD) {
+        threads = (int)(total / MIN_PER_THREAD);
+    }
+    if (threads < 1) {
+        threads = 1;
+    }
+    Piece pieces[MAX_THREADS];
+    for (int t = 0; t < threads; t++) {
+        pieces[t].job = job;
+        pieces[t].first = total * t / threads;
+        pieces[t].last = total * (t + 1) / threads;
+    }
+#if HAVE_THREADS
+    pthread_t ids[MAX_THREADS];
+    int started[MAX_THREADS];
+    for (int t = 0; t < threads - 1; t++) {
+        started[t] = pthread_create(&ids[t], NULL, piece_thread, &pieces[t]) == 0;
+        if (!started[t]) {
+            run_piece(&pieces[t]); /* no thread to be had: do it here */
+        }
+    }
+    run_piece(&pieces[threads - 1]);
+    for (int t = 0; t < threads - 1; t++) {
+        if (started[t]) {
+            pthread_join(ids[t], NULL);
+        }
+    }
+#else
+    for (int t = 0; t < threads; t++) {
+        run_piece(&pieces[t]);
+    }
+#endif
+}
+
+/* -- Python ---------------------------------------------------------------------------- */
 
 /* A C-contiguous float32 buffer (`writable`: one the kernel may write into). */
 static int parse_float32(PyObject *obj, Py_buffer *view, int writable) {
@@ -147,6 +288,20 @@ static int parse_float32(PyObject *obj, Py_buffer *view, int writable) {
         PyErr_SetString(PyExc_TypeError, writable
                                              ? "`out` must be a writable C-contiguous float32 buffer"
                                              : "inputs must be C-contiguous float32 buffers");
+        return -1;
+    }
+    return 0;
+}
+
+/* A buffer of int64 values (the counter each run starts at). */
+static int parse_int64(PyObject *obj, Py_buffer *view) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        return -1;
+    }
+    if (view->itemsize != 8 || view->format == NULL ||
+        (strcmp(view->format, "l") != 0 && strcmp(view->format, "q") != 0)) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_TypeError, "`starts` must be a C-contiguous int64 buffer");
         return -1;
     }
     return 0;
@@ -165,91 +320,139 @@ static int check_words(const long long *words, const char *const *names, int cou
     return 0;
 }
 
-/* fill_uniform01(out, k0, k1, high, start[, low, span]) */
-static PyObject *fill(PyObject *self, PyObject *args) {
-    PyObject *obj;
-    long long k0, k1, high, start;
-    double low = 0.0, span = 1.0;
-    int affine;
-    Py_buffer view;
-    if (!PyArg_ParseTuple(args, "OLLLL|dd", &obj, &k0, &k1, &high, &start, &low, &span)) {
-        return NULL;
+/* law = (erfinv, low, span, clip, inner_lo, inner_hi, scale, with_shift, shift, outer_lo,
+ * outer_hi): kernel.FusedLaw.arguments. */
+static int parse_law(PyObject *tuple, Law *law) {
+    if (!PyTuple_Check(tuple)) {
+        PyErr_SetString(PyExc_TypeError, "`law` must be a tuple (kernel.FusedLaw.arguments)");
+        return -1;
     }
-    const long long words[] = {k0, k1, high, start};
-    const char *const names[] = {"k0", "k1", "high", "start"};
-    if (check_words(words, names, 4) < 0) {
-        return NULL;
+    if (!PyArg_ParseTuple(tuple, "pddffffpfff", &law->erfinv, &law->low, &law->span,
+                          &law->clip, &law->inner_lo, &law->inner_hi, &law->scale,
+                          &law->with_shift, &law->shift, &law->outer_lo, &law->outer_hi)) {
+        return -1;
     }
-    affine = PyTuple_GET_SIZE(args) > 5;
-    if (parse_float32(obj, &view, 1) < 0) {
-        return NULL;
+    law->low32 = (float)law->low;
+    if (law->erfinv && log_loop == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "the erfinv laws need NumPy's log loop (use_log)");
+        return -1;
     }
-    Py_ssize_t count = view.len / 4;
-    if ((unsigned long long)start + (unsigned long long)count > 0x100000000ull) {
-        PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_ValueError, "counters past 2**32 in one block");
-        return NULL;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    threefry_words((uint32_t)k0, (uint32_t)k1, (uint32_t)high, (uint32_t)start, count,
-                   (float *)view.buf, affine, low, span);
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&view);
-    Py_RETURN_NONE;
+    return 0;
 }
 
-/* erfinv(out, x, w, scale) */
-static PyObject *erfinv(PyObject *self, PyObject *args) {
-    PyObject *out_obj, *x_obj, *w_obj;
-    float scale, lowest = -INFINITY, highest = INFINITY;
-    Py_buffer out, x, w;
-    if (!PyArg_ParseTuple(args, "OOOf|ff", &out_obj, &x_obj, &w_obj, &scale, &lowest,
-                          &highest)) {
+/* sample(out, k0, k1, high, starts, length, stride, law, threads) */
+static PyObject *sample(PyObject *self, PyObject *args) {
+    PyObject *out_obj, *starts_obj, *law_obj;
+    long long k0, k1, high, stride;
+    Py_ssize_t length;
+    int threads;
+    Py_buffer out, starts;
+    Job job;
+    if (!PyArg_ParseTuple(args, "OLLLOnLOi", &out_obj, &k0, &k1, &high, &starts_obj, &length,
+                          &stride, &law_obj, &threads)) {
+        return NULL;
+    }
+    const long long words[] = {k0, k1, high, stride};
+    const char *const names[] = {"k0", "k1", "high", "stride"};
+    if (check_words(words, names, 4) < 0 || parse_law(law_obj, &job.law) < 0) {
         return NULL;
     }
     if (parse_float32(out_obj, &out, 1) < 0) {
         return NULL;
     }
-    if (parse_float32(x_obj, &x, 0) < 0) {
+    job.starts = NULL;
+    job.single_start = 0;
+    job.runs = 1;
+    int have_starts = 0;
+    if (PyLong_Check(starts_obj)) {
+        job.single_start = PyLong_AsLongLong(starts_obj);
+        if (job.single_start == -1 && PyErr_Occurred()) {
+            PyBuffer_Release(&out);
+            return NULL;
+        }
+    } else {
+        if (parse_int64(starts_obj, &starts) < 0) {
+            PyBuffer_Release(&out);
+            return NULL;
+        }
+        have_starts = 1;
+        job.starts = (const int64_t *)starts.buf;
+        job.runs = starts.len / 8;
+    }
+    const char *error = NULL;
+    if (length < 0 || job.runs * length != out.len / 4) {
+        error = "`out` must hold len(starts) * length values";
+    }
+    /* Every counter below 2**32: the last of each run is start + (length - 1)·stride. */
+    unsigned long long reach = length > 0 ? (unsigned long long)(length - 1) * stride : 0;
+    for (Py_ssize_t r = 0; error == NULL && r < job.runs; r++) {
+        int64_t first = job.starts ? job.starts[r] : job.single_start;
+        if (first < 0 || (length > 0 && (unsigned long long)first + reach >= 0x100000000ull)) {
+            error = "counters past 2**32 in one run";
+        }
+    }
+    if (error != NULL) {
+        if (have_starts) {
+            PyBuffer_Release(&starts);
+        }
         PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, error);
         return NULL;
     }
-    if (parse_float32(w_obj, &w, 0) < 0) {
-        PyBuffer_Release(&out);
-        PyBuffer_Release(&x);
-        return NULL;
-    }
-    if (x.len != out.len || w.len != out.len) {
-        PyBuffer_Release(&out);
-        PyBuffer_Release(&x);
-        PyBuffer_Release(&w);
-        PyErr_SetString(PyExc_ValueError, "`out`, `x` and `w` must have the same length");
-        return NULL;
-    }
+    job.kernels = kernels;
+    job.k0 = (uint32_t)k0;
+    job.k1 = (uint32_t)k1;
+    job.high = (uint32_t)high;
+    job.length = length;
+    job.stride = (uint32_t)stride;
+    job.uniforms = NULL;
+    job.out = (float *)out.buf;
     Py_BEGIN_ALLOW_THREADS
-    erfinv_from_log((const float *)x.buf, (const float *)w.buf, (float *)out.buf, out.len / 4,
-                    scale, lowest, highest);
+    run_job(&job, threads);
     Py_END_ALLOW_THREADS
+    if (have_starts) {
+        PyBuffer_Release(&starts);
+    }
     PyBuffer_Release(&out);
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&w);
     Py_RETURN_NONE;
 }
 
-/* values·scale (+ shift) clamped to [lowest, highest], in place, each step rounded to
- * float32: NumPy's `values *= scale; values += shift; np.clip(values, lo, hi, out=values)`
- * on a float32 array (Python floats become float32 first; -0.0 stays -0.0 without a shift). */
-WIDEST_VECTORS
-static void scale_shift_clip(float *values, Py_ssize_t count, float scale, int with_shift,
-                             float shift, float lowest, float highest) {
-    for (Py_ssize_t i = 0; i < count; i++) {
-        float v = values[i] * scale;
-        if (with_shift) {
-            v = v + shift;
-        }
-        v = v < lowest ? lowest : v;
-        values[i] = v > highest ? highest : v;
+/* transform(out, uniforms, law): the law's steps after Threefry, on given uniforms. */
+static PyObject *transform(PyObject *self, PyObject *args) {
+    PyObject *out_obj, *u_obj, *law_obj;
+    Py_buffer out, u;
+    Job job;
+    if (!PyArg_ParseTuple(args, "OOO", &out_obj, &u_obj, &law_obj)) {
+        return NULL;
     }
+    if (parse_law(law_obj, &job.law) < 0 || parse_float32(out_obj, &out, 1) < 0) {
+        return NULL;
+    }
+    if (parse_float32(u_obj, &u, 0) < 0) {
+        PyBuffer_Release(&out);
+        return NULL;
+    }
+    if (u.len != out.len) {
+        PyBuffer_Release(&out);
+        PyBuffer_Release(&u);
+        PyErr_SetString(PyExc_ValueError, "`out` and `uniforms` must have the same length");
+        return NULL;
+    }
+    job.kernels = kernels;
+    job.k0 = job.k1 = job.high = 0;
+    job.starts = NULL;
+    job.single_start = 0;
+    job.runs = 1;
+    job.length = out.len / 4;
+    job.stride = 1;
+    job.uniforms = (const float *)u.buf;
+    job.out = (float *)out.buf;
+    Py_BEGIN_ALLOW_THREADS
+    run_job(&job, 1);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&u);
+    Py_RETURN_NONE;
 }
 
 /* finish(values, scale, with_shift, shift, lowest, highest) */
@@ -265,130 +468,109 @@ static PyObject *finish(PyObject *self, PyObject *args) {
     if (parse_float32(obj, &view, 1) < 0) {
         return NULL;
     }
+    const Kernels *k = kernels;
     Py_BEGIN_ALLOW_THREADS
-    scale_shift_clip((float *)view.buf, view.len / 4, scale, with_shift, shift, lowest, highest);
+    k->scale_shift_clip((float *)view.buf, view.len / 4, scale, with_shift, shift, lowest,
+                        highest);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     Py_RETURN_NONE;
 }
 
-/* A buffer of int64 values (the flat start of each run). */
-static int parse_int64(PyObject *obj, Py_buffer *view) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
-        return -1;
-    }
-    if (view->itemsize != 8 || view->format == NULL ||
-        (strcmp(view->format, "l") != 0 && strcmp(view->format, "q") != 0)) {
-        PyBuffer_Release(view);
-        PyErr_SetString(PyExc_TypeError, "`starts` must be a C-contiguous int64 buffer");
-        return -1;
-    }
-    return 0;
-}
-
-/* fill_runs(out, k0, k1, high, starts, length[, low, span]): run r of `length` values
- * (counters starts[r] + i) at out[r * length:]: a block of a larger array (a Dask
- * chunk, a shard) in one call, so the GIL is released once, not once a row. */
-static PyObject *fill_runs(PyObject *self, PyObject *args) {
-    PyObject *out_obj, *starts_obj;
-    long long k0, k1, high;
-    Py_ssize_t length;
-    double low = 0.0, span = 1.0;
-    Py_buffer out, starts;
-    if (!PyArg_ParseTuple(args, "OLLLOn|dd", &out_obj, &k0, &k1, &high, &starts_obj, &length,
-                          &low, &span)) {
+/* use_log(numpy.log) -> bool: take NumPy's float32 log loop for the erfinv laws. */
+static PyObject *use_log(PyObject *self, PyObject *ufunc) {
+    const char *type_name = Py_TYPE(ufunc)->tp_name;
+    if (strcmp(type_name, "numpy.ufunc") != 0) {
+        PyErr_SetString(PyExc_TypeError, "use_log takes numpy.log");
         return NULL;
     }
-    const long long words[] = {k0, k1, high};
-    const char *const names[] = {"k0", "k1", "high"};
-    if (check_words(words, names, 3) < 0) {
-        return NULL;
+    const UfuncHead *head = (const UfuncHead *)ufunc;
+    if (head->nin != 1 || head->nout != 1 || head->name == NULL ||
+        strcmp(head->name, "log") != 0 || head->types == NULL || head->functions == NULL) {
+        Py_RETURN_FALSE;
     }
-    int with_affine = PyTuple_GET_SIZE(args) > 6;
-    if (parse_float32(out_obj, &out, 1) < 0) {
-        return NULL;
-    }
-    if (parse_int64(starts_obj, &starts) < 0) {
-        PyBuffer_Release(&out);
-        return NULL;
-    }
-    Py_ssize_t runs = starts.len / 8;
-    const int64_t *first = (const int64_t *)starts.buf;
-    const char *error = NULL;
-    if (length < 0 || runs * length != out.len / 4) {
-        error = "`out` must hold len(starts) * length values";
-    }
-    for (Py_ssize_t r = 0; error == NULL && r < runs; r++) {
-        if (first[r] < 0 || (unsigned long long)first[r] + (unsigned long long)length >
-                                 0x100000000ull) {
-            error = "counters past 2**32 in one run";
+    /* The first float32 -> float32 loop: the one NumPy's type resolution takes. */
+    for (int i = 0; i < head->ntypes; i++) {
+        if (head->types[2 * i] == NPY_FLOAT_NUMBER && head->types[2 * i + 1] == NPY_FLOAT_NUMBER) {
+            if (head->functions[i] == NULL) {
+                break;
+            }
+            log_loop = head->functions[i];
+            log_loop_data = head->data ? head->data[i] : NULL;
+            Py_RETURN_TRUE;
         }
     }
-    if (error != NULL) {
-        PyBuffer_Release(&starts);
-        PyBuffer_Release(&out);
-        PyErr_SetString(PyExc_ValueError, error);
-        return NULL;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t r = 0; r < runs; r++) {
-        threefry_words((uint32_t)k0, (uint32_t)k1, (uint32_t)high, (uint32_t)first[r], length,
-                       (float *)out.buf + r * length, with_affine, low, span);
-    }
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&starts);
-    PyBuffer_Release(&out);
+    Py_RETURN_FALSE;
+}
+
+/* forget_log(): the erfinv laws are refused again (a loop that failed kernel.py's check). */
+static PyObject *forget_log(PyObject *self, PyObject *unused) {
+    log_loop = NULL;
+    log_loop_data = NULL;
     Py_RETURN_NONE;
 }
 
-/* complement_squares(out, x[, clip]): x clipped to ±clip in place, out = 1 - x*x. */
-static PyObject *complement_squares_py(PyObject *self, PyObject *args) {
-    PyObject *out_obj, *x_obj;
-    float clip = INFINITY;
-    Py_buffer out, x;
-    if (!PyArg_ParseTuple(args, "OO|f", &out_obj, &x_obj, &clip)) {
+/* isas() -> the kernel sets this CPU runs, widest first; isa() -> the one in use. */
+static PyObject *isas(PyObject *self, PyObject *unused) {
+    const Kernels *found[4];
+    int count = available(found);
+    PyObject *names = PyTuple_New(count);
+    if (names == NULL) {
         return NULL;
     }
-    if (parse_float32(out_obj, &out, 1) < 0) {
+    for (int i = 0; i < count; i++) {
+        PyTuple_SET_ITEM(names, i, PyUnicode_FromString(found[i]->name));
+    }
+    return names;
+}
+
+static PyObject *isa(PyObject *self, PyObject *unused) {
+    return PyUnicode_FromString(kernels->name);
+}
+
+/* set_isa(name): use that kernel set (one of isas()). */
+static PyObject *set_isa(PyObject *self, PyObject *arg) {
+    const char *name = PyUnicode_AsUTF8(arg);
+    if (name == NULL) {
         return NULL;
     }
-    if (parse_float32(x_obj, &x, 1) < 0) {
-        PyBuffer_Release(&out);
-        return NULL;
+    const Kernels *found[4];
+    int count = available(found);
+    for (int i = 0; i < count; i++) {
+        if (strcmp(found[i]->name, name) == 0) {
+            kernels = found[i];
+            Py_RETURN_NONE;
+        }
     }
-    if (x.len != out.len) {
-        PyBuffer_Release(&out);
-        PyBuffer_Release(&x);
-        PyErr_SetString(PyExc_ValueError, "`out` and `x` must have the same length");
-        return NULL;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    complement_squares((float *)x.buf, (float *)out.buf, out.len / 4, clip);
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&out);
-    PyBuffer_Release(&x);
-    Py_RETURN_NONE;
+    PyErr_Format(PyExc_ValueError, "`isa` must be one of this CPU's kernel sets; received %R",
+                 arg);
+    return NULL;
 }
 
 static PyMethodDef methods[] = {
-    {"erfinv", erfinv, METH_VARARGS,
-     "erfinv(out, x, l, scale[, lowest, highest]): scale * erfinv(x) given l = log(1 - x*x), "
-     "clamped to [lowest, highest], in float32."},
-    {"complement_squares", complement_squares_py, METH_VARARGS,
-     "complement_squares(out, x[, clip]): x clipped to [-clip, clip] in place (x writable), "
-     "then 1 - x*x in float32, each step rounded."},
-    {"fill", fill, METH_VARARGS,
-     "fill(out, k0, k1, high, start[, low, span]): Threefry uniforms (or U[low, low + span)) "
-     "for the counters (high, start + i) into the float32 buffer `out`."},
+    {"sample", sample, METH_VARARGS,
+     "sample(out, k0, k1, high, starts, length, stride, law, threads): the law's float32 "
+     "values for the counters (high, starts[r] + i*stride), i < length, run after run into "
+     "`out` (starts: an int for one run, or an int64 buffer), on up to `threads` threads."},
+    {"transform", transform, METH_VARARGS,
+     "transform(out, uniforms, law): the law's steps after Threefry, on the float32 "
+     "uniforms given."},
     {"finish", finish, METH_VARARGS,
      "finish(values, scale, with_shift, shift, lowest, highest): values*scale (+ shift), "
      "clamped to [lowest, highest], in place, in float32."},
-    {"fill_runs", fill_runs, METH_VARARGS,
-     "fill_runs(out, k0, k1, high, starts, length[, low, span]): fill's values for the runs "
-     "of `length` counters from each int64 in `starts`, one after another in `out`."},
+    {"use_log", use_log, METH_O, "use_log(numpy.log) -> bool: take NumPy's float32 log loop."},
+    {"forget_log", forget_log, METH_NOARGS, "forget_log(): stop using NumPy's log loop."},
+    {"isas", isas, METH_NOARGS, "isas(): the kernel sets this CPU runs, widest first."},
+    {"isa", isa, METH_NOARGS, "isa(): the kernel set in use."},
+    {"set_isa", set_isa, METH_O, "set_isa(name): use that kernel set (one of isas())."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_threefry_c", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__threefry_c(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__threefry_c(void) {
+    const Kernels *found[4];
+    available(found);
+    kernels = found[0];
+    return PyModule_Create(&module);
+}

@@ -17,9 +17,8 @@ from .kernel import (
     blocks_needed,
     fill_blocks,
     finish_in_place,
-    normal_from_extension,
+    fused,
     runs_from_extension,
-    truncated_from_extension,
     uniform01_block,
     uniform01_from_counters,
 )
@@ -101,17 +100,9 @@ class NumpyBackend(NumpyDtypes, Backend):
         if kind == "uniform":
             # The C kernel fuses JAX's affine step (float64 multiply-add, one rounding).
             low, high = (np.float32(p) for p in params)
-            fused = runs_from_extension(key, shape, region, (float(low), float(high - low)))
-            if fused is not None:
-                return fused
-        if kind == "normal":
-            normal = normal_from_extension(key, shape, region)
-            if normal is not None:
-                return normal
-        if kind == "truncated_normal":
-            truncated = truncated_from_extension(key, shape, region, *params)
-            if truncated is not None:
-                return truncated
+            values = runs_from_extension(key, shape, region, (float(low), float(high - low)))
+            if values is not None:
+                return values
         return super().portable_float32(kind, key, shape, region, device, params)
 
     def finish_in_place(self, values: Array, scale: float, shift: float, clip: Any) -> bool:
@@ -147,6 +138,11 @@ class NumpyBackend(NumpyDtypes, Backend):
         raise RuntimeError(msg)
 
     def draw_portable(self, draw: PortableDraw) -> Array:
+        if draw.fused is not None:
+            # The whole law in one C pass, on every core, written once into the result.
+            values = fused(draw.fused, draw.shape, draw.region)
+            if values is not None:
+                return values if values.dtype == draw.dtype else values.astype(draw.dtype)
         if draw.region is None and blocks_needed(draw.shape):
             # Counters are flat indices, so the array is drawn as 1-D blocks of the
             # flattened shape and reshaped: no block ever holds the whole array.

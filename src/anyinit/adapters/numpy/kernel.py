@@ -1,57 +1,57 @@
-"""A blocked, threaded kernel for the portable stream on the host.
+"""A fused, threaded kernel for the portable stream on the host.
 
-The arithmetic is :func:`anyinit.stream.threefry.threefry2x32`'s, done on
-cache-sized blocks (no temporaries the size of the array) by several threads.
-Two implementations of the same bits:
+The arithmetic is :func:`anyinit.stream.threefry.threefry2x32`'s and
+:mod:`anyinit.stream.transforms`', with :func:`anyinit.sampling.finish`'s scale, shift
+and clip. Two implementations of the same bits:
 
 * the C extension ``_threefry_c`` (built by ``pip install`` where a C compiler
-  exists): one pass per block straight into the output, GIL released, and
-  the uniform law's affine step fused in;
+  exists): a whole draw (:class:`~anyinit.adapters.base.FusedLaw`) in one pass, Threefry,
+  JAX's uniform, normal or truncated normal and the finish fused on L1-sized chunks and
+  written once into the output, on every core (POSIX threads, GIL released), its vector
+  loops compiled for AVX-512, AVX2 and the baseline and picked when it loads; the
+  logarithm is NumPy's own float32 loop, so the values are NumPy's on every CPU;
 * NumPy ufuncs in place (the reference and the fallback; NumPy releases the
   GIL inside its loops too).
 
 ``ANYINIT_NO_EXTENSION=1`` makes anyinit use the NumPy one; ``ANYINIT_NUM_THREADS``
-caps the threads (default: the CPU count, at most 4). :func:`kernel_name`
-says which runs (``anyinit info`` prints it).
+caps the threads (default: every CPU; one inside a Dask task, see :func:`single_threaded`).
+:func:`kernel_name` says which runs (``anyinit info`` prints it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from ...stream.threefry import _PARITY, _ROTATIONS, StreamKey
-from ...stream.transforms import (
-    _NORMAL_LOW,
-    _SQRT2,
-    OPEN,
-    _erf32,
-    finite_bounds,
-    in_tail,
-    open_interior,
-)
+from ...stream.transforms import NORMAL_INTERVAL, normal_from01
+from ..base import FusedLaw
 
 __all__ = [
     "BLOCK",
     "THREADS",
     "fill_blocks",
     "finish_in_place",
+    "fused",
     "kernel_name",
-    "normal_from_extension",
     "runs_from_extension",
+    "single_threaded",
     "threads_from_environment",
-    "truncated_from_extension",
+    "transform",
     "uniform01_block",
     "uniform01_from_counters",
 ]
 
-#: Elements per block: large enough that two threads overlap well, small
-#: enough that a block's working set (a few arrays of it) stays in cache.
+#: Elements per block of the NumPy kernel (and of the draws the C kernel does not fuse):
+#: large enough that two threads overlap well, small enough that a block's working set
+#: (a few arrays of it) stays in cache.
 BLOCK = 1 << 17
 _MASK = 0xFFFFFFFF
 
@@ -59,7 +59,7 @@ _MASK = 0xFFFFFFFF
 def threads_from_environment(value: str | None, cpus: int) -> int:
     """Threads for large host draws from ``$ANYINIT_NUM_THREADS`` (`value`).
 
-    Unset or empty: the CPU count, at most 4. Otherwise a positive integer, capped at the
+    Unset or empty: every CPU. Otherwise a positive integer, capped at the
     CPU count (more threads than CPUs only contend); anything else is an error naming the
     variable, raised when the kernel is first used.
 
@@ -67,12 +67,12 @@ def threads_from_environment(value: str | None, cpus: int) -> int:
     --------
     >>> from anyinit.adapters.numpy.kernel import threads_from_environment
     >>> threads_from_environment(None, 16), threads_from_environment("2", 16)
-    (4, 2)
+    (16, 2)
     >>> threads_from_environment("1000", 16)
     16
     """
     if value is None or not value.strip():
-        return max(1, min(4, cpus))
+        return max(1, cpus)
     try:
         threads = int(value.strip())
     except ValueError:
@@ -86,8 +86,43 @@ def threads_from_environment(value: str | None, cpus: int) -> int:
     return min(threads, max(1, cpus))
 
 
+def _cpus() -> int:
+    # The CPUs this process may run on (a container's or taskset's share), not the machine's.
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 #: Threads for large host draws ($ANYINIT_NUM_THREADS, validated once, at first use).
-THREADS = threads_from_environment(os.environ.get("ANYINIT_NUM_THREADS"), os.cpu_count() or 1)
+THREADS = threads_from_environment(os.environ.get("ANYINIT_NUM_THREADS"), _cpus())
+
+_LOCAL = threading.local()
+
+
+@contextlib.contextmanager
+def single_threaded() -> Iterator[None]:
+    """Draws on this thread use one thread inside the block (a Dask task: the scheduler
+    already runs one task per core).
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> from anyinit.adapters.numpy.kernel import single_threaded
+    >>> with single_threaded():
+    ...     w = anyinit.GlorotNormal(seed=0)((256, 256))
+    >>> bool((w == anyinit.GlorotNormal(seed=0)((256, 256))).all())
+    True
+    """
+    saved = getattr(_LOCAL, "threads", None)
+    _LOCAL.threads = 1
+    try:
+        yield
+    finally:
+        _LOCAL.threads = saved
+
+
+def _threads() -> int:
+    return getattr(_LOCAL, "threads", None) or THREADS
 
 
 def _load_extension() -> Any:
@@ -109,15 +144,38 @@ def kernel_name() -> str:
     Examples
     --------
     >>> from anyinit.adapters.numpy.kernel import kernel_name
-    >>> kernel_name() in ("C extension", "NumPy (C extension not built)",
-    ...                   "NumPy (ANYINIT_NO_EXTENSION set)")
+    >>> kernel_name().startswith(("C extension", "NumPy (C extension not built)",
+    ...                           "NumPy (ANYINIT_NO_EXTENSION set)"))
     True
     """
     if _EXTENSION is not None:
-        return "C extension"
+        fused = "fused normals" if _LOG_CHECKED else "normals in NumPy (its log loop not found)"
+        return f"C extension ({_EXTENSION.isa()}, {fused})"
     if os.environ.get("ANYINIT_NO_EXTENSION", "") not in ("", "0"):
         return "NumPy (ANYINIT_NO_EXTENSION set)"
     return "NumPy (C extension not built)"
+
+
+def _take_numpys_log(extension: Any) -> bool:
+    """Give the C kernel NumPy's float32 log loop, once it has given np.log's bits on
+    uniforms over the whole range (where it does not, the erfinv laws stay in NumPy)."""
+    if extension is None or not extension.use_log(np.log):
+        return False
+    u = np.linspace(0.0, 1.0, 1 << 16, endpoint=False, dtype=np.float32)
+    u[-64:] = np.float32(1.0) - np.arange(64, 0, -1, dtype=np.float32) * np.float32(2.0**-23)
+    out = np.empty_like(u)
+    extension.transform(out, u, _NORMAL.arguments)
+    if np.array_equal(out.view(np.int32), normal_from01(np, u, np.float64).view(np.int32)):
+        return True
+    extension.forget_log()
+    return False
+
+
+#: The standard normal as a fused law (the key is not read by ``transform``).
+_NORMAL = FusedLaw(StreamKey(0, 0), True, *NORMAL_INTERVAL)
+_LOG_CHECKED = _take_numpys_log(_EXTENSION)
+#: JAX's uniform on [0, 1): the stream's uniforms themselves.
+_UNIFORM01 = (False, 0.0, 1.0, math.inf, -math.inf, math.inf, 1.0, False, 0.0, -math.inf, math.inf)
 
 
 _POOL: ThreadPoolExecutor | None = None
@@ -134,11 +192,45 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
+def fused(law: FusedLaw, shape: tuple[int, ...], region: tuple[slice, ...] | None) -> Any:
+    """The float32 values of `law` for the block `region` of `shape`, in one C pass; None
+    where the extension cannot serve (not built, no log loop for an erfinv law, counters
+    past 2**32)."""
+    if _EXTENSION is None or (law.erfinv and not _LOG_CHECKED):
+        return None
+    return _sample(law.key, shape, region, law.arguments)
+
+
+def _sample(key: StreamKey, shape: tuple[int, ...], region: Any, arguments: tuple[Any, ...]) -> Any:
+    if region is None:  # the whole array: one run (the common small call)
+        size = math.prod(shape)
+        if size > 2**32:
+            return None
+        out = np.empty(shape, dtype=np.float32)
+        _EXTENSION.sample(out, key.k0, key.k1, 0, 0, size, 1, arguments, _threads())
+        return out
+    block = tuple(s.stop - s.start for s in region)
+    out = np.empty(block, dtype=np.float32)
+    starts, length = _runs(shape, region)
+    if starts.size and int(starts[-1]) + length > 2**32:  # starts ascend
+        return None
+    _EXTENSION.sample(out, key.k0, key.k1, 0, starts, length, 1, arguments, _threads())
+    return out
+
+
+def transform(law: FusedLaw, uniforms: np.ndarray) -> np.ndarray:
+    """`law`'s values for the given float32 uniforms (in place of the stream's): the C
+    kernel's steps after Threefry, for tests over every uniform the stream can produce."""
+    out = np.empty_like(uniforms)
+    _EXTENSION.transform(out, uniforms, law.arguments)
+    return out
+
+
 def uniform01_block(key: StreamKey, start: int, stop: int) -> np.ndarray:
     """float32 in [0, 1) for flat indices ``start .. stop - 1`` (below 2**32)."""
     if _EXTENSION is not None:
         out = np.empty(stop - start, dtype=np.float32)
-        _EXTENSION.fill(out, key.k0, key.k1, 0, start)
+        _EXTENSION.sample(out, key.k0, key.k1, 0, start, stop - start, 1, _UNIFORM01, _threads())
         return out
     low = np.arange(start, stop, dtype=np.uint32)
     return uniform01_from_counters(key, np.zeros_like(low), low)
@@ -173,65 +265,17 @@ def runs_from_extension(
     region: tuple[slice, ...] | None,
     affine: tuple[float, float] | None = None,
 ) -> np.ndarray | None:
-    """The block `region` of `shape` from the C kernel, or None where it cannot serve.
+    """The uniforms of the block `region` of `shape` from the C kernel, or None where it
+    cannot serve (not built, or a counter past 2**32).
 
     With ``affine = (low, span)``: the uniform law ``max(low, float32(u·span + low))``
     (``low`` and ``span`` already rounded to float32). A block is a set of runs of
-    consecutive flat indices (a Dask chunk: one run per row); None when the
-    extension is absent or a counter passes 2**32.
+    consecutive flat indices (a Dask chunk: one run per row).
     """
     if _EXTENSION is None:
         return None
-    if region is None:  # the whole array: one run (the common small call, ~2 µs less)
-        size = math.prod(shape)
-        if size > 2**32:
-            return None
-        out = np.empty(shape, dtype=np.float32)
-        _EXTENSION.fill(out, key.k0, key.k1, 0, 0, *(affine or ()))
-        return out
-    block = tuple(s.stop - s.start for s in region)
-    out = np.empty(math.prod(block), dtype=np.float32)
-    starts, length = _runs(shape, region)
-    if starts.size and int(starts[-1]) + length > 2**32:  # starts ascend
-        return None
-    _EXTENSION.fill_runs(out, key.k0, key.k1, 0, starts, length, *(affine or ()))
-    return out.reshape(block)
-
-
-def normal_from_extension(
-    key: StreamKey, shape: tuple[int, ...], region: tuple[slice, ...] | None
-) -> np.ndarray | None:
-    """``jax.random.normal``'s float32 values for the block, or None without the extension.
-
-    The uniform and its affine step, and erfinv's polynomials, in C; the
-    logarithm is NumPy's own, so the values are the NumPy kernel's bit for bit.
-    """
-    return _erfinv_of_uniform(key, shape, region, _NORMAL_AFFINE)
-
-
-def truncated_from_extension(
-    key: StreamKey,
-    shape: tuple[int, ...],
-    region: tuple[slice, ...] | None,
-    lower: float,
-    upper: float,
-) -> np.ndarray | None:
-    """``jax.random.truncated_normal``'s float32 values (made total) for a central interval.
-
-    None without the extension, or for an interval wholly in one tail (that
-    takes :func:`anyinit.stream.transforms.tail`, in NumPy).
-    """
-    lower, upper = finite_bounds(lower, upper)
-    if _EXTENSION is None or in_tail(lower, upper):
-        return None
-    low, high = np.float32(_erf32(lower)), np.float32(_erf32(upper))
-    affine = (float(low), float(high - low))
-    # clamp_open's interval, applied by the C erfinv as it writes each value.
-    return _erfinv_of_uniform(key, shape, region, affine, OPEN, open_interior(lower, upper))
-
-
-#: JAX's normal draws its uniform on [nextafter(-1, 0), 1): (low, span) in float32 values.
-_NORMAL_AFFINE = (float(np.float32(_NORMAL_LOW)), float(np.float32(1.0) - np.float32(_NORMAL_LOW)))
+    arguments = _UNIFORM01 if affine is None else (False, *affine, *_UNIFORM01[3:])
+    return _sample(key, shape, region, arguments)
 
 
 def finish_in_place(
@@ -253,37 +297,6 @@ def finish_in_place(
     lowest, highest = clip if clip is not None else (-math.inf, math.inf)
     _EXTENSION.finish(values, scale, shift != 0.0, shift, lowest, highest)
     return True
-
-
-def _erfinv_of_uniform(
-    key: StreamKey,
-    shape: tuple[int, ...],
-    region: tuple[slice, ...] | None,
-    affine: tuple[float, float],
-    clip: float = math.inf,
-    clamp: tuple[float, float] = (-math.inf, math.inf),
-) -> np.ndarray | None:
-    """``√2·erfinv(v)``, v JAX's uniform ``affine = (low, high - low)`` (float32 values) on
-    [low, high) clipped to ±`clip`, the result clamped to `clamp`, in float32."""
-    v = runs_from_extension(key, shape, region, affine)
-    if v is None:
-        return None
-    erfinv_in_place(v.reshape(-1), clip, clamp)
-    return v
-
-
-def erfinv_in_place(
-    flat: np.ndarray,
-    clip: float = math.inf,
-    clamp: tuple[float, float] = (-math.inf, math.inf),
-) -> None:
-    """``√2·erfinv(v)`` of the flat float32 uniforms `flat` (clipped to ±`clip`), clamped
-    to `clamp`, written over them: the C kernel's steps after the uniform."""
-    complement = np.empty_like(flat)
-    _EXTENSION.complement_squares(complement, flat, clip)
-    # Not in place: NumPy's log loop must be the one the reference takes (its out-of-place
-    # one); C then negates it (exactly), evaluates the polynomials and clamps.
-    _EXTENSION.erfinv(flat, flat, np.log(complement), _SQRT2, *clamp)
 
 
 def _runs(shape: tuple[int, ...], region: tuple[slice, ...]) -> tuple[np.ndarray, int]:

@@ -1,0 +1,158 @@
+/*
+ * The portable stream's vector loops, compiled once per instruction set.
+ *
+ * _threefry_c.c includes this file several times, each time with ISA (the
+ * suffix of every name below), ISA_NAME (its label) and ISA_TARGET (a function
+ * attribute naming the instruction set, or nothing for the compiler's
+ * baseline) defined, and picks
+ * one set of loops when it loads (or when a test forces one). Every loop is a
+ * plain loop with no dependence between elements, so the compiler vectorises
+ * it at that width; the roundings are the ones written (-ffp-contract=off), so
+ * every set gives the same bits.
+ */
+
+#define KERNEL_NAME2(name, isa) name##_##isa
+#define KERNEL_NAME1(name, isa) KERNEL_NAME2(name, isa)
+#define KERNEL(name) KERNEL_NAME1(name, ISA)
+
+#define ROUND(d)      \
+    x0 += x1;         \
+    x1 = rotl(x1, d); \
+    x1 ^= x0;
+
+/* Threefry-2x32-20 of the counters (high, start + i·stride), JAX's keying, as float32
+ * uniforms in [0, 1): the output word (y0 ^ y1) >> 9 scaled by 2**-23 (23 bits are exact
+ * as a signed int, whose conversion every vector set has). */
+ISA_TARGET
+static void KERNEL(uniform01)(uint32_t k0, uint32_t k1, uint32_t high, uint32_t start,
+                              uint32_t stride, Py_ssize_t count, float *restrict out) {
+    const uint32_t k2 = k0 ^ k1 ^ PARITY;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        uint32_t x0 = high + k0;
+        uint32_t x1 = (start + (uint32_t)i * stride) + k1;
+        ROUND(13) ROUND(15) ROUND(26) ROUND(6)
+        x0 += k1; x1 += k2 + 1u;
+        ROUND(17) ROUND(29) ROUND(16) ROUND(24)
+        x0 += k2; x1 += k0 + 2u;
+        ROUND(13) ROUND(15) ROUND(26) ROUND(6)
+        x0 += k0; x1 += k1 + 3u;
+        ROUND(17) ROUND(29) ROUND(16) ROUND(24)
+        x0 += k1; x1 += k2 + 4u;
+        ROUND(13) ROUND(15) ROUND(26) ROUND(6)
+        x0 += k2; x1 += k0 + 5u;
+        out[i] = (float)(int32_t)((x0 ^ x1) >> 9) * (1.0f / 8388608.0f);
+    }
+}
+
+/* JAX's uniform on [low, low + span): float32(double(u)·span + low), then max(low, ·) (the
+ * fused multiply-add XLA emits: the product of two float32 values is exact in double, so
+ * the one rounding is the add's); then the final clip to [lowest, highest]. */
+ISA_TARGET
+static void KERNEL(uniform_law)(const Law *law, const float *restrict u, Py_ssize_t count,
+                                float *restrict out) {
+    const double low = law->low, span = law->span;
+    const float low32 = law->low32, lowest = law->outer_lo, highest = law->outer_hi;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        float v = (float)((double)u[i] * span + low);
+        v = v < low32 ? low32 : v;
+        v = v < lowest ? lowest : v;
+        out[i] = v > highest ? highest : v;
+    }
+}
+
+/* The erfinv laws' first step: the uniform on the erf interval (as above), clipped to
+ * ±clip, into x; and 1 - x², rounded to float32 at each step, into square (NumPy's
+ * `1.0 - x * x` on a float32 array), whose log NumPy's own loop takes next. */
+ISA_TARGET
+static void KERNEL(erf_interval)(const Law *law, float *restrict x, float *restrict square,
+                                 Py_ssize_t count) {
+    const double low = law->low, span = law->span;
+    const float low32 = law->low32, clip = law->clip;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        float v = (float)((double)x[i] * span + low);
+        v = v < low32 ? low32 : v;
+        v = v < -clip ? -clip : v;
+        v = v > clip ? clip : v;
+        x[i] = v;
+        square[i] = 1.0f - v * v;
+    }
+}
+
+/* Giles's single-precision erfinv (XLA's) on its w < 5 branch, w = -log(1 - x²), the
+ * polynomial in t = w - 2.5 evaluated step by step in float32; 1 where some w needs the
+ * other branch (w >= 5, under 1 % of normal draws), which the caller then evaluates. */
+ISA_TARGET
+static int KERNEL(erfinv_central)(const float *restrict log_square, float *restrict p,
+                                  Py_ssize_t count) {
+    int far = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        float w = -log_square[i];
+        float t = w - 2.5f;
+        float q = (float)2.81022636e-08;
+        q = (float)3.43273939e-07 + q * t;
+        q = (float)-3.5233877e-06 + q * t;
+        q = (float)-4.39150654e-06 + q * t;
+        q = (float)0.00021858087 + q * t;
+        q = (float)-0.00125372503 + q * t;
+        q = (float)-0.00417768164 + q * t;
+        q = (float)0.246640727 + q * t;
+        q = (float)1.50140941 + q * t;
+        p[i] = q;
+        far |= !(w < 5.0f);
+    }
+    return far;
+}
+
+/* √2·(p·x), clamped to the law's inner interval (the truncated normal's open interval),
+ * then the initializer's ·scale (+ shift) and its final clip, each step in float32 as
+ * NumPy's in-place steps round it. */
+ISA_TARGET
+static void KERNEL(erfinv_finish)(const Law *law, const float *restrict x,
+                                  const float *restrict p, Py_ssize_t count,
+                                  float *restrict out) {
+    const float inner_lo = law->inner_lo, inner_hi = law->inner_hi, scale = law->scale;
+    const float shift = law->shift, lowest = law->outer_lo, highest = law->outer_hi;
+    const int with_shift = law->with_shift;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        float value = SQRT2 * (p[i] * x[i]);
+        value = value < inner_lo ? inner_lo : value;
+        value = value > inner_hi ? inner_hi : value;
+        value = value * scale;
+        if (with_shift) {
+            value = value + shift;
+        }
+        value = value < lowest ? lowest : value;
+        out[i] = value > highest ? highest : value;
+    }
+}
+
+/* values·scale (+ shift), clamped to [lowest, highest], in place: the same steps as the
+ * end of erfinv_finish, for draws made elsewhere (a far tail's inverse CDF). */
+ISA_TARGET
+static void KERNEL(scale_shift_clip)(float *values, Py_ssize_t count, float scale,
+                                     int with_shift, float shift, float lowest,
+                                     float highest) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        float v = values[i] * scale;
+        if (with_shift) {
+            v = v + shift;
+        }
+        v = v < lowest ? lowest : v;
+        values[i] = v > highest ? highest : v;
+    }
+}
+
+static const Kernels KERNEL(kernels) = {
+    ISA_NAME,
+    KERNEL(uniform01),
+    KERNEL(uniform_law),
+    KERNEL(erf_interval),
+    KERNEL(erfinv_central),
+    KERNEL(erfinv_finish),
+    KERNEL(scale_shift_clip),
+};
+
+#undef ROUND
+#undef KERNEL
+#undef KERNEL_NAME1
+#undef KERNEL_NAME2
