@@ -48,9 +48,14 @@ from .stream import StreamKey, key_from_seed, normal_cdf
 __all__ = [
     "MAX_REJECTION_ROUNDS",
     "finish",
+    "fused_normal",
+    "fused_scaled_uniform",
+    "fused_truncated",
+    "fused_uniform",
     "generator",
     "native_truncated_normal",
     "normal",
+    "scaled_uniform",
     "truncated_normal",
     "uniform",
 ]
@@ -115,13 +120,33 @@ def uniform(
         def draw(on: Backend, at: PortableDraw) -> Array:
             return _portable_uniform(on, rng, low, high, clip, at)
 
-        fused = None
-        if backend.name_of(dtype) != "float64":
-            low32, high32 = np.float32(low), np.float32(high)
-            fused = FusedLaw(rng, False, float(low32), float(high32 - low32), outer=clip)
+        fused = fused_uniform(rng, low, high, backend.name_of(dtype))
         request = PortableDraw("uniform", shape, dtype, device, region, draw, fused)
         return backend.draw_portable(request)
     return backend.native_uniform(rng, shape, *clip, dtype, device)
+
+
+def scaled_uniform(
+    backend: Backend,
+    key: StreamKey,
+    shape: Shape,
+    limit: float,
+    dtype: DType,
+    device: Device,
+    region: Region = None,
+) -> Array:
+    """The portable stream's U[-limit, limit) as ``jax.nn.initializers`` draws it:
+    ``uniform(-1, 1)·limit`` in float32, clipped to the bounds as representable in `dtype`."""
+
+    def draw(on: Backend, at: PortableDraw) -> Array:
+        float32 = on.dtype("float32")
+        values = uniform(on, key, at.shape, -1.0, 1.0, float32, at.device, at.region)
+        clip = inward_bounds(-limit, limit, on.name_of(at.dtype))
+        return finish(on, values, limit, 0.0, clip, at.dtype)
+
+    fused = fused_scaled_uniform(key, limit, backend.name_of(dtype))
+    request = PortableDraw("uniform", shape, dtype, device, region, draw, fused)
+    return backend.draw_portable(request)
 
 
 def normal(
@@ -140,9 +165,7 @@ def normal(
         def draw(on: Backend, at: PortableDraw) -> Array:
             return _portable_normal(on, rng, mean, std, at)
 
-        fused = None
-        if backend.name_of(dtype) != "float64":
-            fused = FusedLaw(rng, True, *stream.NORMAL_INTERVAL, scale=std, shift=mean)
+        fused = fused_normal(rng, mean, std, backend.name_of(dtype))
         request = PortableDraw("normal", shape, dtype, device, region, draw, fused)
         return backend.draw_portable(request)
     return backend.native_normal(rng, shape, mean, std, dtype, device)
@@ -173,30 +196,57 @@ def truncated_normal(
     def draw(on: Backend, at: PortableDraw) -> Array:
         return _portable_truncated(on, rng, law, clip, at)
 
-    request = PortableDraw(
-        "truncated_normal", shape, dtype, device, region, draw, _fused_truncated(rng, law, clip, dtype, backend)
-    )
+    fused = fused_truncated(rng, law, backend.name_of(dtype))
+    request = PortableDraw("truncated_normal", shape, dtype, device, region, draw, fused)
     return backend.draw_portable(request)
 
 
-def _fused_truncated(
-    rng: StreamKey, law: Any, clip: Interval, dtype: DType, backend: Backend
-) -> FusedLaw | None:
-    """The central truncated normal as one fused law (JAX's uniform on the erf interval,
-    clipped inside (-1, 1), clamped to the open interval); None for a far tail's interval
-    (its log-domain inverse CDF) and float64 results."""
+# -- the same laws as fused float32 pipelines (FusedLaw), for kernels that run one pass ------
+# Each says what the portable draw above computes for a float32 or 16-bit result (the float32
+# values, then one rounding); None where a step has no fused form (float64 results, far tails).
+
+
+def fused_uniform(key: StreamKey, low: float, high: float, dtype_name: str) -> FusedLaw | None:
+    """:func:`uniform`'s portable draw as one fused law."""
+    if dtype_name == "float64":
+        return None
+    low32, high32 = np.float32(low), np.float32(high)
+    clip = inward_bounds(low, high, dtype_name)
+    return FusedLaw(key, False, float(low32), float(high32 - low32), outer=clip)
+
+
+def fused_scaled_uniform(key: StreamKey, limit: float, dtype_name: str) -> FusedLaw | None:
+    """:func:`scaled_uniform` as one fused law."""
+    if dtype_name == "float64":
+        return None
+    unit = inward_bounds(-1.0, 1.0, "float32")
+    clip = inward_bounds(-limit, limit, dtype_name)
+    return FusedLaw(key, False, -1.0, 2.0, inner=unit, scale=limit, outer=clip)
+
+
+def fused_normal(key: StreamKey, mean: float, std: float, dtype_name: str) -> FusedLaw | None:
+    """:func:`normal`'s portable draw as one fused law."""
+    if dtype_name == "float64":
+        return None
+    return FusedLaw(key, True, *stream.NORMAL_INTERVAL, scale=std, shift=mean)
+
+
+def fused_truncated(key: StreamKey, law: Any, dtype_name: str) -> FusedLaw | None:
+    """:func:`truncated_normal`'s portable draw as one fused law: JAX's uniform on the erf
+    interval, clipped inside (-1, 1), clamped to the open interval; None for an interval in
+    a far tail (its log-domain inverse CDF) and for float64 results."""
     lower, upper = stream.finite_bounds(law.lower, law.upper)
-    if stream.in_tail(lower, upper) or backend.name_of(dtype) == "float64":
+    if stream.in_tail(lower, upper) or dtype_name == "float64":
         return None
     return FusedLaw(
-        rng,
+        key,
         True,
         *stream.erf_interval(lower, upper),
         clip=stream.OPEN,
         inner=stream.transforms.open_interior(lower, upper),
         scale=law.scale,
         shift=law.loc,
-        outer=clip,
+        outer=inward_bounds(*law.bounds, dtype_name),
     )
 
 

@@ -35,11 +35,11 @@ class FusedLaw:
     describes, and an adapter without such a kernel ignores it.
 
     Each element: ``v = max(low, float32(u·span + low))`` (JAX's uniform of the stream's
-    ``u``); the uniform law then returns ``clip(v, *outer)``; the erfinv laws (normal,
-    central truncated normal) take ``x = clip(v, -clip, clip)``,
-    ``clip(√2·erfinv(x), *inner)·scale (+ shift)`` and clip it to `outer`, each step
-    rounded to float32 as :mod:`anyinit.stream.transforms` and :func:`anyinit.sampling.finish`
-    round it.
+    ``u``); the uniform laws take ``x = v``, the erfinv laws (normal, central truncated
+    normal) ``x = √2·erfinv(clip(v, -clip, clip))``; then ``clip(x, *inner)·scale (+ shift)``
+    clipped to `outer`, each step rounded to float32 as :mod:`anyinit.stream.transforms` and
+    :func:`anyinit.sampling.finish` round it (a unit scale is exact, and no shift is added
+    where `shift` is 0).
     """
 
     key: StreamKey

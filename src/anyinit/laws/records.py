@@ -110,12 +110,9 @@ class Uniform(Distribution):
         backend = target.backend
         if self.symmetric and isinstance(rng, StreamKey):
             # The portable stream follows jax.nn.initializers: uniform(-1, 1) · limit.
-            float32 = backend.dtype("float32")
-            values = sampling.uniform(
-                backend, rng, shape, -1.0, 1.0, float32, target.device, target.region
+            return sampling.scaled_uniform(
+                backend, rng, shape, self.high, target.dtype, target.device, target.region
             )
-            clip = inward_bounds(self.low, self.high, target.dtype_name)
-            return sampling.finish(backend, values, self.high, 0.0, clip, target.dtype)
         return sampling.uniform(
             backend, rng, shape, self.low, self.high, target.dtype, target.device, target.region
         )

@@ -26,10 +26,10 @@ from dask.base import tokenize
 
 from ..._typing import Array, DType, Shape
 from ...stream import key_from_seed
-from ..numpy.kernel import single_threaded
 from ..base import Backend, PortableDraw
 from ..host import host_generator
 from ..numpy.dtypes import NumpyDtypes
+from ..numpy.kernel import single_threaded
 from ..registry import backend_for_namespace
 
 __all__ = ["DaskBackend", "DaskPlacement"]

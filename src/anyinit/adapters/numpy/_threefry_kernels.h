@@ -46,15 +46,25 @@ static void KERNEL(uniform01)(uint32_t k0, uint32_t k1, uint32_t high, uint32_t 
 
 /* JAX's uniform on [low, low + span): float32(double(u)·span + low), then max(low, ·) (the
  * fused multiply-add XLA emits: the product of two float32 values is exact in double, so
- * the one rounding is the add's); then the final clip to [lowest, highest]. */
+ * the one rounding is the add's); clamped to the inner interval, then ·scale (+ shift)
+ * and the final clip, each step in float32 (U[-1, 1)·limit is the variance-scaling one). */
 ISA_TARGET
 static void KERNEL(uniform_law)(const Law *law, const float *restrict u, Py_ssize_t count,
                                 float *restrict out) {
     const double low = law->low, span = law->span;
-    const float low32 = law->low32, lowest = law->outer_lo, highest = law->outer_hi;
+    const float low32 = law->low32, inner_lo = law->inner_lo, inner_hi = law->inner_hi;
+    const float scale = law->scale, shift = law->shift;
+    const float lowest = law->outer_lo, highest = law->outer_hi;
+    const int with_shift = law->with_shift;
     for (Py_ssize_t i = 0; i < count; i++) {
         float v = (float)((double)u[i] * span + low);
         v = v < low32 ? low32 : v;
+        v = v < inner_lo ? inner_lo : v;
+        v = v > inner_hi ? inner_hi : v;
+        v = v * scale;
+        if (with_shift) {
+            v = v + shift;
+        }
         v = v < lowest ? lowest : v;
         out[i] = v > highest ? highest : v;
     }
