@@ -35,6 +35,7 @@ False
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, TypeGuard, TypeVar, runtime_checkable
 
 from .._typing import Array, ArrayNamespace, Device, DType, Interval, Shape
@@ -44,6 +45,7 @@ __all__ = [
     "Chunked",
     "ComplexViews",
     "FusedFinish",
+    "FusedLayoutFill",
     "InPlaceDraws",
     "KeyCalls",
     "NativeTruncatedNormal",
@@ -135,6 +137,19 @@ class FusedFinish(Protocol):
         self, values: Array, scale: float, shift: float, clip: Interval | None
     ) -> bool:
         """Done in place (True), or False to let the sampler do it."""
+
+
+@runtime_checkable
+class FusedLayoutFill(Protocol):
+    """A whole fused portable draw written straight into an existing host array, in any
+    axis order: a model's parameter filled in its framework's layout in one pass."""
+
+    def fused_filler(
+        self, out: Any, law: Any, canonical: tuple[int, ...], perm: tuple[int, ...]
+    ) -> Callable[[], None] | None:
+        """A call that writes `law`'s (a FusedLaw) values for an array of shape `canonical`
+        into `out`, whose axis ``i`` is canonical axis ``perm[i]``, and cannot fail (all is
+        checked first); None where it cannot."""
 
 
 @runtime_checkable

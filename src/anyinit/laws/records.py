@@ -51,6 +51,12 @@ class Distribution:
         """Draw an array of `shape` on `target`."""
         raise NotImplementedError
 
+    def fused(self, key: StreamKey, dtype_name: str) -> Any:
+        """This law's portable draw under `key` as one fused float32 pipeline
+        (:class:`~anyinit.adapters.base.FusedLaw`) for a `dtype_name` result, or None where
+        it has none (the default: structured and complex laws)."""
+        return None
+
     def sample_into(self, target: Target, array: Array, rng: Any) -> None:
         """Fill `array` (of `target`'s library, device and dtype) with draws, in place."""
         if not self._native_into(target, array, rng):
@@ -117,6 +123,11 @@ class Uniform(Distribution):
             backend, rng, shape, self.low, self.high, target.dtype, target.device, target.region
         )
 
+    def fused(self, key: StreamKey, dtype_name: str) -> Any:
+        if self.symmetric:
+            return sampling.fused_scaled_uniform(key, self.high, dtype_name)
+        return sampling.fused_uniform(key, self.low, self.high, dtype_name)
+
     def _native_into(self, target: Target, array: Array, rng: Any) -> bool:
         clip = inward_bounds(self.low, self.high, target.dtype_name)
         backend = target.backend
@@ -174,6 +185,9 @@ class Normal(Distribution):
             target.region,
         )
 
+    def fused(self, key: StreamKey, dtype_name: str) -> Any:
+        return sampling.fused_normal(key, self.loc, self.scale, dtype_name)
+
     def _native_into(self, target: Target, array: Array, rng: Any) -> bool:
         backend = target.backend
         return supports(backend, InPlaceDraws) and backend.normal_into(
@@ -218,6 +232,9 @@ class TruncatedNormal(Distribution):
         return sampling.truncated_normal(
             target.backend, rng, shape, self, target.dtype, target.device, target.region
         )
+
+    def fused(self, key: StreamKey, dtype_name: str) -> Any:
+        return sampling.fused_truncated(key, self, dtype_name)
 
     @property
     def _mass(self) -> float:

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import _compat
-from ..adapters.protocol import Sharded, supports
+from ..adapters.protocol import FusedLayoutFill, Sharded, supports
+from ..adapters.registry import host_backend
 from ..initializers.base import Initializer
+from ..initializers.random import RandomInitializer
 from ..seeds import stream_key
 from ..sharding import reproducible
 from ..stream import StreamKey
@@ -130,6 +132,7 @@ def initialize(
     choose = _rule(rules, leaves, model)
     keys = _keys(seed)
     values: dict[str, Any] = {}
+    fills: list[Callable[[], None]] = []
     report: list[Assignment] = []
     uncovered: list[Slot] = []
     is_preset = isinstance(rules, (str, Recipe))
@@ -155,6 +158,10 @@ def initialize(
         if "parts" in slot.info:
             parts = tuple((chosen, leaf.canonical[-1], key) for chosen, leaf, key in pieces)
             values[slot.native_path] = _draw(_Parts(parts), slot, pieces[0][2])
+            continue
+        fill = _direct_fill(walker, pieces[0][0], slot, pieces[0][2])
+        if fill is not None:
+            fills.append(fill)
         else:
             values[slot.native_path] = _draw(pieces[0][0], slot, pieces[0][2])
     if uncovered:
@@ -167,8 +174,45 @@ def initialize(
             UncoveredParametersWarning,
             stacklevel=2,
         )
+    # Every value is known and every check passed: only now is the model written (the
+    # direct fills cannot fail: their laws, shapes and counters were all checked above).
+    for fill in fills:
+        fill()
     result = walker.write(model, slots, values)
     return (result, report) if return_report else result
+
+
+def _direct_fill(walker: Any, chosen: Any, slot: Slot, key: Any) -> Callable[[], None] | None:
+    """Where `slot`'s parameter can be filled in its own memory and layout in one pass (a
+    float32 CPU torch tensor drawn by a random law from the portable stream), the fill, to
+    run once every other value is drawn; else None (the value is drawn, then written)."""
+    host_view = getattr(walker, "host_view", None)
+    if (
+        host_view is None
+        or not isinstance(key, StreamKey)
+        or not isinstance(chosen, RandomInitializer)
+        or type(chosen)._generate is not RandomInitializer._generate  # its own sampling
+    ):
+        return None
+    out = host_view(slot)
+    if out is None:
+        return None
+    law = chosen.law(slot.canonical, "real floating")
+    if law.magnitude > 6.5e4:  # the call path checks that it fits float32 (and says so)
+        return None
+    fused = law.fused(key, "float32")
+    host = host_backend()
+    if fused is None or not supports(host, FusedLayoutFill):
+        return None
+    write = host.fused_filler(out, fused, slot.canonical, slot.perm)
+    if write is None:
+        return None
+
+    def fill() -> None:
+        write()
+        walker.filled(slot)
+
+    return fill
 
 
 def _refuse_colliding_paths(slots: list[Slot]) -> None:

@@ -16,6 +16,7 @@ from .kernel import (
     BLOCK,
     blocks_needed,
     fill_blocks,
+    layout_filler,
     finish_in_place,
     fused,
     runs_from_extension,
@@ -104,6 +105,12 @@ class NumpyBackend(NumpyDtypes, Backend):
             if values is not None:
                 return values
         return super().portable_float32(kind, key, shape, region, device, params)
+
+    def fused_filler(
+        self, out: Any, law: Any, canonical: tuple[int, ...], perm: tuple[int, ...]
+    ) -> Any:
+        # A parameter's own memory (a torch CPU tensor's, shared), in its layout, one pass.
+        return layout_filler(out, law, canonical, perm)
 
     def finish_in_place(self, values: Array, scale: float, shift: float, clip: Any) -> bool:
         # float32 draws for a float32 or 16-bit result: the affine step and the clip in one C

@@ -38,6 +38,7 @@ __all__ = [
     "BLOCK",
     "THREADS",
     "fill_blocks",
+    "layout_filler",
     "finish_in_place",
     "fused",
     "kernel_name",
@@ -216,6 +217,50 @@ def _sample(key: StreamKey, shape: tuple[int, ...], region: Any, arguments: tupl
         return None
     _EXTENSION.sample(out, key.k0, key.k1, 0, starts, length, 1, arguments, _threads())
     return out
+
+
+def layout_filler(
+    out: Any, law: FusedLaw, canonical: tuple[int, ...], perm: tuple[int, ...]
+) -> Callable[[], None] | None:
+    """A call that writes `law`'s values for an array of shape `canonical` into the float32
+    C array `out`, whose axis ``i`` is canonical axis ``perm[i]`` (torch's ``(out, in)`` for
+    a canonical ``(in, out)``), in one pass: each run along `out`'s last axis draws the
+    counters ``start + i·stride`` the canonical layout gives those elements, so neither a
+    canonical array nor a transposing copy exists. None where the extension cannot serve
+    or `out` is not such an array; everything is checked here, so the call cannot fail.
+    """
+    if _EXTENSION is None or (law.erfinv and not _LOG_CHECKED):
+        return None
+    native = tuple(canonical[axis] for axis in perm)
+    size = math.prod(canonical)
+    if not (
+        type(out) is np.ndarray
+        and out.dtype == np.float32
+        and out.flags.c_contiguous
+        and out.flags.writeable
+        and out.shape == native
+        and size <= 2**32
+    ):
+        return None
+    key, arguments = law.key, law.arguments
+    if size == 0:
+        return lambda: None
+    if perm == tuple(range(len(perm))):
+        starts: Any = 0
+        length, step = size, 1
+    else:
+        # Each native axis steps the canonical flat index by its canonical axis' stride.
+        strides = [math.prod(canonical[axis + 1 :]) for axis in range(len(canonical))]
+        steps = [strides[axis] for axis in perm]
+        starts = np.zeros((), dtype=np.int64)
+        for extent, stride in zip(native[:-1], steps[:-1], strict=True):
+            starts = np.add.outer(starts, np.arange(extent, dtype=np.int64) * stride)
+        starts, length, step = starts.reshape(-1), native[-1], steps[-1]
+
+    def fill() -> None:
+        _EXTENSION.sample(out, key.k0, key.k1, 0, starts, length, step, arguments, _threads())
+
+    return fill
 
 
 def transform(law: FusedLaw, uniforms: np.ndarray) -> np.ndarray:

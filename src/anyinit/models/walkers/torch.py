@@ -372,6 +372,38 @@ def _set_reparametrized(slot: Slot, new: Any) -> None:
         getattr(module, name + "_orig").copy_(new)
 
 
+_PLAIN = (torch.Tensor, nn.Parameter)
+
+
+def host_view(slot: Slot) -> Any:
+    """A writable NumPy view of `slot`'s own memory, in torch's layout, where the parameter
+    can be filled there directly (a plain float32 CPU tensor, contiguous, laid out as the
+    canonical shape permuted); None for everything :func:`write` must handle (DTensors,
+    parametrizations, padding rows, meta and other devices, other dtypes)."""
+    value = slot.value
+    if (
+        type(value) not in _PLAIN
+        or "reparametrized" in slot.info
+        or slot.info.get("padding_idx") is not None
+        or slot.expanded is not None
+        or value.device.type != "cpu"
+        or value.dtype != torch.float32
+        or not value.is_contiguous()
+        or value.is_conj()
+        or value.is_neg()
+        or value.is_inference()
+        or tuple(value.shape) != tuple(slot.canonical[axis] for axis in slot.perm)
+    ):
+        return None
+    return value.detach().numpy()
+
+
+def filled(slot: Slot) -> None:
+    """Tell autograd that `slot`'s parameter changed (as ``copy_`` would): its memory was
+    written through :func:`host_view`, which torch's version counter does not see."""
+    torch.autograd.graph.increment_version(slot.value)
+
+
 def write(model: nn.Module, found: list[Slot], values: dict[str, Any]) -> nn.Module:
     """Copy the new values into the parameters, in place; torch's padding rows stay zero."""
     with torch.no_grad():
