@@ -655,3 +655,72 @@ def test_a_sparse_tensor_gets_a_clear_error_not_torchs_dispatcher_error(function
     sparse = torch.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (3, 3), check_invariants=True)
     with pytest.raises(TypeError, match=f"anyinit.{function} writes dense .*sparse_coo"):
         getattr(anyinit, function)(sparse)
+
+
+def _zoo_for_direct_fills() -> torch.nn.Module:
+    """Layers whose parameters take the direct fill (Linear, Conv, ConvTranspose with groups,
+    Embedding, LSTM, norms) beside ones that do not (packed attention, a padding row, a
+    float64 layer, a tied weight)."""
+    torch.manual_seed(0)
+    net = torch.nn.ModuleDict(
+        {
+            "fc": torch.nn.Linear(37, 53),
+            "conv": torch.nn.Conv2d(6, 10, (3, 5)),
+            "up": torch.nn.ConvTranspose2d(8, 8, 3, groups=4),
+            "embed": torch.nn.Embedding(50, 16),
+            "padded": torch.nn.Embedding(20, 16, padding_idx=3),
+            "lstm": torch.nn.LSTM(16, 24),
+            "norm": torch.nn.LayerNorm(53),
+            "attention": torch.nn.MultiheadAttention(16, 4),
+            "wide": torch.nn.Linear(9, 7).double(),
+            "head": torch.nn.Linear(16, 50, bias=False),
+        }
+    )
+    net["head"].weight = net["embed"].weight  # tied
+    return net
+
+
+@pytest.mark.parametrize("rules", ["torch", "flax", "keras", "llama", "bert"])
+def test_direct_fills_give_the_drawn_values_bit_for_bit(monkeypatch, rules):
+    """A parameter filled in its own memory (the C kernel's strided counters) holds exactly
+    what the canonical draw, transposed and copied, gives."""
+    from anyinit.models.walkers import torch as torch_walker
+
+    direct = _zoo_for_direct_fills()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", anyinit.UncoveredParametersWarning)
+        anyinit.initialize(direct, rules, seed=5)
+        monkeypatch.setattr(torch_walker, "host_view", lambda slot: None)
+        drawn = _zoo_for_direct_fills()
+        anyinit.initialize(drawn, rules, seed=5)
+    for (name, a), (_, b) in zip(
+        direct.state_dict().items(), drawn.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), name
+    assert direct["head"].weight is direct["embed"].weight
+
+
+def test_direct_fills_are_seen_by_autograd_and_leave_the_model_whole_on_failure():
+    from anyinit.adapters.numpy import kernel as numpy_kernel
+
+    if numpy_kernel._EXTENSION is None:
+        pytest.skip(f"no direct fills with {numpy_kernel.kernel_name()}")
+    net = torch.nn.Linear(64, 32)
+    x = torch.randn(4, 64, requires_grad=True)
+    y = (net(x) ** 2).sum()  # a graph that saved the weight (for x's gradient)
+    before = net.weight._version
+    anyinit.initialize(net, "torch", seed=0)
+    assert net.weight._version > before  # as copy_ would: backward now refuses stale values
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+    # A rule that fails on a later parameter leaves the earlier (direct) ones untouched.
+    saved = {k: v.clone() for k, v in net.state_dict().items()}
+
+    class Broken(anyinit.Initializer):
+        def _generate(self, shape, target):
+            raise ValueError("broken on purpose")
+
+    with pytest.raises(ValueError, match="broken on purpose"):
+        anyinit.initialize(net, {"kernel": anyinit.GlorotNormal(), "bias": Broken()}, seed=1)
+    for name, value in net.state_dict().items():
+        assert torch.equal(value, saved[name]), name

@@ -264,3 +264,20 @@ def test_thread_counts_are_capped_at_the_cpus_and_empty_means_unset():
     assert numpy_kernel.threads_from_environment("1000", 8) == 8
     assert numpy_kernel.threads_from_environment("", 8) == 8
     assert numpy_kernel.threads_from_environment(" 3 ", 8) == 3
+
+
+def test_jobs_are_checked_before_any_is_drawn_and_share_the_threads(monkeypatch):
+    """sample_many: a bad job anywhere in the list leaves every output as it was; good jobs
+    drawn together (many small ones over the threads) equal each drawn alone."""
+    law = FusedLaw(key_from_seed(4), True, *transforms.NORMAL_INTERVAL, scale=0.1)
+    shapes = [(3, 5), (70_000,), (129, 257), (0, 4), ()]
+    outs = [np.zeros(shape, np.float32) for shape in shapes]
+    jobs = [numpy_kernel.layout_job(out, law, out.shape, tuple(range(out.ndim))) for out in outs]
+    bad = (np.zeros(4, np.float32), 0, 0, 0, 2**32 - 1, 4, 1, law.arguments)
+    with pytest.raises(ValueError, match="past 2"):
+        numpy_kernel.run_jobs([*jobs, bad])
+    assert not any(out.any() for out in outs)
+    monkeypatch.setattr(numpy_kernel, "THREADS", 3)
+    numpy_kernel.run_jobs(jobs)
+    for out in outs:
+        np.testing.assert_array_equal(out, numpy_kernel.fused(law, out.shape, None))

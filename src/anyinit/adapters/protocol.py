@@ -35,7 +35,6 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol, TypeGuard, TypeVar, runtime_checkable
 
 from .._typing import Array, ArrayNamespace, Device, DType, Interval, Shape
@@ -144,12 +143,15 @@ class FusedLayoutFill(Protocol):
     """A whole fused portable draw written straight into an existing host array, in any
     axis order: a model's parameter filled in its framework's layout in one pass."""
 
-    def fused_filler(
+    def fused_job(
         self, out: Any, law: Any, canonical: tuple[int, ...], perm: tuple[int, ...]
-    ) -> Callable[[], None] | None:
-        """A call that writes `law`'s (a FusedLaw) values for an array of shape `canonical`
-        into `out`, whose axis ``i`` is canonical axis ``perm[i]``, and cannot fail (all is
-        checked first); None where it cannot."""
+    ) -> Any:
+        """A job that writes `law`'s (a FusedLaw) values for an array of shape `canonical`
+        into `out`, whose axis ``i`` is canonical axis ``perm[i]``; None where it cannot."""
+
+    def run_fused_jobs(self, jobs: list[Any]) -> None:
+        """Run jobs of :meth:`fused_job` together; checked before any is written, they
+        cannot fail part way."""
 
 
 @runtime_checkable

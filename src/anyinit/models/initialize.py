@@ -132,7 +132,8 @@ def initialize(
     choose = _rule(rules, leaves, model)
     keys = _keys(seed)
     values: dict[str, Any] = {}
-    fills: list[Callable[[], None]] = []
+    jobs: list[Any] = []  # the direct fills (and their slots), run together at the end
+    filled: list[Slot] = []
     report: list[Assignment] = []
     uncovered: list[Slot] = []
     is_preset = isinstance(rules, (str, Recipe))
@@ -159,9 +160,10 @@ def initialize(
             parts = tuple((chosen, leaf.canonical[-1], key) for chosen, leaf, key in pieces)
             values[slot.native_path] = _draw(_Parts(parts), slot, pieces[0][2])
             continue
-        fill = _direct_fill(walker, pieces[0][0], slot, pieces[0][2])
-        if fill is not None:
-            fills.append(fill)
+        job = _direct_job(walker, pieces[0][0], slot, pieces[0][2])
+        if job is not None:
+            jobs.append(job)
+            filled.append(slot)
         else:
             values[slot.native_path] = _draw(pieces[0][0], slot, pieces[0][2])
     if uncovered:
@@ -175,17 +177,20 @@ def initialize(
             stacklevel=2,
         )
     # Every value is known and every check passed: only now is the model written (the
-    # direct fills cannot fail: their laws, shapes and counters were all checked above).
-    for fill in fills:
-        fill()
+    # direct fills cannot fail: the kernel checks every job before it draws any).
+    if jobs:
+        host_backend().run_fused_jobs(jobs)
+        for slot in filled:
+            walker.filled(slot)
     result = walker.write(model, slots, values)
     return (result, report) if return_report else result
 
 
-def _direct_fill(walker: Any, chosen: Any, slot: Slot, key: Any) -> Callable[[], None] | None:
+def _direct_job(walker: Any, chosen: Any, slot: Slot, key: Any) -> Any:
     """Where `slot`'s parameter can be filled in its own memory and layout in one pass (a
-    float32 CPU torch tensor drawn by a random law from the portable stream), the fill, to
-    run once every other value is drawn; else None (the value is drawn, then written)."""
+    float32 CPU torch tensor drawn by a random law from the portable stream), the host
+    kernel's job for it, run with the others once every value is drawn; else None (the
+    value is drawn, then written)."""
     host_view = getattr(walker, "host_view", None)
     if (
         host_view is None
@@ -194,6 +199,9 @@ def _direct_fill(walker: Any, chosen: Any, slot: Slot, key: Any) -> Callable[[],
         or type(chosen)._generate is not RandomInitializer._generate  # its own sampling
     ):
         return None
+    host = host_backend()
+    if not supports(host, FusedLayoutFill):
+        return None
     out = host_view(slot)
     if out is None:
         return None
@@ -201,18 +209,7 @@ def _direct_fill(walker: Any, chosen: Any, slot: Slot, key: Any) -> Callable[[],
     if law.magnitude > 6.5e4:  # the call path checks that it fits float32 (and says so)
         return None
     fused = law.fused(key, "float32")
-    host = host_backend()
-    if fused is None or not supports(host, FusedLayoutFill):
-        return None
-    write = host.fused_filler(out, fused, slot.canonical, slot.perm)
-    if write is None:
-        return None
-
-    def fill() -> None:
-        write()
-        walker.filled(slot)
-
-    return fill
+    return None if fused is None else host.fused_job(out, fused, slot.canonical, slot.perm)
 
 
 def _refuse_colliding_paths(slots: list[Slot]) -> None:

@@ -204,26 +204,35 @@ typedef struct {
     float *out;
 } Job;
 
+/* A share of one or more jobs' outputs, taken as one sequence: elements [first, last) of
+ * the jobs' outputs one after another (job j's from offsets[j]). */
 typedef struct {
-    const Job *job;
-    Py_ssize_t first, last; /* the element range [first, last) of the output */
+    const Job *jobs;
+    const Py_ssize_t *offsets; /* jobs + 1 prefix sums of the jobs' sizes */
+    Py_ssize_t count;
+    Py_ssize_t first, last;
 } Piece;
 
 static void run_piece(const Piece *piece) {
-    const Job *job = piece->job;
+    Py_ssize_t j = 0;
     Py_ssize_t at = piece->first;
     while (at < piece->last) {
-        Py_ssize_t r = job->length ? at / job->length : 0;
-        Py_ssize_t i = at - r * job->length;
+        while (piece->offsets[j + 1] <= at) {
+            j++;
+        }
+        const Job *job = &piece->jobs[j];
+        Py_ssize_t local = at - piece->offsets[j];
+        Py_ssize_t r = job->length ? local / job->length : 0;
+        Py_ssize_t i = local - r * job->length;
         Py_ssize_t n = job->length - i;
         if (n > piece->last - at) {
             n = piece->last - at;
         }
         int64_t run_start = job->starts ? job->starts[r] : job->single_start;
         uint32_t first = (uint32_t)run_start + (uint32_t)i * job->stride;
-        const float *uniforms = job->uniforms ? job->uniforms + at : NULL;
+        const float *uniforms = job->uniforms ? job->uniforms + local : NULL;
         sample_span(job->kernels, job->k0, job->k1, job->high, first, job->stride, uniforms,
-                    &job->law, n, job->out + at);
+                    &job->law, n, job->out + local);
         at += n;
     }
 }
@@ -235,9 +244,12 @@ static void *piece_thread(void *arg) {
 }
 #endif
 
-/* The job split into `threads` equal element ranges, the last on the calling thread. */
-static void run_job(const Job *job, int threads) {
-    Py_ssize_t total = job->runs * job->length;
+/* `count` jobs (offsets: their prefix sums) split into `threads` equal element ranges of
+ * all of them together, the last on the calling thread: many small parameters share the
+ * threads as one large one does. */
+static void run_jobs(const Job *jobs, const Py_ssize_t *offsets, Py_ssize_t count,
+                     int threads) {
+    Py_ssize_t total = offsets[count];
     if (threads > MAX_THREADS) {
         threads = MAX_THREADS;
     }
@@ -249,7 +261,9 @@ static void run_job(const Job *job, int threads) {
     }
     Piece pieces[MAX_THREADS];
     for (int t = 0; t < threads; t++) {
-        pieces[t].job = job;
+        pieces[t].jobs = jobs;
+        pieces[t].offsets = offsets;
+        pieces[t].count = count;
         pieces[t].first = total * t / threads;
         pieces[t].last = total * (t + 1) / threads;
     }
@@ -273,6 +287,11 @@ static void run_job(const Job *job, int threads) {
         run_piece(&pieces[t]);
     }
 #endif
+}
+
+static void run_job(const Job *job, int threads) {
+    Py_ssize_t offsets[2] = {0, job->runs * job->length};
+    run_jobs(job, offsets, 1, threads);
 }
 
 /* -- Python ---------------------------------------------------------------------------- */
@@ -340,80 +359,167 @@ static int parse_law(PyObject *tuple, Law *law) {
     return 0;
 }
 
-/* sample(out, k0, k1, high, starts, length, stride, law, threads) */
-static PyObject *sample(PyObject *self, PyObject *args) {
+/* A job's buffers, held while it runs. */
+typedef struct {
+    Py_buffer out, starts;
+    int have_out, have_starts;
+} Held;
+
+static void release(Held *held) {
+    if (held->have_starts) {
+        PyBuffer_Release(&held->starts);
+        held->have_starts = 0;
+    }
+    if (held->have_out) {
+        PyBuffer_Release(&held->out);
+        held->have_out = 0;
+    }
+}
+
+/* One job from (out, k0, k1, high, starts, length, stride, law): checked whole (words,
+ * law, buffers, lengths, every counter below 2**32) before anything is drawn. */
+static int parse_job(PyObject *args, Job *job, Held *held) {
     PyObject *out_obj, *starts_obj, *law_obj;
     long long k0, k1, high, stride;
     Py_ssize_t length;
-    int threads;
-    Py_buffer out, starts;
-    Job job;
-    if (!PyArg_ParseTuple(args, "OLLLOnLOi", &out_obj, &k0, &k1, &high, &starts_obj, &length,
-                          &stride, &law_obj, &threads)) {
-        return NULL;
+    held->have_out = held->have_starts = 0;
+    if (!PyArg_ParseTuple(args, "OLLLOnLO", &out_obj, &k0, &k1, &high, &starts_obj, &length,
+                          &stride, &law_obj)) {
+        return -1;
     }
     const long long words[] = {k0, k1, high, stride};
     const char *const names[] = {"k0", "k1", "high", "stride"};
-    if (check_words(words, names, 4) < 0 || parse_law(law_obj, &job.law) < 0) {
-        return NULL;
+    if (check_words(words, names, 4) < 0 || parse_law(law_obj, &job->law) < 0) {
+        return -1;
     }
-    if (parse_float32(out_obj, &out, 1) < 0) {
-        return NULL;
+    if (parse_float32(out_obj, &held->out, 1) < 0) {
+        return -1;
     }
-    job.starts = NULL;
-    job.single_start = 0;
-    job.runs = 1;
-    int have_starts = 0;
+    held->have_out = 1;
+    job->starts = NULL;
+    job->single_start = 0;
+    job->runs = 1;
     if (PyLong_Check(starts_obj)) {
-        job.single_start = PyLong_AsLongLong(starts_obj);
-        if (job.single_start == -1 && PyErr_Occurred()) {
-            PyBuffer_Release(&out);
-            return NULL;
+        job->single_start = PyLong_AsLongLong(starts_obj);
+        if (job->single_start == -1 && PyErr_Occurred()) {
+            release(held);
+            return -1;
         }
     } else {
-        if (parse_int64(starts_obj, &starts) < 0) {
-            PyBuffer_Release(&out);
-            return NULL;
+        if (parse_int64(starts_obj, &held->starts) < 0) {
+            release(held);
+            return -1;
         }
-        have_starts = 1;
-        job.starts = (const int64_t *)starts.buf;
-        job.runs = starts.len / 8;
+        held->have_starts = 1;
+        job->starts = (const int64_t *)held->starts.buf;
+        job->runs = held->starts.len / 8;
     }
     const char *error = NULL;
-    if (length < 0 || job.runs * length != out.len / 4) {
+    if (length < 0 || job->runs * length != held->out.len / 4) {
         error = "`out` must hold len(starts) * length values";
     }
     /* Every counter below 2**32: the last of each run is start + (length - 1)·stride. */
     unsigned long long reach = length > 0 ? (unsigned long long)(length - 1) * stride : 0;
-    for (Py_ssize_t r = 0; error == NULL && r < job.runs; r++) {
-        int64_t first = job.starts ? job.starts[r] : job.single_start;
+    for (Py_ssize_t r = 0; error == NULL && r < job->runs; r++) {
+        int64_t first = job->starts ? job->starts[r] : job->single_start;
         if (first < 0 || (length > 0 && (unsigned long long)first + reach >= 0x100000000ull)) {
             error = "counters past 2**32 in one run";
         }
     }
     if (error != NULL) {
-        if (have_starts) {
-            PyBuffer_Release(&starts);
-        }
-        PyBuffer_Release(&out);
+        release(held);
         PyErr_SetString(PyExc_ValueError, error);
+        return -1;
+    }
+    job->kernels = kernels;
+    job->k0 = (uint32_t)k0;
+    job->k1 = (uint32_t)k1;
+    job->high = (uint32_t)high;
+    job->length = length;
+    job->stride = (uint32_t)stride;
+    job->uniforms = NULL;
+    job->out = (float *)held->out.buf;
+    return 0;
+}
+
+/* sample(out, k0, k1, high, starts, length, stride, law, threads) */
+static PyObject *sample(PyObject *self, PyObject *args) {
+    Py_ssize_t size = PyTuple_GET_SIZE(args);
+    if (size != 9) {
+        PyErr_Format(PyExc_TypeError, "sample takes 9 arguments (%zd given)", size);
         return NULL;
     }
-    job.kernels = kernels;
-    job.k0 = (uint32_t)k0;
-    job.k1 = (uint32_t)k1;
-    job.high = (uint32_t)high;
-    job.length = length;
-    job.stride = (uint32_t)stride;
-    job.uniforms = NULL;
-    job.out = (float *)out.buf;
+    int threads = PyLong_AsLong(PyTuple_GET_ITEM(args, 8));
+    if (threads == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *job_args = PyTuple_GetSlice(args, 0, 8);
+    if (job_args == NULL) {
+        return NULL;
+    }
+    Job job;
+    Held held;
+    int failed = parse_job(job_args, &job, &held);
+    Py_DECREF(job_args);
+    if (failed) {
+        return NULL;
+    }
     Py_BEGIN_ALLOW_THREADS
     run_job(&job, threads);
     Py_END_ALLOW_THREADS
-    if (have_starts) {
-        PyBuffer_Release(&starts);
+    release(&held);
+    Py_RETURN_NONE;
+}
+
+/* sample_many(jobs, threads): every job (a tuple of sample's first eight arguments), all
+ * checked before any is drawn, then drawn together, the threads sharing their elements. */
+static PyObject *sample_many(PyObject *self, PyObject *args) {
+    PyObject *sequence;
+    int threads;
+    if (!PyArg_ParseTuple(args, "Oi", &sequence, &threads)) {
+        return NULL;
     }
-    PyBuffer_Release(&out);
+    PyObject *items = PySequence_Fast(sequence, "`jobs` must be a sequence of tuples");
+    if (items == NULL) {
+        return NULL;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(items);
+    Job *jobs = PyMem_Calloc(count ? count : 1, sizeof(Job));
+    Held *held = PyMem_Calloc(count ? count : 1, sizeof(Held));
+    Py_ssize_t *offsets = PyMem_Calloc(count + 1, sizeof(Py_ssize_t));
+    Py_ssize_t parsed = 0;
+    int failed = jobs == NULL || held == NULL || offsets == NULL;
+    if (failed) {
+        PyErr_NoMemory();
+    }
+    for (; !failed && parsed < count; parsed++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(items, parsed);
+        if (!PyTuple_Check(item)) {
+            PyErr_SetString(PyExc_TypeError, "each job must be a tuple of sample's arguments");
+            failed = 1;
+            break;
+        }
+        if (parse_job(item, &jobs[parsed], &held[parsed]) < 0) {
+            failed = 1;
+            break;
+        }
+        offsets[parsed + 1] = offsets[parsed] + jobs[parsed].runs * jobs[parsed].length;
+    }
+    if (!failed) {
+        Py_BEGIN_ALLOW_THREADS
+        run_jobs(jobs, offsets, count, threads);
+        Py_END_ALLOW_THREADS
+    }
+    for (Py_ssize_t j = 0; held != NULL && j < parsed; j++) {
+        release(&held[j]);
+    }
+    PyMem_Free(jobs);
+    PyMem_Free(held);
+    PyMem_Free(offsets);
+    Py_DECREF(items);
+    if (failed) {
+        return NULL;
+    }
     Py_RETURN_NONE;
 }
 
@@ -552,6 +658,9 @@ static PyMethodDef methods[] = {
      "sample(out, k0, k1, high, starts, length, stride, law, threads): the law's float32 "
      "values for the counters (high, starts[r] + i*stride), i < length, run after run into "
      "`out` (starts: an int for one run, or an int64 buffer), on up to `threads` threads."},
+    {"sample_many", sample_many, METH_VARARGS,
+     "sample_many(jobs, threads): each job a tuple of sample's first eight arguments; all "
+     "are checked, then drawn together, the threads sharing every job's elements."},
     {"transform", transform, METH_VARARGS,
      "transform(out, uniforms, law): the law's steps after Threefry, on the float32 "
      "uniforms given."},

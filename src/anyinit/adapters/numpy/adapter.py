@@ -16,9 +16,10 @@ from .kernel import (
     BLOCK,
     blocks_needed,
     fill_blocks,
-    layout_filler,
     finish_in_place,
     fused,
+    layout_job,
+    run_jobs,
     runs_from_extension,
     uniform01_block,
     uniform01_from_counters,
@@ -106,11 +107,14 @@ class NumpyBackend(NumpyDtypes, Backend):
                 return values
         return super().portable_float32(kind, key, shape, region, device, params)
 
-    def fused_filler(
+    def fused_job(
         self, out: Any, law: Any, canonical: tuple[int, ...], perm: tuple[int, ...]
     ) -> Any:
         # A parameter's own memory (a torch CPU tensor's, shared), in its layout, one pass.
-        return layout_filler(out, law, canonical, perm)
+        return layout_job(out, law, canonical, perm)
+
+    def run_fused_jobs(self, jobs: list[Any]) -> None:
+        run_jobs(jobs)
 
     def finish_in_place(self, values: Array, scale: float, shift: float, clip: Any) -> bool:
         # float32 draws for a float32 or 16-bit result: the affine step and the clip in one C

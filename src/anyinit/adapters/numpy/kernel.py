@@ -38,10 +38,11 @@ __all__ = [
     "BLOCK",
     "THREADS",
     "fill_blocks",
-    "layout_filler",
     "finish_in_place",
     "fused",
     "kernel_name",
+    "layout_job",
+    "run_jobs",
     "runs_from_extension",
     "single_threaded",
     "threads_from_environment",
@@ -219,15 +220,15 @@ def _sample(key: StreamKey, shape: tuple[int, ...], region: Any, arguments: tupl
     return out
 
 
-def layout_filler(
+def layout_job(
     out: Any, law: FusedLaw, canonical: tuple[int, ...], perm: tuple[int, ...]
-) -> Callable[[], None] | None:
-    """A call that writes `law`'s values for an array of shape `canonical` into the float32
-    C array `out`, whose axis ``i`` is canonical axis ``perm[i]`` (torch's ``(out, in)`` for
-    a canonical ``(in, out)``), in one pass: each run along `out`'s last axis draws the
-    counters ``start + i·stride`` the canonical layout gives those elements, so neither a
-    canonical array nor a transposing copy exists. None where the extension cannot serve
-    or `out` is not such an array; everything is checked here, so the call cannot fail.
+) -> tuple[Any, ...] | None:
+    """The C kernel's job that writes `law`'s values for an array of shape `canonical` into
+    the float32 C array `out`, whose axis ``i`` is canonical axis ``perm[i]`` (torch's
+    ``(out, in)`` for a canonical ``(in, out)``), in one pass: each run along `out`'s last
+    axis draws the counters ``start + i·stride`` the canonical layout gives those elements,
+    so neither a canonical array nor a transposing copy exists. None where the extension
+    cannot serve or `out` is not such an array. :func:`run_jobs` runs jobs together.
     """
     if _EXTENSION is None or (law.erfinv and not _LOG_CHECKED):
         return None
@@ -242,25 +243,24 @@ def layout_filler(
         and size <= 2**32
     ):
         return None
-    key, arguments = law.key, law.arguments
-    if size == 0:
-        return lambda: None
-    if perm == tuple(range(len(perm))):
-        starts: Any = 0
-        length, step = size, 1
-    else:
-        # Each native axis steps the canonical flat index by its canonical axis' stride.
-        strides = [math.prod(canonical[axis + 1 :]) for axis in range(len(canonical))]
-        steps = [strides[axis] for axis in perm]
-        starts = np.zeros((), dtype=np.int64)
-        for extent, stride in zip(native[:-1], steps[:-1], strict=True):
-            starts = np.add.outer(starts, np.arange(extent, dtype=np.int64) * stride)
-        starts, length, step = starts.reshape(-1), native[-1], steps[-1]
+    key = law.key
+    if size == 0 or perm == tuple(range(len(perm))):
+        return (out, key.k0, key.k1, 0, 0, size, 1, law.arguments)
+    # Each native axis steps the canonical flat index by its canonical axis' stride.
+    strides = [math.prod(canonical[axis + 1 :]) for axis in range(len(canonical))]
+    steps = [strides[axis] for axis in perm]
+    starts = np.zeros((), dtype=np.int64)
+    for extent, stride in zip(native[:-1], steps[:-1], strict=True):
+        starts = np.add.outer(starts, np.arange(extent, dtype=np.int64) * stride)
+    return (out, key.k0, key.k1, 0, starts.reshape(-1), native[-1], steps[-1], law.arguments)
 
-    def fill() -> None:
-        _EXTENSION.sample(out, key.k0, key.k1, 0, starts, length, step, arguments, _threads())
 
-    return fill
+def run_jobs(jobs: list[tuple[Any, ...]]) -> None:
+    """Run :func:`layout_job`'s jobs in one C call: every job checked first, then all drawn
+    together, the threads sharing their elements (a model's many small parameters keep every
+    core busy, as one large one does)."""
+    if jobs:
+        _EXTENSION.sample_many(jobs, _threads())
 
 
 def transform(law: FusedLaw, uniforms: np.ndarray) -> np.ndarray:
