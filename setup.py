@@ -15,8 +15,16 @@ class OptionalBuildExt(build_ext):
     def build_extensions(self) -> None:
         if self.compiler.compiler_type == "unix":
             for extension in self.extensions:
-                # -ffp-contract=off: the affine step's rounding is the one written.
-                extension.extra_compile_args += ["-O3", "-ffp-contract=off", "-fno-math-errno"]
+                # -ffp-contract=off: every rounding is the one written (no fused multiply-
+                # add). -fno-trapping-math lets the vectoriser compute both of erfinv's
+                # branches and keep one (the values are the same; only FP traps, which
+                # nothing here enables, would differ).
+                extension.extra_compile_args += [
+                    "-O3",
+                    "-ffp-contract=off",
+                    "-fno-math-errno",
+                    "-fno-trapping-math",
+                ]
         super().build_extensions()
 
 

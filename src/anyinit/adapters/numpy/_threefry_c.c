@@ -58,34 +58,39 @@ typedef struct {
     void (*uniform01)(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, Py_ssize_t, float *);
     void (*uniform_law)(const Law *, const float *, Py_ssize_t, float *);
     void (*erf_interval)(const Law *, float *, float *, Py_ssize_t);
-    int (*erfinv_central)(const float *, float *, Py_ssize_t);
-    void (*erfinv_finish)(const Law *, const float *, const float *, Py_ssize_t, float *);
+    void (*erfinv_law)(const Law *, const float *, const float *, Py_ssize_t, float *);
     void (*scale_shift_clip)(float *, Py_ssize_t, float, int, float, float, float);
 } Kernels;
 
 #define ISA baseline
 #define ISA_NAME "baseline"
+#define ISA_BYTES 16
 #define ISA_TARGET
 #include "_threefry_kernels.h"
 #undef ISA
 #undef ISA_NAME
+#undef ISA_BYTES
 #undef ISA_TARGET
 
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #define HAVE_X86_VARIANTS 1
 #define ISA avx2
 #define ISA_NAME "avx2"
+#define ISA_BYTES 32
 #define ISA_TARGET __attribute__((target("avx2")))
 #include "_threefry_kernels.h"
 #undef ISA
 #undef ISA_NAME
+#undef ISA_BYTES
 #undef ISA_TARGET
 #define ISA avx512
 #define ISA_NAME "avx512"
+#define ISA_BYTES 64
 #define ISA_TARGET __attribute__((target("avx512f,avx512vl,avx512dq")))
 #include "_threefry_kernels.h"
 #undef ISA
 #undef ISA_NAME
+#undef ISA_BYTES
 #undef ISA_TARGET
 #else
 #define HAVE_X86_VARIANTS 0
@@ -165,28 +170,7 @@ static void sample_span(const Kernels *k, uint32_t k0, uint32_t k1, uint32_t hig
         }
         k->erf_interval(law, x, square, n);
         log_chunk(square, log_square, n);
-        /* The polynomial goes where the squares were: they are no longer needed. */
-        float *p = square;
-        if (k->erfinv_central(log_square, p, n)) {
-            for (Py_ssize_t i = 0; i < n; i++) {
-                float w = -log_square[i];
-                if (w < 5.0f) {
-                    continue;
-                }
-                float t = sqrtf(w) - 3.0f;
-                float q = (float)-0.000200214257;
-                q = (float)0.000100950558 + q * t;
-                q = (float)0.00134934322 + q * t;
-                q = (float)-0.00367342844 + q * t;
-                q = (float)0.00573950773 + q * t;
-                q = (float)-0.0076224613 + q * t;
-                q = (float)0.00943887047 + q * t;
-                q = (float)1.00167406 + q * t;
-                q = (float)2.83297682 + q * t;
-                p[i] = q;
-            }
-        }
-        k->erfinv_finish(law, x, p, n, out + done);
+        k->erfinv_law(law, x, log_square, n, out + done);
     }
 }
 

@@ -2,9 +2,9 @@
  * The portable stream's vector loops, compiled once per instruction set.
  *
  * _threefry_c.c includes this file several times, each time with ISA (the
- * suffix of every name below), ISA_NAME (its label) and ISA_TARGET (a function
- * attribute naming the instruction set, or nothing for the compiler's
- * baseline) defined, and picks
+ * suffix of every name below), ISA_NAME (its label), ISA_BYTES (its vector width)
+ * and ISA_TARGET (a function attribute naming the instruction set, or nothing for
+ * the compiler's baseline) defined, and picks
  * one set of loops when it loads (or when a test forces one). Every loop is a
  * plain loop with no dependence between elements, so the compiler vectorises
  * it at that width; the roundings are the ones written (-ffp-contract=off), so
@@ -22,12 +22,63 @@
 
 /* Threefry-2x32-20 of the counters (high, start + i·stride), JAX's keying, as float32
  * uniforms in [0, 1): the output word (y0 ^ y1) >> 9 scaled by 2**-23 (23 bits are exact
- * as a signed int, whose conversion every vector set has). */
+ * as a signed int, whose conversion every vector set has).
+ *
+ * Written with GCC's vector types, UNROLL vectors of ISA_BYTES at a time: each round of
+ * one vector waits on the one before (add, rotate, xor), so independent vectors
+ * interleaved keep the vector units busy where one chain would leave them waiting. */
+typedef uint32_t KERNEL(words) __attribute__((vector_size(ISA_BYTES)));
+typedef int32_t KERNEL(signed_words) __attribute__((vector_size(ISA_BYTES)));
+typedef float KERNEL(floats) __attribute__((vector_size(ISA_BYTES)));
+#define LANES (ISA_BYTES / 4)
+#define UNROLL 4
+
+#define VROUND(d)                                    \
+    for (int u = 0; u < UNROLL; u++) {               \
+        x0[u] += x1[u];                              \
+        x1[u] = (x1[u] << d) | (x1[u] >> (32 - d));  \
+        x1[u] ^= x0[u];                              \
+    }
+#define VINJECT(a, b, n)                             \
+    for (int u = 0; u < UNROLL; u++) {               \
+        x0[u] += a;                                  \
+        x1[u] += b + (uint32_t)(n);                  \
+    }
+
 ISA_TARGET
 static void KERNEL(uniform01)(uint32_t k0, uint32_t k1, uint32_t high, uint32_t start,
                               uint32_t stride, Py_ssize_t count, float *restrict out) {
     const uint32_t k2 = k0 ^ k1 ^ PARITY;
-    for (Py_ssize_t i = 0; i < count; i++) {
+    KERNEL(words) lane;
+    for (int j = 0; j < LANES; j++) {
+        lane[j] = (uint32_t)j * stride;
+    }
+    Py_ssize_t i = 0;
+    for (; i + UNROLL * LANES <= count; i += UNROLL * LANES) {
+        KERNEL(words) x0[UNROLL], x1[UNROLL];
+        for (int u = 0; u < UNROLL; u++) {
+            uint32_t first = start + (uint32_t)(i + u * LANES) * stride;
+            x0[u] = (KERNEL(words)){0} + (high + k0);
+            x1[u] = lane + (first + k1);
+        }
+        VROUND(13) VROUND(15) VROUND(26) VROUND(6)
+        VINJECT(k1, k2, 1)
+        VROUND(17) VROUND(29) VROUND(16) VROUND(24)
+        VINJECT(k2, k0, 2)
+        VROUND(13) VROUND(15) VROUND(26) VROUND(6)
+        VINJECT(k0, k1, 3)
+        VROUND(17) VROUND(29) VROUND(16) VROUND(24)
+        VINJECT(k1, k2, 4)
+        VROUND(13) VROUND(15) VROUND(26) VROUND(6)
+        VINJECT(k2, k0, 5)
+        for (int u = 0; u < UNROLL; u++) {
+            KERNEL(signed_words) bits = (KERNEL(signed_words))((x0[u] ^ x1[u]) >> 9);
+            KERNEL(floats) value =
+                __builtin_convertvector(bits, KERNEL(floats)) * (1.0f / 8388608.0f);
+            memcpy(out + i + u * LANES, &value, sizeof value);
+        }
+    }
+    for (; i < count; i++) {
         uint32_t x0 = high + k0;
         uint32_t x1 = (start + (uint32_t)i * stride) + k1;
         ROUND(13) ROUND(15) ROUND(26) ROUND(6)
@@ -43,6 +94,11 @@ static void KERNEL(uniform01)(uint32_t k0, uint32_t k1, uint32_t high, uint32_t 
         out[i] = (float)(int32_t)((x0 ^ x1) >> 9) * (1.0f / 8388608.0f);
     }
 }
+
+#undef VROUND
+#undef VINJECT
+#undef LANES
+#undef UNROLL
 
 /* JAX's uniform on [low, low + span): float32(double(u)·span + low), then max(low, ·) (the
  * fused multiply-add XLA emits: the product of two float32 values is exact in double, so
@@ -88,43 +144,44 @@ static void KERNEL(erf_interval)(const Law *law, float *restrict x, float *restr
     }
 }
 
-/* Giles's single-precision erfinv (XLA's) on its w < 5 branch, w = -log(1 - x²), the
- * polynomial in t = w - 2.5 evaluated step by step in float32; 1 where some w needs the
- * other branch (w >= 5, under 1 % of normal draws), which the caller then evaluates. */
+/* Giles's single-precision erfinv (XLA's), w = -log(1 - x²) given as log_square: the
+ * polynomial in w - 2.5 below 5 and in sqrt(w) - 3 above, each evaluated step by step in
+ * float32 (both computed, one kept: a branch-free loop the compiler vectorises, where a
+ * second pass over the rare w >= 5 would cost a scalar scan of every chunk); then
+ * √2·(p·x), clamped to the law's inner interval (the truncated normal's open interval),
+ * ·scale (+ shift) and the final clip, each step in float32 as NumPy's in-place steps
+ * round it. */
 ISA_TARGET
-static int KERNEL(erfinv_central)(const float *restrict log_square, float *restrict p,
-                                  Py_ssize_t count) {
-    int far = 0;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        float w = -log_square[i];
-        float t = w - 2.5f;
-        float q = (float)2.81022636e-08;
-        q = (float)3.43273939e-07 + q * t;
-        q = (float)-3.5233877e-06 + q * t;
-        q = (float)-4.39150654e-06 + q * t;
-        q = (float)0.00021858087 + q * t;
-        q = (float)-0.00125372503 + q * t;
-        q = (float)-0.00417768164 + q * t;
-        q = (float)0.246640727 + q * t;
-        q = (float)1.50140941 + q * t;
-        p[i] = q;
-        far |= !(w < 5.0f);
-    }
-    return far;
-}
-
-/* √2·(p·x), clamped to the law's inner interval (the truncated normal's open interval),
- * then the initializer's ·scale (+ shift) and its final clip, each step in float32 as
- * NumPy's in-place steps round it. */
-ISA_TARGET
-static void KERNEL(erfinv_finish)(const Law *law, const float *restrict x,
-                                  const float *restrict p, Py_ssize_t count,
-                                  float *restrict out) {
+static void KERNEL(erfinv_law)(const Law *law, const float *restrict x,
+                               const float *restrict log_square, Py_ssize_t count,
+                               float *restrict out) {
     const float inner_lo = law->inner_lo, inner_hi = law->inner_hi, scale = law->scale;
     const float shift = law->shift, lowest = law->outer_lo, highest = law->outer_hi;
     const int with_shift = law->with_shift;
     for (Py_ssize_t i = 0; i < count; i++) {
-        float value = SQRT2 * (p[i] * x[i]);
+        float w = -log_square[i];
+        float t = w - 2.5f;
+        float p = (float)2.81022636e-08;
+        p = (float)3.43273939e-07 + p * t;
+        p = (float)-3.5233877e-06 + p * t;
+        p = (float)-4.39150654e-06 + p * t;
+        p = (float)0.00021858087 + p * t;
+        p = (float)-0.00125372503 + p * t;
+        p = (float)-0.00417768164 + p * t;
+        p = (float)0.246640727 + p * t;
+        p = (float)1.50140941 + p * t;
+        float s = sqrtf(w) - 3.0f;
+        float q = (float)-0.000200214257;
+        q = (float)0.000100950558 + q * s;
+        q = (float)0.00134934322 + q * s;
+        q = (float)-0.00367342844 + q * s;
+        q = (float)0.00573950773 + q * s;
+        q = (float)-0.0076224613 + q * s;
+        q = (float)0.00943887047 + q * s;
+        q = (float)1.00167406 + q * s;
+        q = (float)2.83297682 + q * s;
+        p = w < 5.0f ? p : q;
+        float value = SQRT2 * (p * x[i]);
         value = value < inner_lo ? inner_lo : value;
         value = value > inner_hi ? inner_hi : value;
         value = value * scale;
@@ -157,8 +214,7 @@ static const Kernels KERNEL(kernels) = {
     KERNEL(uniform01),
     KERNEL(uniform_law),
     KERNEL(erf_interval),
-    KERNEL(erfinv_central),
-    KERNEL(erfinv_finish),
+    KERNEL(erfinv_law),
     KERNEL(scale_shift_clip),
 };
 
