@@ -117,46 +117,62 @@ EVERY_UNIFORM = np.arange(2**23, dtype=np.float32) * np.float32(2.0**-23)
 )
 def test_the_c_transforms_equal_the_reference_on_every_float32_uniform(lower, upper):
     # All 2**23 uniforms the stream can produce, through the C steps after Threefry (the
-    # normal law, or a central truncated interval) and the fused finish: bit for bit the
-    # NumPy reference, finite, and inside the interval.
+    # normal law, or a central truncated interval) and the fused finish, in every vector
+    # set this CPU runs: bit for bit the NumPy reference, finite, and inside the interval.
     u = EVERY_UNIFORM
     if lower is None:
         reference = transforms.normal_from01(np, u, np.float64)
     else:
         reference = transforms.truncated_from01(np, u, lower, upper, np.float64)
-    values = numpy_kernel.transform(_law(lower, upper), u)
-    np.testing.assert_array_equal(values, reference)
-    assert np.isfinite(values).all()
+    assert np.isfinite(reference).all()
     if lower is not None:
-        assert values.min() >= lower
-        assert values.max() <= upper
+        assert reference.min() >= lower
+        assert reference.max() <= upper
     bounds = (-0.35, 0.35)  # a glorot_normal-like scale, clipped to its truncation
     expected = reference * np.float32(0.17) + np.float32(-0.01)
     np.clip(expected, *bounds, out=expected)
-    finished = numpy_kernel.transform(_law(lower, upper, 0.17, -0.01, bounds), u)
-    np.testing.assert_array_equal(finished, expected)
+    for isa in _each_kernel_set():
+        values = numpy_kernel.transform(_law(lower, upper), u)
+        np.testing.assert_array_equal(values, reference, err_msg=isa)
+        finished = numpy_kernel.transform(_law(lower, upper, 0.17, -0.01, bounds), u)
+        np.testing.assert_array_equal(finished, expected, err_msg=isa)
 
 
-def test_every_kernel_set_gives_the_same_bits():
-    """The AVX-512, AVX2 and baseline loops (those this CPU runs), each forced in turn, on
-    every uniform and on the stream itself: the same bits as the NumPy reference."""
+def _each_kernel_set():
+    """Force each vector set this CPU runs in turn (AVX-512, AVX2, the baseline), yielding
+    its name; the one chosen at load is restored after."""
     extension = numpy_kernel._EXTENSION
     saved = extension.isa()
-    law = _law(-2.0, 2.0, 0.05, 0.01, (-0.09, 0.11))
-    reference = transforms.truncated_from01(np, EVERY_UNIFORM, -2.0, 2.0, np.float64)
-    expected = np.clip(reference * np.float32(0.05) + np.float32(0.01), -0.09, 0.11)
-    key = key_from_seed(5)
-    words = random_bits(np, key, (70_001,), None, "cpu")
-    stream_reference = uniform01_from_bits(np, words, "cpu")
     try:
         for isa in extension.isas():
             extension.set_isa(isa)
-            np.testing.assert_array_equal(numpy_kernel.transform(law, EVERY_UNIFORM), expected)
-            block = numpy_kernel.uniform01_block(key, 0, 70_001)
-            np.testing.assert_array_equal(block, stream_reference)
+            yield isa
     finally:
         extension.set_isa(saved)
-    assert extension.isa() == saved
+
+
+def test_every_kernel_set_gives_the_same_bits():
+    """The AVX-512, AVX2 and baseline loops (those this CPU runs), each forced in turn, on the
+    stream itself, every law and a transposed layout: the bits of the NumPy reference."""
+    extension = numpy_kernel._EXTENSION
+    key = key_from_seed(5)
+    words = random_bits(np, key, (70_001,), None, "cpu")
+    stream_reference = uniform01_from_bits(np, words, "cpu")
+    inits = [
+        anyinit.GlorotUniform(seed=2),
+        anyinit.HeNormal(seed=3),
+        anyinit.TruncatedNormal(seed=4),
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(numpy_kernel, "_EXTENSION", None)
+        references = [init((301, 67)) for init in inits]
+    assert len(extension.isas()) >= 1
+    for isa in _each_kernel_set():
+        block = numpy_kernel.uniform01_block(key, 0, 70_001)
+        np.testing.assert_array_equal(block, stream_reference, err_msg=isa)
+        for init, reference in zip(inits, references, strict=True):
+            np.testing.assert_array_equal(init((301, 67)), reference, err_msg=isa)
+    assert extension.isa() == extension.isas()[0]  # the widest, restored
     with pytest.raises(ValueError, match="`isa` must be one of"):
         extension.set_isa("sse9")
 
