@@ -297,3 +297,36 @@ def test_jobs_are_checked_before_any_is_drawn_and_share_the_threads(monkeypatch)
     numpy_kernel.run_jobs(jobs)
     for out in outs:
         np.testing.assert_array_equal(out, numpy_kernel.fused(law, out.shape, None))
+
+
+def _float32_patterns():
+    """float32 values around every float16/bfloat16 rounding case: a stride through every
+    exponent from 0 up to past float16's overflow (subnormals, normals, the 65504/65520
+    edge), every low-bit pattern of a few mantissas (ties, odd and even), both signs."""
+    strided = np.arange(0, 0x48000000, 97, dtype=np.uint32)
+    low_bits = (np.arange(1 << 16, dtype=np.uint32)[None, :] + np.array(
+        [0x33000000, 0x38800000, 0x3F800000, 0x477FE000, 0x477F0000], dtype=np.uint32
+    )[:, None]).reshape(-1)  # fmt: skip
+    words = np.concatenate([strided, low_bits, np.array([0x477FF000, 0x47800000], np.uint32)])
+    values = words.view(np.float32)
+    return np.concatenate([values, -values])
+
+
+@pytest.mark.parametrize("output", ["float16", "bfloat16"])
+def test_16_bit_outputs_round_as_numpy_and_torch_do(output):
+    """The kernel's own float32 -> float16/bfloat16 rounding (what it stores for 16-bit
+    results) equals NumPy's astype and torch's .to on every tested value, in every vector
+    set: ties to even, subnormals, overflow to inf, signed zeros."""
+    values = _float32_patterns()
+    if output == "float16":
+        with np.errstate(over="ignore"):  # past 65520 is inf, on purpose
+            expected = values.astype(np.float16).view(np.uint16)
+    else:
+        torch = pytest.importorskip("torch")
+        expected = torch.from_numpy(values).to(torch.bfloat16).view(torch.int16).numpy()
+        expected = expected.view(np.uint16)
+    out = np.empty(values.size, np.float16 if output == "float16" else np.int16)
+    for isa in _each_kernel_set():
+        out[:] = 0
+        numpy_kernel._EXTENSION.round16(out, values, 1 if output == "float16" else 2)
+        np.testing.assert_array_equal(out.view(np.uint16), expected, err_msg=isa)

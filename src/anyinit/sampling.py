@@ -138,10 +138,13 @@ def scaled_uniform(
     """The portable stream's U[-limit, limit) as ``jax.nn.initializers`` draws it:
     ``uniform(-1, 1)·limit`` in float32, clipped to the bounds as representable in `dtype`."""
 
+    # The bounds of the *result's* dtype: an adapter that draws on the host in float32 (torch
+    # on the CPU, for bfloat16) rounds after, and its values must stay inside them.
+    clip = inward_bounds(-limit, limit, backend.name_of(dtype))
+
     def draw(on: Backend, at: PortableDraw) -> Array:
         float32 = on.dtype("float32")
         values = uniform(on, key, at.shape, -1.0, 1.0, float32, at.device, at.region)
-        clip = inward_bounds(-limit, limit, on.name_of(at.dtype))
         return finish(on, values, limit, 0.0, clip, at.dtype)
 
     fused = fused_scaled_uniform(key, limit, backend.name_of(dtype))
@@ -212,7 +215,9 @@ def fused_uniform(key: StreamKey, low: float, high: float, dtype_name: str) -> F
         return None
     low32, high32 = np.float32(low), np.float32(high)
     clip = inward_bounds(low, high, dtype_name)
-    return FusedLaw(key, False, float(low32), float(high32 - low32), outer=clip)
+    return FusedLaw(
+        key, False, float(low32), float(high32 - low32), outer=clip, output=_output(dtype_name)
+    )
 
 
 def fused_scaled_uniform(key: StreamKey, limit: float, dtype_name: str) -> FusedLaw | None:
@@ -221,14 +226,18 @@ def fused_scaled_uniform(key: StreamKey, limit: float, dtype_name: str) -> Fused
         return None
     unit = inward_bounds(-1.0, 1.0, "float32")
     clip = inward_bounds(-limit, limit, dtype_name)
-    return FusedLaw(key, False, -1.0, 2.0, inner=unit, scale=limit, outer=clip)
+    return FusedLaw(
+        key, False, -1.0, 2.0, inner=unit, scale=limit, outer=clip, output=_output(dtype_name)
+    )
 
 
 def fused_normal(key: StreamKey, mean: float, std: float, dtype_name: str) -> FusedLaw | None:
     """:func:`normal`'s portable draw as one fused law."""
     if dtype_name == "float64":
         return None
-    return FusedLaw(key, True, *stream.NORMAL_INTERVAL, scale=std, shift=mean)
+    return FusedLaw(
+        key, True, *stream.NORMAL_INTERVAL, scale=std, shift=mean, output=_output(dtype_name)
+    )
 
 
 def fused_truncated(key: StreamKey, law: Any, dtype_name: str) -> FusedLaw | None:
@@ -247,7 +256,14 @@ def fused_truncated(key: StreamKey, law: Any, dtype_name: str) -> FusedLaw | Non
         scale=law.scale,
         shift=law.loc,
         outer=inward_bounds(*law.bounds, dtype_name),
+        output=_output(dtype_name),
     )
+
+
+def _output(dtype_name: str) -> str:
+    """What a fused law stores for a `dtype_name` result: 16-bit values directly, else the
+    float32 values (rounded after, to any other dtype)."""
+    return dtype_name if dtype_name in ("float16", "bfloat16") else "float32"
 
 
 # -- the portable stream ------------------------------------------------------------------

@@ -51,14 +51,20 @@ class FusedLaw:
     scale: float = 1.0
     shift: float = 0.0
     outer: tuple[float, float] = (-_INF, _INF)
+    #: What is stored: the float32 values, or them rounded once to ``"float16"`` or
+    #: ``"bfloat16"`` (to nearest even, as NumPy's ``astype`` and torch's ``.to`` round).
+    output: str = "float32"
 
     @property
     def arguments(self) -> tuple[Any, ...]:
         """The law as the C kernel's ``sample`` takes it."""
         return (
             self.erfinv, self.low, self.span, self.clip, *self.inner, self.scale,
-            self.shift != 0.0, self.shift, *self.outer,
+            self.shift != 0.0, self.shift, *self.outer, _OUTPUTS[self.output],
         )  # fmt: skip
+
+
+_OUTPUTS = {"float32": 0, "float16": 1, "bfloat16": 2}
 
 
 # Not frozen: a frozen dataclass costs 0.6 µs more to build, a tenth of a small

@@ -188,7 +188,8 @@ def initialize(
 
 def _direct_job(walker: Any, chosen: Any, slot: Slot, key: Any) -> Any:
     """Where `slot`'s parameter can be filled in its own memory and layout in one pass (a
-    float32 CPU torch tensor drawn by a random law from the portable stream), the host
+    float32, float16 or bfloat16 CPU torch tensor drawn by a random law from the portable
+    stream), the host
     kernel's job for it, run with the others once every value is drawn; else None (the
     value is drawn, then written)."""
     host_view = getattr(walker, "host_view", None)
@@ -202,13 +203,14 @@ def _direct_job(walker: Any, chosen: Any, slot: Slot, key: Any) -> Any:
     host = host_backend()
     if not supports(host, FusedLayoutFill):
         return None
-    out = host_view(slot)
-    if out is None:
+    view = host_view(slot)
+    if view is None:
         return None
+    out, dtype_name = view
     law = chosen.law(slot.canonical, "real floating")
-    if law.magnitude > 6.5e4:  # the call path checks that it fits float32 (and says so)
+    if law.magnitude > 6.5e4:  # the call path checks that it fits the dtype (and says so)
         return None
-    fused = law.fused(key, "float32")
+    fused = law.fused(key, dtype_name)
     return None if fused is None else host.fused_job(out, fused, slot.canonical, slot.perm)
 
 

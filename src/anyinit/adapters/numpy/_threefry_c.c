@@ -51,7 +51,10 @@ typedef struct {
     float scale, shift;         /* then ·scale (+ shift) */
     int with_shift;
     float outer_lo, outer_hi;   /* the final clip */
+    int output;                 /* what is stored: OUTPUT_FLOAT32, _FLOAT16 or _BFLOAT16 */
 } Law;
+
+enum { OUTPUT_FLOAT32 = 0, OUTPUT_FLOAT16 = 1, OUTPUT_BFLOAT16 = 2 };
 
 typedef struct {
     const char *name;
@@ -59,6 +62,8 @@ typedef struct {
     void (*uniform_law)(const Law *, const float *, Py_ssize_t, float *);
     void (*erf_interval)(const Law *, float *, float *, Py_ssize_t);
     void (*erfinv_law)(const Law *, const float *, const float *, Py_ssize_t, float *);
+    void (*to_float16)(const float *, Py_ssize_t, uint16_t *);
+    void (*to_bfloat16)(const float *, Py_ssize_t, uint16_t *);
     void (*scale_shift_clip)(float *, Py_ssize_t, float, int, float, float, float);
 } Kernels;
 
@@ -145,16 +150,19 @@ static void log_chunk(const float *in, float *out, Py_ssize_t count) {
     log_loop(args, dimensions, steps, log_loop_data);
 }
 
-/* Counters start + i·stride (high word `high`), i < count, through the law into out. */
+/* Counters start + i·stride (high word `high`), i < count, through the law into out
+ * (float32 values, or 16-bit ones rounded once from them). */
 static void sample_span(const Kernels *k, uint32_t k0, uint32_t k1, uint32_t high,
                         uint32_t start, uint32_t stride, const float *uniforms, const Law *law,
-                        Py_ssize_t count, float *out) {
+                        Py_ssize_t count, void *out) {
     float x[CHUNK] __attribute__((aligned(64)));
     float square[CHUNK] __attribute__((aligned(64)));
     float log_square[CHUNK] __attribute__((aligned(64)));
     for (Py_ssize_t done = 0; done < count; done += CHUNK) {
         Py_ssize_t n = count - done < CHUNK ? count - done : CHUNK;
         uint32_t first = start + (uint32_t)done * stride;
+        /* float32 results go straight out; 16-bit ones through `square`, free by then. */
+        float *values = law->output == OUTPUT_FLOAT32 ? (float *)out + done : square;
         const float *u = x;
         if (uniforms != NULL) {
             u = uniforms + done;
@@ -162,15 +170,20 @@ static void sample_span(const Kernels *k, uint32_t k0, uint32_t k1, uint32_t hig
             k->uniform01(k0, k1, high, first, stride, n, x);
         }
         if (!law->erfinv) {
-            k->uniform_law(law, u, n, out + done);
-            continue;
+            k->uniform_law(law, u, n, values);
+        } else {
+            if (u != x) {
+                memcpy(x, u, (size_t)n * sizeof(float));
+            }
+            k->erf_interval(law, x, square, n);
+            log_chunk(square, log_square, n);
+            k->erfinv_law(law, x, log_square, n, values);
         }
-        if (u != x) {
-            memcpy(x, u, (size_t)n * sizeof(float));
+        if (law->output == OUTPUT_FLOAT16) {
+            k->to_float16(values, n, (uint16_t *)out + done);
+        } else if (law->output == OUTPUT_BFLOAT16) {
+            k->to_bfloat16(values, n, (uint16_t *)out + done);
         }
-        k->erf_interval(law, x, square, n);
-        log_chunk(square, log_square, n);
-        k->erfinv_law(law, x, log_square, n, out + done);
     }
 }
 
@@ -185,7 +198,7 @@ typedef struct {
     uint32_t stride;
     const float *uniforms;
     Law law;
-    float *out;
+    char *out;
 } Job;
 
 /* A share of one or more jobs' outputs, taken as one sequence: elements [first, last) of
@@ -215,8 +228,9 @@ static void run_piece(const Piece *piece) {
         int64_t run_start = job->starts ? job->starts[r] : job->single_start;
         uint32_t first = (uint32_t)run_start + (uint32_t)i * job->stride;
         const float *uniforms = job->uniforms ? job->uniforms + local : NULL;
+        Py_ssize_t itemsize = job->law.output == OUTPUT_FLOAT32 ? 4 : 2;
         sample_span(job->kernels, job->k0, job->k1, job->high, first, job->stride, uniforms,
-                    &job->law, n, job->out + local);
+                    &job->law, n, job->out + local * itemsize);
         at += n;
     }
 }
@@ -296,6 +310,29 @@ static int parse_float32(PyObject *obj, Py_buffer *view, int writable) {
     return 0;
 }
 
+/* A writable C-contiguous buffer for a law's output: float32 ('f'), float16 ('e'), or
+ * bfloat16 bits in a 16-bit integer buffer ('h' or 'H', e.g. a torch tensor's int16 view). */
+static int parse_output(PyObject *obj, Py_buffer *view, int output) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) {
+        return -1;
+    }
+    const char *format = view->format ? view->format : "B";
+    int fits = output == OUTPUT_FLOAT32   ? view->itemsize == 4 && strcmp(format, "f") == 0
+               : output == OUTPUT_FLOAT16 ? view->itemsize == 2 && strcmp(format, "e") == 0
+                                          : view->itemsize == 2 &&
+                                                (strcmp(format, "h") == 0 || strcmp(format, "H") == 0);
+    if (!fits) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_TypeError,
+                        output == OUTPUT_FLOAT32   ? "`out` must be a writable C-contiguous float32 buffer"
+                        : output == OUTPUT_FLOAT16 ? "`out` must be a writable C-contiguous float16 buffer"
+                                                   : "`out` must be a writable C-contiguous int16 buffer "
+                                                     "(bfloat16 bits)");
+        return -1;
+    }
+    return 0;
+}
+
 /* A buffer of int64 values (the counter each run starts at). */
 static int parse_int64(PyObject *obj, Py_buffer *view) {
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
@@ -324,15 +361,21 @@ static int check_words(const long long *words, const char *const *names, int cou
 }
 
 /* law = (erfinv, low, span, clip, inner_lo, inner_hi, scale, with_shift, shift, outer_lo,
- * outer_hi): kernel.FusedLaw.arguments. */
+ * outer_hi, output): FusedLaw.arguments. */
 static int parse_law(PyObject *tuple, Law *law) {
     if (!PyTuple_Check(tuple)) {
         PyErr_SetString(PyExc_TypeError, "`law` must be a tuple (kernel.FusedLaw.arguments)");
         return -1;
     }
-    if (!PyArg_ParseTuple(tuple, "pddffffpfff", &law->erfinv, &law->low, &law->span,
+    if (!PyArg_ParseTuple(tuple, "pddffffpfffi", &law->erfinv, &law->low, &law->span,
                           &law->clip, &law->inner_lo, &law->inner_hi, &law->scale,
-                          &law->with_shift, &law->shift, &law->outer_lo, &law->outer_hi)) {
+                          &law->with_shift, &law->shift, &law->outer_lo, &law->outer_hi,
+                          &law->output)) {
+        return -1;
+    }
+    if (law->output < OUTPUT_FLOAT32 || law->output > OUTPUT_BFLOAT16) {
+        PyErr_SetString(PyExc_ValueError, "the law's output must be 0 (float32), 1 (float16) "
+                                          "or 2 (bfloat16)");
         return -1;
     }
     law->low32 = (float)law->low;
@@ -376,7 +419,7 @@ static int parse_job(PyObject *args, Job *job, Held *held) {
     if (check_words(words, names, 4) < 0 || parse_law(law_obj, &job->law) < 0) {
         return -1;
     }
-    if (parse_float32(out_obj, &held->out, 1) < 0) {
+    if (parse_output(out_obj, &held->out, job->law.output) < 0) {
         return -1;
     }
     held->have_out = 1;
@@ -399,7 +442,7 @@ static int parse_job(PyObject *args, Job *job, Held *held) {
         job->runs = held->starts.len / 8;
     }
     const char *error = NULL;
-    if (length < 0 || job->runs * length != held->out.len / 4) {
+    if (length < 0 || job->runs * length != held->out.len / held->out.itemsize) {
         error = "`out` must hold len(starts) * length values";
     }
     /* Every counter below 2**32: the last of each run is start + (length - 1)·stride. */
@@ -422,7 +465,7 @@ static int parse_job(PyObject *args, Job *job, Held *held) {
     job->length = length;
     job->stride = (uint32_t)stride;
     job->uniforms = NULL;
-    job->out = (float *)held->out.buf;
+    job->out = (char *)held->out.buf;
     return 0;
 }
 
@@ -515,14 +558,14 @@ static PyObject *transform(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OOO", &out_obj, &u_obj, &law_obj)) {
         return NULL;
     }
-    if (parse_law(law_obj, &job.law) < 0 || parse_float32(out_obj, &out, 1) < 0) {
+    if (parse_law(law_obj, &job.law) < 0 || parse_output(out_obj, &out, job.law.output) < 0) {
         return NULL;
     }
     if (parse_float32(u_obj, &u, 0) < 0) {
         PyBuffer_Release(&out);
         return NULL;
     }
-    if (u.len != out.len) {
+    if (u.len / 4 != out.len / out.itemsize) {
         PyBuffer_Release(&out);
         PyBuffer_Release(&u);
         PyErr_SetString(PyExc_ValueError, "`out` and `uniforms` must have the same length");
@@ -533,15 +576,54 @@ static PyObject *transform(PyObject *self, PyObject *args) {
     job.starts = NULL;
     job.single_start = 0;
     job.runs = 1;
-    job.length = out.len / 4;
+    job.length = out.len / out.itemsize;
     job.stride = 1;
     job.uniforms = (const float *)u.buf;
-    job.out = (float *)out.buf;
+    job.out = (char *)out.buf;
     Py_BEGIN_ALLOW_THREADS
     run_job(&job, 1);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&out);
     PyBuffer_Release(&u);
+    Py_RETURN_NONE;
+}
+
+/* round16(out, values, output): float32 values rounded to float16 (output 1) or bfloat16
+ * bits (output 2) by the kernel's own conversion. */
+static PyObject *round16(PyObject *self, PyObject *args) {
+    PyObject *out_obj, *values_obj;
+    int output;
+    Py_buffer out, values;
+    if (!PyArg_ParseTuple(args, "OOi", &out_obj, &values_obj, &output)) {
+        return NULL;
+    }
+    if (output != OUTPUT_FLOAT16 && output != OUTPUT_BFLOAT16) {
+        PyErr_SetString(PyExc_ValueError, "`output` must be 1 (float16) or 2 (bfloat16)");
+        return NULL;
+    }
+    if (parse_output(out_obj, &out, output) < 0) {
+        return NULL;
+    }
+    if (parse_float32(values_obj, &values, 0) < 0) {
+        PyBuffer_Release(&out);
+        return NULL;
+    }
+    if (values.len / 4 != out.len / 2) {
+        PyBuffer_Release(&out);
+        PyBuffer_Release(&values);
+        PyErr_SetString(PyExc_ValueError, "`out` and `values` must have the same length");
+        return NULL;
+    }
+    const Kernels *k = kernels;
+    Py_BEGIN_ALLOW_THREADS
+    if (output == OUTPUT_FLOAT16) {
+        k->to_float16((const float *)values.buf, values.len / 4, (uint16_t *)out.buf);
+    } else {
+        k->to_bfloat16((const float *)values.buf, values.len / 4, (uint16_t *)out.buf);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&values);
     Py_RETURN_NONE;
 }
 
@@ -648,6 +730,9 @@ static PyMethodDef methods[] = {
     {"transform", transform, METH_VARARGS,
      "transform(out, uniforms, law): the law's steps after Threefry, on the float32 "
      "uniforms given."},
+    {"round16", round16, METH_VARARGS,
+     "round16(out, values, output): float32 values rounded to float16 (1) or bfloat16 (2) "
+     "bits, to nearest even."},
     {"finish", finish, METH_VARARGS,
      "finish(values, scale, with_shift, shift, lowest, highest): values*scale (+ shift), "
      "clamped to [lowest, highest], in place, in float32."},

@@ -193,6 +193,42 @@ static void KERNEL(erfinv_law)(const Law *law, const float *restrict x,
     }
 }
 
+/* float32 values rounded to float16 bits, to nearest even (IEEE's, as NumPy's astype and
+ * torch's .to round), subnormals and overflow included: F. Giesen's branch-free integer
+ * form, so every vector set gives the same bits. The values are finite (never NaN). */
+ISA_TARGET
+static void KERNEL(to_float16)(const float *restrict in, Py_ssize_t count,
+                               uint16_t *restrict out) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        uint32_t x;
+        memcpy(&x, &in[i], sizeof x);
+        uint32_t sign = (x >> 16) & 0x8000u;
+        uint32_t a = x & 0x7FFFFFFFu;
+        float magnitude;
+        memcpy(&magnitude, &a, sizeof magnitude);
+        /* Below 2**-14: adding 0.5 (whose ulp is 2**-24) rounds to the subnormal grid. */
+        float aligned = magnitude + 0.5f;
+        uint32_t aligned_bits;
+        memcpy(&aligned_bits, &aligned, sizeof aligned_bits);
+        uint32_t subnormal = aligned_bits - 0x3F000000u;
+        /* Normal: rebias the exponent (-112 << 23) and round the 13 dropped bits. */
+        uint32_t normal = (a + 0xC8000FFFu + ((a >> 13) & 1u)) >> 13;
+        uint32_t h = a >= 0x47800000u ? 0x7C00u : (a < 0x38800000u ? subnormal : normal);
+        out[i] = (uint16_t)(h | sign);
+    }
+}
+
+/* float32 values rounded to bfloat16 bits, to nearest even (torch's and ml_dtypes'). */
+ISA_TARGET
+static void KERNEL(to_bfloat16)(const float *restrict in, Py_ssize_t count,
+                                uint16_t *restrict out) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        uint32_t x;
+        memcpy(&x, &in[i], sizeof x);
+        out[i] = (uint16_t)((x + 0x7FFFu + ((x >> 16) & 1u)) >> 16);
+    }
+}
+
 /* values·scale (+ shift), clamped to [lowest, highest], in place: the same steps as the
  * end of erfinv_finish, for draws made elsewhere (a far tail's inverse CDF). */
 ISA_TARGET
@@ -215,6 +251,8 @@ static const Kernels KERNEL(kernels) = {
     KERNEL(uniform_law),
     KERNEL(erf_interval),
     KERNEL(erfinv_law),
+    KERNEL(to_float16),
+    KERNEL(to_bfloat16),
     KERNEL(scale_shift_clip),
 };
 

@@ -151,7 +151,7 @@ class NumpyBackend(NumpyDtypes, Backend):
     def draw_portable(self, draw: PortableDraw) -> Array:
         if draw.fused is not None:
             # The whole law in one C pass, on every core, written once into the result.
-            values = fused(draw.fused, draw.shape, draw.region)
+            values = fused(draw.fused, draw.shape, draw.region, draw.dtype)
             if values is not None:
                 return values if values.dtype == draw.dtype else values.astype(draw.dtype)
         if draw.region is None and blocks_needed(draw.shape):

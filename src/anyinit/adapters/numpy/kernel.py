@@ -177,7 +177,9 @@ def _take_numpys_log(extension: Any) -> bool:
 _NORMAL = FusedLaw(StreamKey(0, 0), True, *NORMAL_INTERVAL)
 _LOG_CHECKED = _take_numpys_log(_EXTENSION)
 #: JAX's uniform on [0, 1): the stream's uniforms themselves.
-_UNIFORM01 = (False, 0.0, 1.0, math.inf, -math.inf, math.inf, 1.0, False, 0.0, -math.inf, math.inf)
+_UNIFORM01 = (
+    False, 0.0, 1.0, math.inf, -math.inf, math.inf, 1.0, False, 0.0, -math.inf, math.inf, 0,
+)  # fmt: skip
 
 
 _POOL: ThreadPoolExecutor | None = None
@@ -194,37 +196,56 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def fused(law: FusedLaw, shape: tuple[int, ...], region: tuple[slice, ...] | None) -> Any:
-    """The float32 values of `law` for the block `region` of `shape`, in one C pass; None
+def fused(
+    law: FusedLaw, shape: tuple[int, ...], region: tuple[slice, ...] | None, dtype: Any = None
+) -> Any:
+    """The values of `law` for the block `region` of `shape`, in one C pass, as float32 or
+    as the 16-bit `dtype` the law stores (a NumPy float16, or ml_dtypes' bfloat16); None
     where the extension cannot serve (not built, no log loop for an erfinv law, counters
     past 2**32)."""
     if _EXTENSION is None or (law.erfinv and not _LOG_CHECKED):
         return None
-    return _sample(law.key, shape, region, law.arguments)
+    if law.output == "float32":
+        dtype = np.float32
+    elif dtype is None or np.dtype(dtype).name != law.output:
+        return None
+    return _sample(law.key, shape, region, law.arguments, dtype)
 
 
-def _sample(key: StreamKey, shape: tuple[int, ...], region: Any, arguments: tuple[Any, ...]) -> Any:
+def _sample(
+    key: StreamKey,
+    shape: tuple[int, ...],
+    region: Any,
+    arguments: tuple[Any, ...],
+    dtype: Any = np.float32,
+) -> Any:
     if region is None:  # the whole array: one run (the common small call)
         size = math.prod(shape)
         if size > 2**32:
             return None
-        out = np.empty(shape, dtype=np.float32)
-        _EXTENSION.sample(out, key.k0, key.k1, 0, 0, size, 1, arguments, _threads())
+        out = np.empty(shape, dtype=dtype)
+        _EXTENSION.sample(_buffer(out), key.k0, key.k1, 0, 0, size, 1, arguments, _threads())
         return out
     block = tuple(s.stop - s.start for s in region)
-    out = np.empty(block, dtype=np.float32)
     starts, length = _runs(shape, region)
     if starts.size and int(starts[-1]) + length > 2**32:  # starts ascend
         return None
-    _EXTENSION.sample(out, key.k0, key.k1, 0, starts, length, 1, arguments, _threads())
+    out = np.empty(block, dtype=dtype)
+    _EXTENSION.sample(_buffer(out), key.k0, key.k1, 0, starts, length, 1, arguments, _threads())
     return out
+
+
+def _buffer(out: np.ndarray) -> np.ndarray:
+    """What the kernel writes into: bfloat16 (ml_dtypes') as its 16 bits."""
+    return out.view(np.int16) if out.dtype.name == "bfloat16" else out
 
 
 def layout_job(
     out: Any, law: FusedLaw, canonical: tuple[int, ...], perm: tuple[int, ...]
 ) -> tuple[Any, ...] | None:
     """The C kernel's job that writes `law`'s values for an array of shape `canonical` into
-    the float32 C array `out`, whose axis ``i`` is canonical axis ``perm[i]`` (torch's
+    the C array `out` (float32, float16, or int16 holding bfloat16 bits, as `law` stores),
+    whose axis ``i`` is canonical axis ``perm[i]`` (torch's
     ``(out, in)`` for a canonical ``(in, out)``), in one pass: each run along `out`'s last
     axis draws the counters ``start + i·stride`` the canonical layout gives those elements,
     so neither a canonical array nor a transposing copy exists. None where the extension
@@ -234,9 +255,10 @@ def layout_job(
         return None
     native = tuple(canonical[axis] for axis in perm)
     size = math.prod(canonical)
+    stored = {"float32": "float32", "float16": "float16", "bfloat16": "int16"}[law.output]
     if not (
         type(out) is np.ndarray
-        and out.dtype == np.float32
+        and out.dtype.name == stored
         and out.flags.c_contiguous
         and out.flags.writeable
         and out.shape == native

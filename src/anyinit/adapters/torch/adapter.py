@@ -40,6 +40,8 @@ def _device_type(device: Device) -> str:
 
 _FLOAT32 = np.dtype("float32")
 _FLOAT64 = np.dtype("float64")
+#: The host dtype a CPU tensor's portable draw is made in (float32 for every other dtype).
+_HOST_DTYPES = {torch.float64: _FLOAT64, torch.float16: np.dtype("float16")}
 
 
 class TorchBackend(Backend):
@@ -174,7 +176,8 @@ class TorchBackend(Backend):
 
     def draw_portable(self, draw: PortableDraw) -> Array:
         if torch.device(draw.device).type == "cpu":
-            host_dtype = _FLOAT64 if draw.dtype == torch.float64 else _FLOAT32
+            # float16 is NumPy's too: the host kernel stores it directly (bfloat16 is not).
+            host_dtype = _HOST_DTYPES.get(draw.dtype, _FLOAT32)
             values = host_backend().draw_portable(draw.replace(dtype=host_dtype, device="cpu"))
             return torch.from_numpy(values).to(draw.dtype)
         return super().draw_portable(draw)

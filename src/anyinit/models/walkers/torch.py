@@ -373,13 +373,16 @@ def _set_reparametrized(slot: Slot, new: Any) -> None:
 
 
 _PLAIN = (torch.Tensor, nn.Parameter)
+#: The dtypes the host kernel stores directly, and how a NumPy view holds each.
+_DIRECT = {torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}
 
 
-def host_view(slot: Slot) -> Any:
-    """A writable NumPy view of `slot`'s own memory, in torch's layout, where the parameter
-    can be filled there directly (a plain float32 CPU tensor, contiguous, laid out as the
-    canonical shape permuted); None for everything :func:`write` must handle (DTensors,
-    parametrizations, padding rows, meta and other devices, other dtypes)."""
+def host_view(slot: Slot) -> tuple[Any, str] | None:
+    """A writable NumPy view of `slot`'s own memory in torch's layout, and the dtype it
+    holds, where the parameter can be filled there directly (a plain CPU tensor of float32,
+    float16 or bfloat16 (seen as int16), contiguous, laid out as the canonical shape
+    permuted); None for everything :func:`write` must handle (DTensors, parametrizations,
+    padding rows, meta and other devices, other dtypes)."""
     value = slot.value
     if (
         type(value) not in _PLAIN
@@ -387,7 +390,7 @@ def host_view(slot: Slot) -> Any:
         or slot.info.get("padding_idx") is not None
         or slot.expanded is not None
         or value.device.type != "cpu"
-        or value.dtype != torch.float32
+        or value.dtype not in _DIRECT
         or not value.is_contiguous()
         or value.is_conj()
         or value.is_neg()
@@ -395,7 +398,10 @@ def host_view(slot: Slot) -> Any:
         or tuple(value.shape) != tuple(slot.canonical[axis] for axis in slot.perm)
     ):
         return None
-    return value.detach().numpy()
+    held = value.detach()
+    if value.dtype == torch.bfloat16:  # NumPy has no bfloat16: its bits
+        held = held.view(torch.int16)
+    return held.numpy(), _DIRECT[value.dtype]
 
 
 def filled(slot: Slot) -> None:
