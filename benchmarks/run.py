@@ -562,12 +562,133 @@ def _memory_table(title: str, cases: dict[str, str], output_mib: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: A ~200 M-parameter LLaMA (HF transformers), the size the field's speed complaints are about.
+LLAMA = {
+    "vocab_size": 32000,
+    "hidden_size": 1024,
+    "intermediate_size": 2816,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 16,
+    "num_key_value_heads": 16,
+}
+
+
+def big(repeats: int) -> str:
+    """A whole big model: HF's own init against meta + to_empty + anyinit, and the flat kernel."""
+    transformers = _optional("transformers")
+    if torch is None or transformers is None:
+        return "torch or transformers not installed: big-model section skipped.\n"
+    config = transformers.LlamaConfig(**LLAMA)
+    with torch.device("meta"):
+        count = sum(p.numel() for p in transformers.LlamaForCausalLM(config).parameters())
+
+    def hf() -> Any:
+        return transformers.LlamaForCausalLM(config)
+
+    def ours(rules: str = "llama") -> Callable[[], Any]:
+        def run() -> Any:
+            with torch.device("meta"):
+                model = transformers.LlamaForCausalLM(config)
+            model = model.to_empty(device="cpu")
+            return anyinit.initialize(model, rules, seed=0)
+
+        return run
+
+    def flat() -> Any:
+        return anyinit.RandomNormal(0.0, 0.02, seed=0)((count,))
+
+    cases = {
+        "LlamaForCausalLM(config) (HF's own init, torch's generator)": hf,
+        'meta, to_empty("cpu"), anyinit.initialize(m, "llama", seed=0)': ours(),
+        'meta, to_empty("cpu"), anyinit.initialize(m, "torch", seed=0)': ours("torch"),
+        f"the flat kernel alone: RandomNormal(0, 0.02, seed=0)(({count},))": flat,
+    }
+    times = measure(cases, max(3, repeats // 3), warmup=1)
+    first = table(
+        f"A {count / 1e6:.0f} M-parameter LLaMA (12 layers, width 1024), float32, CPU",
+        times,
+        "s",
+        1.0,
+        "LlamaForCausalLM(config) (HF's own init, torch's generator)",
+    )
+    flat_name = list(cases)[-1]
+    second = table(
+        "The same, against the flat kernel drawing as many values",
+        {name: times[name] for name in list(cases)[1:]},
+        "s",
+        1.0,
+        flat_name,
+    )
+    return first + "\n" + second
+
+
+def floor(repeats: int) -> str:
+    """What bounds the kernel on this machine: Threefry alone per vector set and thread,
+    each law against it, and the memory's write bandwidth."""
+    from anyinit.adapters.base import FusedLaw
+    from anyinit.adapters.numpy import kernel as numpy_kernel
+    from anyinit.stream import NORMAL_INTERVAL, erf_interval, key_from_seed
+
+    extension = numpy_kernel._EXTENSION
+    if extension is None:
+        return f"no C kernel ({numpy_kernel.kernel_name()}): floor section skipped.\n"
+    size = 1 << 24
+    out = np.zeros(size, np.float32)  # touched: no page faults in what is timed
+    key = key_from_seed(1)
+    laws = {
+        "Threefry alone (uniforms in [0, 1))": numpy_kernel._UNIFORM01,
+        "normal (erfinv, NumPy's log loop, scale)": FusedLaw(
+            key, True, *NORMAL_INTERVAL, scale=0.02
+        ).arguments,
+        "truncated normal ±2σ": FusedLaw(
+            key, True, *erf_interval(-2.0, 2.0), clip=1.0 - 2.0**-24, scale=0.02
+        ).arguments,
+    }
+    lines = [
+        "### Values per second, 2²⁴ float32 values into a touched buffer",
+        "",
+        "| vector set | law | 1 thread, M/s | 2 threads, M/s | 2 ÷ 1 | ÷ Threefry alone |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    saved = extension.isa()
+    try:
+        for isa in extension.isas():
+            extension.set_isa(isa)
+            alone = None
+            for name, law in laws.items():
+                rates = []
+                for threads in (1, 2):
+                    cases = {"x": lambda law=law, n=threads: extension.sample(
+                        out, key.k0, key.k1, 0, 0, size, 1, law, n)}  # fmt: skip
+                    seconds = statistics.median(measure(cases, repeats)["x"])
+                    rates.append(size / seconds / 1e6)
+                alone = alone or rates[1]
+                lines.append(
+                    f"| {isa} | {name} | {rates[0]:.0f} | {rates[1]:.0f} | "
+                    f"{rates[1] / rates[0]:.2f} | {rates[1] / alone:.2f} |"
+                )
+    finally:
+        extension.set_isa(saved)
+    big_buffer = np.zeros(1 << 28, np.uint8)
+    fill = statistics.median(measure({"x": lambda: big_buffer.fill(1)}, repeats)["x"])
+    write_rate = big_buffer.size / fill / 1e9
+    lines += [
+        "",
+        f"Memory write bandwidth (NumPy `fill` of 256 MiB, one thread): {write_rate:.1f} GB/s, "
+        f"{write_rate / 4 * 1e3:.0f} M float32 values/s.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 SECTIONS = {
     "portable": portable,
     "large": large,
     "orthogonal": orthogonal,
     "small": small,
     "model": model,
+    "big": big,
+    "floor": floor,
     "memory": memory,
 }
 

@@ -178,8 +178,9 @@ def initialize(
         )
     # Every value is known and every check passed: only now is the model written (the
     # direct fills cannot fail: the kernel checks every job before it draws any).
-    if jobs:
-        host_backend().run_fused_jobs(jobs)
+    host = host_backend()
+    if jobs and supports(host, FusedLayoutFill):  # (jobs are only planned where it does)
+        host.run_fused_jobs(jobs)
         for slot in filled:
             walker.filled(slot)
     result = walker.write(model, slots, values)

@@ -218,7 +218,7 @@ def _sample(
     region: Any,
     arguments: tuple[Any, ...],
     dtype: Any = np.float32,
-) -> Any:
+) -> np.ndarray | None:
     if region is None:  # the whole array: one run (the common small call)
         size = math.prod(shape)
         if size > 2**32:
