@@ -28,7 +28,8 @@ Region = tuple[slice, ...] | None
 _INF = float("inf")
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, as PortableDraw: built on every integer-seeded call. Treat it as immutable.
+@dataclass(slots=True)
 class FusedLaw:
     """A portable float32 draw from its key to its final values, for a kernel that runs it
     in one pass (NumPy's C kernel); :mod:`anyinit.sampling` builds it beside the steps it

@@ -209,7 +209,7 @@ def fused(
         dtype = np.float32
     elif dtype is None or np.dtype(dtype).name != law.output:
         return None
-    return _sample(law.key, shape, region, law.arguments, dtype)
+    return _sample(law.key, shape, region, law.arguments, dtype, law.output == "bfloat16")
 
 
 def _sample(
@@ -218,26 +218,24 @@ def _sample(
     region: Any,
     arguments: tuple[Any, ...],
     dtype: Any = np.float32,
+    bfloat16: bool = False,
 ) -> np.ndarray | None:
     if region is None:  # the whole array: one run (the common small call)
         size = math.prod(shape)
         if size > 2**32:
             return None
         out = np.empty(shape, dtype=dtype)
-        _EXTENSION.sample(_buffer(out), key.k0, key.k1, 0, 0, size, 1, arguments, _threads())
+        buffer = out.view(np.int16) if bfloat16 else out  # bfloat16 (ml_dtypes'): its bits
+        _EXTENSION.sample(buffer, key.k0, key.k1, 0, 0, size, 1, arguments, _threads())
         return out
     block = tuple(s.stop - s.start for s in region)
     starts, length = _runs(shape, region)
     if starts.size and int(starts[-1]) + length > 2**32:  # starts ascend
         return None
     out = np.empty(block, dtype=dtype)
-    _EXTENSION.sample(_buffer(out), key.k0, key.k1, 0, starts, length, 1, arguments, _threads())
+    buffer = out.view(np.int16) if bfloat16 else out
+    _EXTENSION.sample(buffer, key.k0, key.k1, 0, starts, length, 1, arguments, _threads())
     return out
-
-
-def _buffer(out: np.ndarray) -> np.ndarray:
-    """What the kernel writes into: bfloat16 (ml_dtypes') as its 16 bits."""
-    return out.view(np.int16) if out.dtype.name == "bfloat16" else out
 
 
 def layout_job(
