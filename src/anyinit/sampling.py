@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -244,20 +245,38 @@ def fused_truncated(key: StreamKey, law: Any, dtype_name: str) -> FusedLaw | Non
     """:func:`truncated_normal`'s portable draw as one fused law: JAX's uniform on the erf
     interval, clipped inside (-1, 1), clamped to the open interval; None for an interval in
     a far tail (its log-domain inverse CDF) and for float64 results."""
-    lower, upper = stream.finite_bounds(law.lower, law.upper)
-    if stream.in_tail(lower, upper) or dtype_name == "float64":
+    if dtype_name == "float64":
         return None
+    central = _central_interval(law.lower, law.upper)
+    if central is None:
+        return None
+    low, span, inner = central
     return FusedLaw(
         key,
         True,
-        *stream.erf_interval(lower, upper),
+        low,
+        span,
         clip=stream.OPEN,
-        inner=stream.transforms.open_interior(lower, upper),
+        inner=inner,
         scale=law.scale,
         shift=law.loc,
         outer=inward_bounds(*law.bounds, dtype_name),
         output=_output(dtype_name),
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _central_interval(
+    lower: float, upper: float
+) -> tuple[float, float, tuple[float, float]] | None:
+    """The erf interval's ``(low, span)`` and the open interval's float32 ends of a standard
+    normal truncated to ``[lower, upper]``; None in a far tail. Remembered: a small
+    integer-seeded call would spend more on these than on its draw."""
+    lower, upper = stream.finite_bounds(lower, upper)
+    if stream.in_tail(lower, upper):
+        return None
+    low, span = stream.erf_interval(lower, upper)
+    return low, span, stream.transforms.open_interior(lower, upper)
 
 
 def _output(dtype_name: str) -> str:
