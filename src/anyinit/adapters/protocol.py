@@ -144,10 +144,16 @@ class FusedLayoutFill(Protocol):
     axis order: a model's parameter filled in its framework's layout in one pass."""
 
     def fused_job(
-        self, out: Any, law: Any, canonical: tuple[int, ...], perm: tuple[int, ...]
+        self,
+        out: Any,
+        law: Any,
+        canonical: tuple[int, ...],
+        perm: tuple[int, ...],
+        region: Any = None,
     ) -> Any:
         """A job that writes `law`'s (a FusedLaw) values for an array of shape `canonical`
-        into `out`, whose axis ``i`` is canonical axis ``perm[i]``; None where it cannot."""
+        into `out`, whose axis ``i`` is canonical axis ``perm[i]`` (or into its block
+        `region`, one slice per axis of that layout); None where it cannot."""
 
     def run_fused_jobs(self, jobs: list[Any]) -> None:
         """Run jobs of :meth:`fused_job` together; checked before any is written, they

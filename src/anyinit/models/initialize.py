@@ -207,12 +207,14 @@ def _direct_job(walker: Any, chosen: Any, slot: Slot, key: Any) -> Any:
     view = host_view(slot)
     if view is None:
         return None
-    out, dtype_name = view
+    out, dtype_name, region = view
     law = chosen.law(slot.canonical, "real floating")
     if law.magnitude > 6.5e4:  # the call path checks that it fits the dtype (and says so)
         return None
     fused = law.fused(key, dtype_name)
-    return None if fused is None else host.fused_job(out, fused, slot.canonical, slot.perm)
+    if fused is None:
+        return None
+    return host.fused_job(out, fused, slot.canonical, slot.perm, region)
 
 
 def _refuse_colliding_paths(slots: list[Slot]) -> None:

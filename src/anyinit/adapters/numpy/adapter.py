@@ -108,10 +108,16 @@ class NumpyBackend(NumpyDtypes, Backend):
         return super().portable_float32(kind, key, shape, region, device, params)
 
     def fused_job(
-        self, out: Any, law: Any, canonical: tuple[int, ...], perm: tuple[int, ...]
+        self,
+        out: Any,
+        law: Any,
+        canonical: tuple[int, ...],
+        perm: tuple[int, ...],
+        region: Any = None,
     ) -> Any:
-        # A parameter's own memory (a torch CPU tensor's, shared), in its layout, one pass.
-        return layout_job(out, law, canonical, perm)
+        # A parameter's own memory (a torch CPU tensor's, shared; a rank's shard), in its
+        # layout, one pass.
+        return layout_job(out, law, canonical, perm, region)
 
     def run_fused_jobs(self, jobs: list[Any]) -> None:
         run_jobs(jobs)

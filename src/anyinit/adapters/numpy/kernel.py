@@ -239,40 +239,49 @@ def _sample(
 
 
 def layout_job(
-    out: Any, law: FusedLaw, canonical: tuple[int, ...], perm: tuple[int, ...]
+    out: Any,
+    law: FusedLaw,
+    canonical: tuple[int, ...],
+    perm: tuple[int, ...],
+    region: tuple[slice, ...] | None = None,
 ) -> tuple[Any, ...] | None:
     """The C kernel's job that writes `law`'s values for an array of shape `canonical` into
     the C array `out` (float32, float16, or int16 holding bfloat16 bits, as `law` stores),
-    whose axis ``i`` is canonical axis ``perm[i]`` (torch's
-    ``(out, in)`` for a canonical ``(in, out)``), in one pass: each run along `out`'s last
-    axis draws the counters ``start + i·stride`` the canonical layout gives those elements,
-    so neither a canonical array nor a transposing copy exists. None where the extension
-    cannot serve or `out` is not such an array. :func:`run_jobs` runs jobs together.
+    whose axis ``i`` is canonical axis ``perm[i]`` (torch's ``(out, in)`` for a canonical
+    ``(in, out)``), or its block `region` (one slice per axis of that layout: a rank's
+    shard), in one pass: each run along `out`'s last axis draws the counters
+    ``start + i·stride`` the canonical layout gives those elements, so neither a canonical
+    array nor a transposing copy exists. None where the extension cannot serve or `out` is
+    not such an array. :func:`run_jobs` runs jobs together.
     """
     if _EXTENSION is None or (law.erfinv and not _LOG_CHECKED):
         return None
     native = tuple(canonical[axis] for axis in perm)
-    size = math.prod(canonical)
+    if region is None:
+        region = tuple(slice(0, n) for n in native)
+    block = tuple(s.stop - s.start for s in region)
     stored = {"float32": "float32", "float16": "float16", "bfloat16": "int16"}[law.output]
     if not (
         type(out) is np.ndarray
         and out.dtype.name == stored
         and out.flags.c_contiguous
         and out.flags.writeable
-        and out.shape == native
-        and size <= 2**32
+        and out.shape == block
+        and all(0 <= s.start <= s.stop <= n for s, n in zip(region, native, strict=True))
+        and math.prod(canonical) <= 2**32
     ):
         return None
     key = law.key
-    if size == 0 or perm == tuple(range(len(perm))):
-        return (out, key.k0, key.k1, 0, 0, size, 1, law.arguments)
+    whole = block == native
+    if math.prod(block) == 0 or (whole and perm == tuple(range(len(perm)))):
+        return (out, key.k0, key.k1, 0, 0, math.prod(block), 1, law.arguments)
     # Each native axis steps the canonical flat index by its canonical axis' stride.
     strides = [math.prod(canonical[axis + 1 :]) for axis in range(len(canonical))]
     steps = [strides[axis] for axis in perm]
-    starts = np.zeros((), dtype=np.int64)
-    for extent, stride in zip(native[:-1], steps[:-1], strict=True):
-        starts = np.add.outer(starts, np.arange(extent, dtype=np.int64) * stride)
-    return (out, key.k0, key.k1, 0, starts.reshape(-1), native[-1], steps[-1], law.arguments)
+    starts = np.full((), region[-1].start * steps[-1], dtype=np.int64)
+    for span, stride in zip(region[:-1], steps[:-1], strict=True):
+        starts = np.add.outer(starts, np.arange(span.start, span.stop, dtype=np.int64) * stride)
+    return (out, key.k0, key.k1, 0, starts.reshape(-1), block[-1], steps[-1], law.arguments)
 
 
 def run_jobs(jobs: list[tuple[Any, ...]]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -377,16 +378,22 @@ _PLAIN = (torch.Tensor, nn.Parameter)
 _DIRECT = {torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}
 
 
-def host_view(slot: Slot) -> tuple[Any, str] | None:
-    """A writable NumPy view of `slot`'s own memory in torch's layout, and the dtype it
-    holds, where the parameter can be filled there directly (a plain CPU tensor of float32,
-    float16 or bfloat16 (seen as int16), contiguous, laid out as the canonical shape
-    permuted); None for everything :func:`write` must handle (DTensors, parametrizations,
-    padding rows, meta and other devices, other dtypes)."""
-    value = slot.value
+def host_view(slot: Slot) -> tuple[Any, str, tuple[slice, ...] | None] | None:
+    """A writable NumPy view of `slot`'s own memory in torch's layout, the dtype it holds,
+    and the block of the whole parameter it is (None: all of it; a DTensor's, FSDP2's,
+    local shard: this rank's block), where the parameter can be filled there directly (CPU
+    memory of float32, float16 or bfloat16 (seen as int16), contiguous, laid out as the
+    canonical shape permuted); None for everything :func:`write` must handle
+    (parametrizations, padding rows, meta and other devices, other dtypes)."""
+    value, region = slot.value, None
+    if type(value) not in _PLAIN:
+        shards = _shards(value)
+        if shards is None:
+            return None
+        region = shards.region(tuple(value.shape))
+        value = shards.local
     if (
-        type(value) not in _PLAIN
-        or "reparametrized" in slot.info
+        "reparametrized" in slot.info
         or slot.info.get("padding_idx") is not None
         or slot.expanded is not None
         or value.device.type != "cpu"
@@ -395,19 +402,29 @@ def host_view(slot: Slot) -> tuple[Any, str] | None:
         or value.is_conj()
         or value.is_neg()
         or value.is_inference()
-        or tuple(value.shape) != tuple(slot.canonical[axis] for axis in slot.perm)
+        or tuple(slot.value.shape) != tuple(slot.canonical[axis] for axis in slot.perm)
     ):
         return None
     held = value.detach()
     if value.dtype == torch.bfloat16:  # NumPy has no bfloat16: its bits
         held = held.view(torch.int16)
-    return held.numpy(), _DIRECT[value.dtype]
+    return held.numpy(), _DIRECT[value.dtype], region
+
+
+def _shards(value: Any) -> Any:
+    """A DTensor parameter's sharding (never importing torch.distributed itself)."""
+    if "torch.distributed.tensor" not in sys.modules:
+        return None
+    from ...adapters.torch.dtensor import shards_of
+
+    return shards_of(value)
 
 
 def filled(slot: Slot) -> None:
     """Tell autograd that `slot`'s parameter changed (as ``copy_`` would): its memory was
     written through :func:`host_view`, which torch's version counter does not see."""
-    torch.autograd.graph.increment_version(slot.value)
+    shards = _shards(slot.value) if type(slot.value) not in _PLAIN else None
+    torch.autograd.graph.increment_version(slot.value if shards is None else shards.local)
 
 
 def write(model: nn.Module, found: list[Slot], values: dict[str, Any]) -> nn.Module:
