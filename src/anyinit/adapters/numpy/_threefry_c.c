@@ -15,7 +15,8 @@
  * sees each output value written once. The vector loops (_threefry_kernels.h)
  * are compiled for AVX-512, AVX2 and the baseline on x86-64 and chosen when the
  * module loads (set_isa forces one, for tests); elsewhere the baseline (NEON on
- * arm64).
+ * arm64). A scalar set (GCC's vectoriser off) is there to be forced, as the plain C
+ * reading every vector set must equal.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -77,6 +78,23 @@ typedef struct {
 #undef ISA_BYTES
 #undef ISA_TARGET
 
+#if defined(__GNUC__) && !defined(__clang__)
+/* One element at a time, the compiler's vectoriser off: the plain C reading of each loop,
+ * kept to show that the vector sets compute exactly what it computes. */
+#define HAVE_SCALAR 1
+#define ISA scalar
+#define ISA_NAME "scalar"
+#define ISA_BYTES 4
+#define ISA_TARGET __attribute__((optimize("no-tree-vectorize", "no-tree-slp-vectorize")))
+#include "_threefry_kernels.h"
+#undef ISA
+#undef ISA_NAME
+#undef ISA_BYTES
+#undef ISA_TARGET
+#else
+#define HAVE_SCALAR 0
+#endif
+
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #define HAVE_X86_VARIANTS 1
 #define ISA avx2
@@ -103,7 +121,7 @@ typedef struct {
 
 static const Kernels *kernels = &kernels_baseline;
 
-/* The kernel sets this CPU runs, widest first. */
+/* The kernel sets this CPU runs, widest first (the scalar one last: never chosen by itself). */
 static int available(const Kernels **found) {
     int count = 0;
 #if HAVE_X86_VARIANTS
@@ -117,6 +135,9 @@ static int available(const Kernels **found) {
     }
 #endif
     found[count++] = &kernels_baseline;
+#if HAVE_SCALAR
+    found[count++] = &kernels_scalar;
+#endif
     return count;
 }
 
@@ -684,7 +705,7 @@ static PyObject *forget_log(PyObject *self, PyObject *unused) {
 
 /* isas() -> the kernel sets this CPU runs, widest first; isa() -> the one in use. */
 static PyObject *isas(PyObject *self, PyObject *unused) {
-    const Kernels *found[4];
+    const Kernels *found[5];
     int count = available(found);
     PyObject *names = PyTuple_New(count);
     if (names == NULL) {
@@ -706,7 +727,7 @@ static PyObject *set_isa(PyObject *self, PyObject *arg) {
     if (name == NULL) {
         return NULL;
     }
-    const Kernels *found[4];
+    const Kernels *found[5];
     int count = available(found);
     for (int i = 0; i < count; i++) {
         if (strcmp(found[i]->name, name) == 0) {
@@ -747,7 +768,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_threefry_c", NULL, -1, methods};
 
 PyMODINIT_FUNC PyInit__threefry_c(void) {
-    const Kernels *found[4];
+    const Kernels *found[5];
     available(found);
     kernels = found[0];
     return PyModule_Create(&module);
