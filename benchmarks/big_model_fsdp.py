@@ -138,6 +138,9 @@ def _run(command: list[str], threads: int) -> None:
 
 
 def main() -> int:
+    from run import warm_memory  # benchmarks/run.py, beside this file
+
+    warmed = warm_memory()
     with tempfile.TemporaryDirectory() as outdir:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         _run([sys.executable, __file__, "--single", outdir, "one-thread"], 1)
@@ -162,7 +165,8 @@ def main() -> int:
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, Python "
         f"{platform.python_version()}; {WORLD} gloo processes on one machine, "
-        f"{max(1, cpus // WORLD)} thread(s) each.",
+        f"{max(1, cpus // WORLD)} thread(s) each; {warmed:.1f} GiB of memory touched once "
+        "before timing (`run.warm_memory`).",
         "",
         "### LLaMA (12 layers, width 1024, 220 M parameters): meta, fully_shard, to_empty, "
         'initialize(m, "llama", seed=0)',
