@@ -729,3 +729,17 @@ def test_direct_fills_are_seen_by_autograd_and_leave_the_model_whole_on_failure(
         anyinit.initialize(net, {"kernel": anyinit.GlorotNormal(), "bias": Broken()}, seed=1)
     for name, value in net.state_dict().items():
         assert torch.equal(value, saved[name]), name
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_seeded_in_place_calls_write_the_tensor_itself(dtype):
+    """``normal_(t, seed=…)`` on a CPU tensor: the host kernel writes its memory (no second
+    tensor, no copy), the values the out-of-place draw's, and autograd sees the write."""
+    weight = torch.nn.Parameter(torch.zeros(96, 80, dtype=dtype))
+    storage, version = weight.data_ptr(), weight._version
+    anyinit.xavier_normal_(weight, seed=4)
+    expected = anyinit.xavier_normal_(torch.zeros(96, 80, dtype=dtype).t().contiguous().t(), seed=4)
+    assert weight.data_ptr() == storage
+    assert weight._version > version
+    assert torch.equal(weight.detach(), expected)
+    assert weight.requires_grad and weight.is_leaf

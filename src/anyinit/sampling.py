@@ -40,7 +40,13 @@ import numpy as np
 from . import stream
 from ._typing import Array, Device, DType, Interval, Shape
 from .adapters.base import Backend, FusedLaw, PortableDraw, Region
-from .adapters.protocol import FusedFinish, NativeTruncatedNormal, supports
+from .adapters.protocol import (
+    FusedFinish,
+    FusedLayoutFill,
+    HostMemory,
+    NativeTruncatedNormal,
+    supports,
+)
 from .adapters.registry import host_backend
 from .laws.dtypes import compute_name, inward_bounds
 from .seeds import stream_key
@@ -48,6 +54,7 @@ from .stream import StreamKey, key_from_seed, normal_cdf
 
 __all__ = [
     "MAX_REJECTION_ROUNDS",
+    "fill_portable",
     "finish",
     "fused_normal",
     "fused_scaled_uniform",
@@ -203,6 +210,30 @@ def truncated_normal(
     fused = fused_truncated(rng, law, backend.name_of(dtype))
     request = PortableDraw("truncated_normal", shape, dtype, device, region, draw, fused)
     return backend.draw_portable(request)
+
+
+def fill_portable(law: Any, key: StreamKey, target: Any, array: Array) -> bool:
+    """Write `law`'s portable draw under `key` into `array`'s own memory in one pass, where
+    its library lends the host kernel that memory (a NumPy array, a CPU tensor) and the law
+    has a fused form; False (nothing written) otherwise. The values are those of
+    ``law.sample`` for the array's shape, bit for bit."""
+    backend, host = target.backend, host_backend()
+    if not (supports(backend, HostMemory) and supports(host, FusedLayoutFill)):
+        return False
+    view = backend.host_view(array)
+    if view is None:
+        return False
+    out, dtype_name = view
+    fused = law.fused(key, dtype_name)
+    if fused is None:
+        return False
+    shape = tuple(out.shape)
+    job = host.fused_job(out, fused, shape, tuple(range(len(shape))))
+    if job is None:
+        return False
+    host.run_fused_jobs([job])
+    backend.host_written(array)
+    return True
 
 
 # -- the same laws as fused float32 pipelines (FusedLaw), for kernels that run one pass ------

@@ -45,6 +45,7 @@ __all__ = [
     "ComplexViews",
     "FusedFinish",
     "FusedLayoutFill",
+    "HostMemory",
     "InPlaceDraws",
     "KeyCalls",
     "NativeTruncatedNormal",
@@ -136,6 +137,19 @@ class FusedFinish(Protocol):
         self, values: Array, scale: float, shift: float, clip: Interval | None
     ) -> bool:
         """Done in place (True), or False to let the sampler do it."""
+
+
+@runtime_checkable
+class HostMemory(Protocol):
+    """Arrays whose memory the host kernel can write directly (a NumPy array, a CPU tensor)."""
+
+    def host_view(self, array: Any) -> tuple[Any, str] | None:
+        """A writable C-contiguous NumPy view of `array`'s own memory and the dtype it holds
+        (``"float32"``, ``"float16"``, ``"bfloat16"``: its bits as int16), or None."""
+
+    def host_written(self, array: Any) -> None:
+        """`array` was written through :meth:`host_view` (torch: bump its version counter,
+        as an in-place operation would)."""
 
 
 @runtime_checkable

@@ -58,9 +58,14 @@ class Distribution:
         return None
 
     def sample_into(self, target: Target, array: Array, rng: Any) -> None:
-        """Fill `array` (of `target`'s library, device and dtype) with draws, in place."""
-        if not self._native_into(target, array, rng):
-            target.backend.write(array, self.sample(target, rng, tuple(array.shape)))
+        """Fill `array` (of `target`'s library, device and dtype) with draws, in place: the
+        library's own in-place draw for its generators, the host kernel straight into the
+        array's memory for the portable stream where it can, else drawn, then written."""
+        if self._native_into(target, array, rng):
+            return
+        if isinstance(rng, StreamKey) and sampling.fill_portable(self, rng, target, array):
+            return
+        target.backend.write(array, self.sample(target, rng, tuple(array.shape)))
 
     def _native_into(self, target: Target, array: Array, rng: Any) -> bool:
         """The adapter's own in-place draw, where it has one (torch.nn.init parity)."""

@@ -122,6 +122,18 @@ class NumpyBackend(NumpyDtypes, Backend):
     def run_fused_jobs(self, jobs: list[Any]) -> None:
         run_jobs(jobs)
 
+    def host_view(self, array: Any) -> tuple[Any, str] | None:
+        # The array itself, where the kernel can store its dtype into it as it is.
+        if not (type(array) is np.ndarray and array.flags.c_contiguous and array.flags.writeable):
+            return None
+        name = array.dtype.name
+        if name == "bfloat16":  # ml_dtypes': its bits
+            return array.view(np.int16), name
+        return (array, name) if name in ("float32", "float16") else None
+
+    def host_written(self, array: Any) -> None:
+        return None
+
     def finish_in_place(self, values: Array, scale: float, shift: float, clip: Any) -> bool:
         # float32 draws for a float32 or 16-bit result: the affine step and the clip in one C
         # pass (the same roundings) where the extension is built.

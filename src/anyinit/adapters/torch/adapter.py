@@ -42,6 +42,9 @@ _FLOAT32 = np.dtype("float32")
 _FLOAT64 = np.dtype("float64")
 #: The host dtype a CPU tensor's portable draw is made in (float32 for every other dtype).
 _HOST_DTYPES = {torch.float64: _FLOAT64, torch.float16: np.dtype("float16")}
+#: Tensors the host kernel writes directly, and the dtypes it stores.
+_PLAIN = (torch.Tensor, torch.nn.Parameter)
+_DIRECT = {torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}
 
 
 class TorchBackend(Backend):
@@ -184,6 +187,28 @@ class TorchBackend(Backend):
 
     def portable_uniform01(self, key: Any, shape: Shape, region: Region, device: Device) -> Array:
         return kernel.uniform01(key, shape, region, device)
+
+    # -- the host kernel's direct writes into CPU tensors --------------------------
+
+    def host_view(self, array: Any) -> tuple[Any, str] | None:
+        name = _DIRECT.get(array.dtype) if type(array) in _PLAIN else None
+        if (
+            name is None
+            or array.device.type != "cpu"
+            or not array.is_contiguous()
+            or array.is_conj()
+            or array.is_neg()
+            or array.is_inference()
+        ):
+            return None
+        held = array.detach()
+        if name == "bfloat16":  # NumPy has no bfloat16: its bits
+            held = held.view(torch.int16)
+        return held.numpy(), name
+
+    def host_written(self, array: Any) -> None:
+        # Memory written behind torch's back: tell autograd, as copy_ would have.
+        torch.autograd.graph.increment_version(array)
 
     # -- in-place writes: the same tensor operations as torch.nn.init ----------
 

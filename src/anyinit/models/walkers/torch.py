@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ...target import array_backend
 from ..slots import Slot, canonical_shape, layout_permutation, normalise_path
 
 __all__ = ["slots", "write"]
@@ -374,17 +375,22 @@ def _set_reparametrized(slot: Slot, new: Any) -> None:
 
 
 _PLAIN = (torch.Tensor, nn.Parameter)
-#: The dtypes the host kernel stores directly, and how a NumPy view holds each.
-_DIRECT = {torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}
 
 
 def host_view(slot: Slot) -> tuple[Any, str, tuple[slice, ...] | None] | None:
     """A writable NumPy view of `slot`'s own memory in torch's layout, the dtype it holds,
     and the block of the whole parameter it is (None: all of it; a DTensor's, FSDP2's,
-    local shard: this rank's block), where the parameter can be filled there directly (CPU
-    memory of float32, float16 or bfloat16 (seen as int16), contiguous, laid out as the
-    canonical shape permuted); None for everything :func:`write` must handle
+    local shard: this rank's block), where the parameter can be filled there directly (the
+    torch adapter's ``host_view``: contiguous CPU float32, float16 or bfloat16), laid out
+    as the canonical shape permuted; None for everything :func:`write` must handle
     (parametrizations, padding rows, meta and other devices, other dtypes)."""
+    if (
+        "reparametrized" in slot.info
+        or slot.info.get("padding_idx") is not None
+        or slot.expanded is not None
+        or tuple(slot.value.shape) != tuple(slot.canonical[axis] for axis in slot.perm)
+    ):
+        return None
     value, region = slot.value, None
     if type(value) not in _PLAIN:
         shards = _shards(value)
@@ -392,23 +398,8 @@ def host_view(slot: Slot) -> tuple[Any, str, tuple[slice, ...] | None] | None:
             return None
         region = shards.region(tuple(value.shape))
         value = shards.local
-    if (
-        "reparametrized" in slot.info
-        or slot.info.get("padding_idx") is not None
-        or slot.expanded is not None
-        or value.device.type != "cpu"
-        or value.dtype not in _DIRECT
-        or not value.is_contiguous()
-        or value.is_conj()
-        or value.is_neg()
-        or value.is_inference()
-        or tuple(slot.value.shape) != tuple(slot.canonical[axis] for axis in slot.perm)
-    ):
-        return None
-    held = value.detach()
-    if value.dtype == torch.bfloat16:  # NumPy has no bfloat16: its bits
-        held = held.view(torch.int16)
-    return held.numpy(), _DIRECT[value.dtype], region
+    view = array_backend(value)[1].host_view(value)
+    return None if view is None else (*view, region)
 
 
 def _shards(value: Any) -> Any:
@@ -424,7 +415,8 @@ def filled(slot: Slot) -> None:
     """Tell autograd that `slot`'s parameter changed (as ``copy_`` would): its memory was
     written through :func:`host_view`, which torch's version counter does not see."""
     shards = _shards(slot.value) if type(slot.value) not in _PLAIN else None
-    torch.autograd.graph.increment_version(slot.value if shards is None else shards.local)
+    local = slot.value if shards is None else shards.local
+    array_backend(local)[1].host_written(local)
 
 
 def write(model: nn.Module, found: list[Slot], values: dict[str, Any]) -> nn.Module:
