@@ -742,4 +742,5 @@ def test_seeded_in_place_calls_write_the_tensor_itself(dtype):
     assert weight.data_ptr() == storage
     assert weight._version > version
     assert torch.equal(weight.detach(), expected)
-    assert weight.requires_grad and weight.is_leaf
+    assert weight.requires_grad
+    assert weight.is_leaf
