@@ -184,7 +184,8 @@ def docs(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks against the anchors, written to benchmarks/results/ (-- --quick: smoke run)."""
-    session.install("-e", ".", "scipy", "dask", "-r", "backends/torch.txt", "-r", "backends/jax.txt")
+    session.install("-e", ".", "scipy", "dask")
+    session.install("-r", "backends/torch.txt", "-r", "backends/jax.txt")
     # The anchors: HF's own init of a big model, Keras-NumPy's seeded small call.
     session.install("transformers==5.25.0", "keras==3.15.1")
     session.run("python", "benchmarks/run.py", *session.posargs, env={"KERAS_BACKEND": "numpy"})

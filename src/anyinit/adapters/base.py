@@ -78,7 +78,7 @@ class PortableDraw:
     `shape`, `dtype` and `device` are the whole result's; `region` (one slice
     per axis, or None) the block of it asked for. `compute` is the core's
     sampling step, ``compute(backend, draw)`` (the draw with its fields as run);
-    `fused`, where the law allows it, the same steps as one :class:`FusedLaw`
+    `fused`, where the law allows it, the same steps as one ``FusedLaw``
     (float32 values; the result is them rounded to `dtype`).
     A record: adapters change a field with :meth:`replace` (a copy), never in place.
     """

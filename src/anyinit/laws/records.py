@@ -53,7 +53,7 @@ class Distribution:
 
     def fused(self, key: StreamKey, dtype_name: str) -> Any:
         """This law's portable draw under `key` as one fused float32 pipeline
-        (:class:`~anyinit.adapters.base.FusedLaw`) for a `dtype_name` result, or None where
+        (``anyinit.adapters.base.FusedLaw``) for a `dtype_name` result, or None where
         it has none (the default: structured and complex laws)."""
         return None
 

@@ -5,7 +5,7 @@ The arithmetic is :func:`anyinit.stream.threefry.threefry2x32`'s and
 and clip. Two implementations of the same bits:
 
 * the C extension ``_threefry_c`` (built by ``pip install`` where a C compiler
-  exists): a whole draw (:class:`~anyinit.adapters.base.FusedLaw`) in one pass, Threefry,
+  exists): a whole draw (``anyinit.adapters.base.FusedLaw``) in one pass, Threefry,
   JAX's uniform, normal or truncated normal and the finish fused on L1-sized chunks and
   written once into the output, on every core (POSIX threads, GIL released), its vector
   loops compiled for AVX-512, AVX2 and the baseline and picked when it loads; the
