@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ...adapters.protocol import HostMemory, supports
 from ...target import array_backend
 from ..slots import Slot, canonical_shape, layout_permutation, normalise_path
 
@@ -398,7 +399,8 @@ def host_view(slot: Slot) -> tuple[Any, str, tuple[slice, ...] | None] | None:
             return None
         region = shards.region(tuple(value.shape))
         value = shards.local
-    view = array_backend(value)[1].host_view(value)
+    backend = array_backend(value)[1]
+    view = backend.host_view(value) if supports(backend, HostMemory) else None
     return None if view is None else (*view, region)
 
 
@@ -416,7 +418,9 @@ def filled(slot: Slot) -> None:
     written through :func:`host_view`, which torch's version counter does not see."""
     shards = _shards(slot.value) if type(slot.value) not in _PLAIN else None
     local = slot.value if shards is None else shards.local
-    array_backend(local)[1].host_written(local)
+    backend = array_backend(local)[1]
+    if supports(backend, HostMemory):
+        backend.host_written(local)
 
 
 def write(model: nn.Module, found: list[Slot], values: dict[str, Any]) -> nn.Module:
