@@ -16,6 +16,7 @@ import torch
 
 from ..._typing import Array, Device, DType, Interval, Shape
 from ..base import Backend, PortableDraw, Region
+from ..protocol import FusedLayoutFill, supports
 from ..registry import host_backend
 from . import devices, kernel, nn_init
 
@@ -179,6 +180,9 @@ class TorchBackend(Backend):
 
     def draw_portable(self, draw: PortableDraw) -> Array:
         if torch.device(draw.device).type == "cpu":
+            direct = self._fused_on_cpu(draw)
+            if direct is not None:
+                return direct
             # float16 is NumPy's too: the host kernel stores it directly (bfloat16 is not).
             host_dtype = _HOST_DTYPES.get(draw.dtype, _FLOAT32)
             values = host_backend().draw_portable(draw.replace(dtype=host_dtype, device="cpu"))
@@ -187,6 +191,27 @@ class TorchBackend(Backend):
 
     def portable_uniform01(self, key: Any, shape: Shape, region: Region, device: Device) -> Array:
         return kernel.uniform01(key, shape, region, device)
+
+    def _fused_on_cpu(self, draw: PortableDraw) -> Array | None:
+        """A fused draw written by the host kernel straight into a new CPU tensor of the
+        result's dtype (float32, float16, bfloat16: no NumPy array, no conversion after)."""
+        if draw.fused is None or draw.dtype not in _DIRECT:
+            return None
+        host = host_backend()
+        if not supports(host, FusedLayoutFill):
+            return None
+        region = draw.region
+        block = draw.shape if region is None else tuple(s.stop - s.start for s in region)
+        out = torch.empty(block, dtype=draw.dtype)
+        view = self.host_view(out)
+        if view is None:
+            return None
+        axes = tuple(range(len(draw.shape)))
+        job = host.fused_job(view[0], draw.fused, tuple(draw.shape), axes, region)
+        if job is None:
+            return None
+        host.run_fused_jobs([job])
+        return out
 
     # -- the host kernel's direct writes into CPU tensors --------------------------
 
