@@ -158,10 +158,17 @@ def kernel_name() -> str:
     return "NumPy (C extension not built)"
 
 
+#: NumPy releases whose ufunc object the C kernel reads (its leading fields, unchanged from
+#: 1.0 through 2.x); a later major release keeps the erfinv laws in NumPy until checked.
+_NUMPY_MAJORS = ("1", "2")
+
+
 def _take_numpys_log(extension: Any) -> bool:
     """Give the C kernel NumPy's float32 log loop, once it has given np.log's bits on
     uniforms over the whole range (where it does not, the erfinv laws stay in NumPy)."""
-    if extension is None or not extension.use_log(np.log):
+    if extension is None or np.__version__.split(".")[0] not in _NUMPY_MAJORS:
+        return False
+    if not extension.use_log(np.log):
         return False
     u = np.linspace(0.0, 1.0, 1 << 16, endpoint=False, dtype=np.float32)
     u[-64:] = np.float32(1.0) - np.arange(64, 0, -1, dtype=np.float32) * np.float32(2.0**-23)
