@@ -330,3 +330,18 @@ def test_16_bit_outputs_round_as_numpy_and_torch_do(output):
         out[:] = 0
         numpy_kernel._EXTENSION.round16(out, values, 1 if output == "float16" else 2)
         np.testing.assert_array_equal(out.view(np.uint16), expected, err_msg=isa)
+
+
+def test_without_numpys_log_loop_the_normal_laws_give_the_same_bits(monkeypatch):
+    """Where the kernel cannot take NumPy's log loop (a NumPy whose ufunc layout it does not
+    know), the normal laws run in NumPy ufuncs with the C uniforms: the same values."""
+    inits = [anyinit.GlorotNormal(seed=1), anyinit.RandomNormal(0.1, 0.5, seed=2)]
+    expected = [init((300, 257)) for init in inits]
+    monkeypatch.setattr(numpy_kernel, "_LOG_CHECKED", False)
+    law = FusedLaw(key_from_seed(0), True, *transforms.NORMAL_INTERVAL)
+    assert numpy_kernel.fused(law, (4,), None) is None
+    assert "log loop not found" in numpy_kernel.kernel_name()
+    for init, values in zip(inits, expected, strict=True):
+        np.testing.assert_array_equal(init((300, 257)), values)
+    monkeypatch.setattr(np, "__version__", "3.0.0")
+    assert not numpy_kernel._take_numpys_log(numpy_kernel._EXTENSION)
