@@ -24,20 +24,12 @@ from pathlib import Path
 
 WORLD = 2
 REPEATS = 5
-#: The LLaMA of ``benchmarks/run.py``'s big-model section.
-LLAMA = {
-    "vocab_size": 32000,
-    "hidden_size": 1024,
-    "intermediate_size": 2816,
-    "num_hidden_layers": 12,
-    "num_attention_heads": 16,
-    "num_key_value_heads": 16,
-}
 
 
 def _model(device: str):
     import torch
     import transformers
+    from run import LLAMA  # benchmarks/run.py, beside this file: its big-model section's
 
     with torch.device(device):
         return transformers.LlamaForCausalLM(transformers.LlamaConfig(**LLAMA))

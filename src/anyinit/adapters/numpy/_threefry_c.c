@@ -57,6 +57,32 @@ typedef struct {
 
 enum { OUTPUT_FLOAT32 = 0, OUTPUT_FLOAT16 = 1, OUTPUT_BFLOAT16 = 2 };
 
+/* Every law's last steps, read out of the Law once per loop (a local copy: no store to the
+ * output can alias it, so the compiler keeps it in registers). */
+typedef struct {
+    float inner_lo, inner_hi, scale, shift, lowest, highest;
+    int with_shift;
+} Finish;
+
+static inline Finish finish_of(const Law *law) {
+    Finish finish = {law->inner_lo, law->inner_hi, law->scale, law->shift,
+                     law->outer_lo, law->outer_hi, law->with_shift};
+    return finish;
+}
+
+/* clamp(v, inner)·scale (+ shift), clamped to the final clip, each step in float32 (NumPy's
+ * in-place steps: a unit scale is exact, and no shift is added where there is none). */
+static inline __attribute__((always_inline)) float finished(const Finish finish, float v) {
+    v = v < finish.inner_lo ? finish.inner_lo : v;
+    v = v > finish.inner_hi ? finish.inner_hi : v;
+    v = v * finish.scale;
+    if (finish.with_shift) {
+        v = v + finish.shift;
+    }
+    v = v < finish.lowest ? finish.lowest : v;
+    return v > finish.highest ? finish.highest : v;
+}
+
 typedef struct {
     const char *name;
     void (*uniform01)(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, Py_ssize_t, float *);

@@ -108,21 +108,12 @@ ISA_TARGET
 static void KERNEL(uniform_law)(const Law *law, const float *restrict u, Py_ssize_t count,
                                 float *restrict out) {
     const double low = law->low, span = law->span;
-    const float low32 = law->low32, inner_lo = law->inner_lo, inner_hi = law->inner_hi;
-    const float scale = law->scale, shift = law->shift;
-    const float lowest = law->outer_lo, highest = law->outer_hi;
-    const int with_shift = law->with_shift;
+    const float low32 = law->low32;
+    const Finish finish = finish_of(law);
     for (Py_ssize_t i = 0; i < count; i++) {
         float v = (float)((double)u[i] * span + low);
         v = v < low32 ? low32 : v;
-        v = v < inner_lo ? inner_lo : v;
-        v = v > inner_hi ? inner_hi : v;
-        v = v * scale;
-        if (with_shift) {
-            v = v + shift;
-        }
-        v = v < lowest ? lowest : v;
-        out[i] = v > highest ? highest : v;
+        out[i] = finished(finish, v);
     }
 }
 
@@ -155,9 +146,7 @@ ISA_TARGET
 static void KERNEL(erfinv_law)(const Law *law, const float *restrict x,
                                const float *restrict log_square, Py_ssize_t count,
                                float *restrict out) {
-    const float inner_lo = law->inner_lo, inner_hi = law->inner_hi, scale = law->scale;
-    const float shift = law->shift, lowest = law->outer_lo, highest = law->outer_hi;
-    const int with_shift = law->with_shift;
+    const Finish finish = finish_of(law);
     for (Py_ssize_t i = 0; i < count; i++) {
         float w = -log_square[i];
         float t = w - 2.5f;
@@ -181,15 +170,7 @@ static void KERNEL(erfinv_law)(const Law *law, const float *restrict x,
         q = (float)1.00167406 + q * s;
         q = (float)2.83297682 + q * s;
         p = w < 5.0f ? p : q;
-        float value = SQRT2 * (p * x[i]);
-        value = value < inner_lo ? inner_lo : value;
-        value = value > inner_hi ? inner_hi : value;
-        value = value * scale;
-        if (with_shift) {
-            value = value + shift;
-        }
-        value = value < lowest ? lowest : value;
-        out[i] = value > highest ? highest : value;
+        out[i] = finished(finish, SQRT2 * (p * x[i]));
     }
 }
 
