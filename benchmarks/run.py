@@ -632,7 +632,7 @@ def floor(repeats: int) -> str:
     each law against it, and the memory's write bandwidth."""
     from anyinit.adapters.base import FusedLaw
     from anyinit.adapters.numpy import kernel as numpy_kernel
-    from anyinit.stream import NORMAL_INTERVAL, erf_interval, key_from_seed
+    from anyinit.stream import NORMAL_INTERVAL, OPEN, erf_interval, key_from_seed
 
     extension = numpy_kernel._EXTENSION
     if extension is None:
@@ -646,7 +646,7 @@ def floor(repeats: int) -> str:
             key, True, *NORMAL_INTERVAL, scale=0.02
         ).arguments,
         "truncated normal ±2σ": FusedLaw(
-            key, True, *erf_interval(-2.0, 2.0), clip=1.0 - 2.0**-24, scale=0.02
+            key, True, *erf_interval(-2.0, 2.0), clip=OPEN, scale=0.02
         ).arguments,
     }
     lines = [

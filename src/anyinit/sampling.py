@@ -63,6 +63,7 @@ __all__ = [
     "generator",
     "native_truncated_normal",
     "normal",
+    "portable_job",
     "scaled_uniform",
     "truncated_normal",
     "uniform",
@@ -224,16 +225,33 @@ def fill_portable(law: Any, key: StreamKey, target: Any, array: Array) -> bool:
     if view is None:
         return False
     out, dtype_name = view
-    fused = law.fused(key, dtype_name)
-    if fused is None:
-        return False
     shape = tuple(out.shape)
-    job = host.fused_job(out, fused, shape, tuple(range(len(shape))))
+    job = portable_job(law, key, out, dtype_name, shape, tuple(range(len(shape))))
     if job is None:
         return False
     host.run_fused_jobs([job])
     backend.host_written(array)
     return True
+
+
+def portable_job(
+    law: Any,
+    key: StreamKey,
+    out: Any,
+    dtype_name: str,
+    canonical: Shape,
+    perm: tuple[int, ...],
+    region: Region = None,
+) -> Any:
+    """The host kernel's job writing `law`'s portable draw under `key` for an array of shape
+    `canonical` into the host memory `out` (holding `dtype_name`), whose axis ``i`` is
+    canonical axis ``perm[i]`` (or its block `region`); None where the law has no fused form
+    or the host kernel cannot write there. Run jobs with the host's ``run_fused_jobs``."""
+    host = host_backend()
+    fused = law.fused(key, dtype_name)
+    if fused is None or not supports(host, FusedLayoutFill):
+        return None
+    return host.fused_job(out, fused, canonical, perm, region)
 
 
 # -- the same laws as fused float32 pipelines (FusedLaw), for kernels that run one pass ------

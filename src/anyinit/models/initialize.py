@@ -13,6 +13,7 @@ from ..adapters.protocol import FusedLayoutFill, Sharded, supports
 from ..adapters.registry import host_backend
 from ..initializers.base import Initializer
 from ..initializers.random import RandomInitializer
+from ..sampling import portable_job
 from ..seeds import stream_key
 from ..sharding import reproducible
 from ..stream import StreamKey
@@ -190,9 +191,8 @@ def initialize(
 def _direct_job(walker: Any, chosen: Any, slot: Slot, key: Any) -> Any:
     """Where `slot`'s parameter can be filled in its own memory and layout in one pass (a
     float32, float16 or bfloat16 CPU torch tensor drawn by a random law from the portable
-    stream), the host
-    kernel's job for it, run with the others once every value is drawn; else None (the
-    value is drawn, then written)."""
+    stream), the host kernel's job for it, run with the others once every value is drawn;
+    else None (the value is drawn, then written)."""
     host_view = getattr(walker, "host_view", None)
     if (
         host_view is None
@@ -201,9 +201,6 @@ def _direct_job(walker: Any, chosen: Any, slot: Slot, key: Any) -> Any:
         or type(chosen)._generate is not RandomInitializer._generate  # its own sampling
     ):
         return None
-    host = host_backend()
-    if not supports(host, FusedLayoutFill):
-        return None
     view = host_view(slot)
     if view is None:
         return None
@@ -211,10 +208,7 @@ def _direct_job(walker: Any, chosen: Any, slot: Slot, key: Any) -> Any:
     law = chosen.law(slot.canonical, "real floating")
     if law.magnitude > 6.5e4:  # the call path checks that it fits the dtype (and says so)
         return None
-    fused = law.fused(key, dtype_name)
-    if fused is None:
-        return None
-    return host.fused_job(out, fused, slot.canonical, slot.perm, region)
+    return portable_job(law, key, out, dtype_name, slot.canonical, slot.perm, region)
 
 
 def _refuse_colliding_paths(slots: list[Slot]) -> None:

@@ -253,7 +253,6 @@ typedef struct {
 typedef struct {
     const Job *jobs;
     const Py_ssize_t *offsets; /* jobs + 1 prefix sums of the jobs' sizes */
-    Py_ssize_t count;
     Py_ssize_t first, last;
 } Piece;
 
@@ -308,7 +307,6 @@ static void run_jobs(const Job *jobs, const Py_ssize_t *offsets, Py_ssize_t coun
     for (int t = 0; t < threads; t++) {
         pieces[t].jobs = jobs;
         pieces[t].offsets = offsets;
-        pieces[t].count = count;
         pieces[t].first = total * t / threads;
         pieces[t].last = total * (t + 1) / threads;
     }

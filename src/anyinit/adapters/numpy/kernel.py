@@ -279,9 +279,11 @@ def layout_job(
     ):
         return None
     key = law.key
-    whole = block == native
-    if math.prod(block) == 0 or (whole and perm == tuple(range(len(perm)))):
-        return (out, key.k0, key.k1, 0, 0, math.prod(block), 1, law.arguments)
+    if math.prod(block) == 0:
+        return (out, key.k0, key.k1, 0, 0, 0, 1, law.arguments)
+    if perm == tuple(range(len(perm))):  # the canonical layout: runs of consecutive counters
+        starts, length = _runs(canonical, region)
+        return (out, key.k0, key.k1, 0, starts, length, 1, law.arguments)
     # Each native axis steps the canonical flat index by its canonical axis' stride.
     strides = [math.prod(canonical[axis + 1 :]) for axis in range(len(canonical))]
     steps = [strides[axis] for axis in perm]

@@ -41,8 +41,6 @@ def _device_type(device: Device) -> str:
 
 _FLOAT32 = np.dtype("float32")
 _FLOAT64 = np.dtype("float64")
-#: The host dtype a CPU tensor's portable draw is made in (float32 for every other dtype).
-_HOST_DTYPES = {torch.float64: _FLOAT64, torch.float16: np.dtype("float16")}
 #: Tensors the host kernel writes directly, and the dtypes it stores.
 _PLAIN = (torch.Tensor, torch.nn.Parameter)
 _DIRECT = {torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}
@@ -183,8 +181,7 @@ class TorchBackend(Backend):
             direct = self._fused_on_cpu(draw)
             if direct is not None:
                 return direct
-            # float16 is NumPy's too: the host kernel stores it directly (bfloat16 is not).
-            host_dtype = _HOST_DTYPES.get(draw.dtype, _FLOAT32)
+            host_dtype = _FLOAT64 if draw.dtype == torch.float64 else _FLOAT32
             values = host_backend().draw_portable(draw.replace(dtype=host_dtype, device="cpu"))
             return torch.from_numpy(values).to(draw.dtype)
         return super().draw_portable(draw)

@@ -375,9 +375,6 @@ def _set_reparametrized(slot: Slot, new: Any) -> None:
         getattr(module, name + "_orig").copy_(new)
 
 
-_PLAIN = (torch.Tensor, nn.Parameter)
-
-
 def host_view(slot: Slot) -> tuple[Any, str, tuple[slice, ...] | None] | None:
     """A writable NumPy view of `slot`'s own memory in torch's layout, the dtype it holds,
     and the block of the whole parameter it is (None: all of it; a DTensor's, FSDP2's,
@@ -393,13 +390,11 @@ def host_view(slot: Slot) -> tuple[Any, str, tuple[slice, ...] | None] | None:
     ):
         return None
     value, region = slot.value, None
-    if type(value) not in _PLAIN:
-        shards = _shards(value)
-        if shards is None:
-            return None
+    shards = _shards(value)
+    if shards is not None:
         region = shards.region(tuple(value.shape))
         value = shards.local
-    backend = array_backend(value)[1]
+    backend = array_backend(value)[1]  # its host_view refuses anything but plain tensors
     view = backend.host_view(value) if supports(backend, HostMemory) else None
     return None if view is None else (*view, region)
 
@@ -416,7 +411,7 @@ def _shards(value: Any) -> Any:
 def filled(slot: Slot) -> None:
     """Tell autograd that `slot`'s parameter changed (as ``copy_`` would): its memory was
     written through :func:`host_view`, which torch's version counter does not see."""
-    shards = _shards(slot.value) if type(slot.value) not in _PLAIN else None
+    shards = _shards(slot.value)
     local = slot.value if shards is None else shards.local
     backend = array_backend(local)[1]
     if supports(backend, HostMemory):
