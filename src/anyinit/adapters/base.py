@@ -78,8 +78,8 @@ class PortableDraw:
     `shape`, `dtype` and `device` are the whole result's; `region` (one slice
     per axis, or None) the block of it asked for. `compute` is the core's
     sampling step, ``compute(backend, draw)`` (the draw with its fields as run);
-    `fused`, where the law allows it, the same steps as one ``FusedLaw``
-    (float32 values; the result is them rounded to `dtype`).
+    `fused`, where the law allows it, the same steps as one ``FusedLaw`` (which
+    stores float32 values, or a 16-bit `dtype`'s directly; other dtypes round after).
     A record: adapters change a field with :meth:`replace` (a copy), never in place.
     """
 
