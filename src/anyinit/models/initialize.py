@@ -18,6 +18,7 @@ from ..seeds import stream_key
 from ..sharding import reproducible
 from ..stream import StreamKey
 from ..target import array_backend, check_seed, resolve_target, workable
+from .own import Own
 from .presets import PRESETS, Blocks, describe, preset_rule
 from .recipes import RECIPES, Recipe
 from .slots import Slot, match_pattern, path_hash, siblings, specificity, to_canonical
@@ -129,6 +130,9 @@ def initialize(
     leaves = [part for slot in slots for part in slot.info.get("parts", (slot,))]
     _refuse_colliding_paths(leaves)
     _link(leaves)
+    if isinstance(rules, Own) or (isinstance(rules, str) and rules == "own"):
+        own_rules = rules if isinstance(rules, Own) else Own()
+        return _initialize_own(model, own_rules, walker, slots, leaves, seed, return_report)
     rules = _recipe(rules)
     choose = _rule(rules, leaves, model)
     keys = _keys(seed)
@@ -186,6 +190,77 @@ def initialize(
             walker.filled(slot)
     result = walker.write(model, slots, values)
     return (result, report) if return_report else result
+
+
+def _initialize_own(
+    model: Any,
+    rules: Own,
+    walker: Any,
+    slots: list[Slot],
+    leaves: list[Slot],
+    seed: Any,
+    return_report: bool,
+) -> Any:
+    """The ``"own"`` preset: the model's own init code, its draws from the portable stream."""
+    from . import walkers
+
+    framework = walkers.framework_of(model)
+    if framework != "torch":
+        msg = (
+            "the 'own' preset replays torch models' init code; for a "
+            f"{framework or type(model).__name__} model use its framework's preset "
+            f"({tuple(PRESETS)})."
+        )
+        raise ValueError(msg)
+    from .own import torch as own_torch
+
+    seed = check_seed(seed)
+    root = stream_key(seed)
+    keys = None if root is None else (lambda path: root.fold_in(path_hash(path)))
+    host = host_backend()
+
+    def fill(tensor: Any, slot: Slot | None, init: Any, key: Any) -> None:
+        if slot is None:  # a fresh tensor or a view: drawn as it is laid out
+            tensor.copy_(_call(init, tuple(tensor.shape), tensor, key))
+            return
+        if "parts" in slot.info:  # a packed parameter: each part its own key, as presets do
+            parts = tuple((init, leaf.canonical[-1], keys(leaf.path)) for leaf in slot.info["parts"])  # type: ignore[misc]
+            value = _draw(_Parts(parts), slot, key)
+        else:
+            job = _direct_job(walker, init, slot, key)
+            if job is not None and supports(host, FusedLayoutFill):
+                host.run_fused_jobs([job])
+                walker.filled(slot)
+                return
+            value = _draw(init, slot, key)
+        walker.write(model, [slot], {slot.native_path: value}, padding=False)
+
+    done = own_torch.run(model, rules.function, slots, keys, fill, generator=seed)
+    report = []
+    uncovered = []
+    for leaf in leaves:
+        owner = leaf.native_path.partition("[")[0]  # a packed parameter's part: the parameter
+        if done is None:
+            label = "own init on the given generator"
+        elif owner in done[0]:
+            label = done[0][owner]
+        elif owner in done[1]:
+            label = "a constant (as written)"
+        else:
+            uncovered.append(leaf)
+            label = "skipped: the model's own init code does not touch it; left as it is"
+        report.append(Assignment(leaf.path, leaf.native_path, leaf.kind, leaf.role, repr(rules), label))
+    if uncovered:
+        shown = ", ".join(slot.native_path for slot in uncovered[:5])
+        more = f" and {len(uncovered) - 5} more" if len(uncovered) > 5 else ""
+        warnings.warn(
+            f"the model's own init code does not touch {len(uncovered)} parameter(s), left as "
+            f"they are: {shown}{more}. Give them a rule if they need initializing; "
+            "return_report=True lists them.",
+            UncoveredParametersWarning,
+            stacklevel=3,
+        )
+    return (model, report) if return_report else model
 
 
 def _direct_job(walker: Any, chosen: Any, slot: Slot, key: Any) -> Any:

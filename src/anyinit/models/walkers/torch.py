@@ -418,8 +418,11 @@ def filled(slot: Slot) -> None:
         backend.host_written(local)
 
 
-def write(model: nn.Module, found: list[Slot], values: dict[str, Any]) -> nn.Module:
-    """Copy the new values into the parameters, in place; torch's padding rows stay zero."""
+def write(
+    model: nn.Module, found: list[Slot], values: dict[str, Any], *, padding: bool = True
+) -> nn.Module:
+    """Copy the new values into the parameters, in place; torch's padding rows stay zero
+    (unless `padding` is False: the "own" preset's init code zeros them itself)."""
     with torch.no_grad():
         for slot in found:
             new = values.get(slot.native_path)
@@ -437,7 +440,7 @@ def write(model: nn.Module, found: list[Slot], values: dict[str, Any]) -> nn.Mod
                 start = offsets[0].start if offsets else 0
                 param, new = param.to_local(), new.to_local()
             param.copy_(new)
-            padding = slot.info.get("padding_idx")
-            if padding is not None and 0 <= padding - start < param.shape[0]:
-                param[padding - start].fill_(0)
+            row = slot.info.get("padding_idx") if padding else None
+            if row is not None and 0 <= row - start < param.shape[0]:
+                param[row - start].fill_(0)
     return model
