@@ -194,6 +194,31 @@ def test_every_torch_nn_layer_gets_torchs_own_law_or_is_named_uncovered(cls):
     _check("torch", cls.__name__, own, theirs, skipped, uncovered, lambda p: p.rpartition(".")[2])
 
 
+@pytest.mark.parametrize("cls", _torch_classes(), ids=lambda c: c.__name__)
+def test_every_torch_nn_layer_gets_the_same_bits_from_own_as_from_the_torch_preset(cls):
+    """The "own" preset replays the layer's own reset_parameters: where the "torch" preset
+    describes the same law, the same bits; every parameter that code draws is drawn."""
+    import torch
+
+    if _TORCH_LAZY.match(cls.__name__):
+        return
+    torch.manual_seed(0)
+    module = _torch_build(cls)
+    if module is None or not list(module.parameters()):
+        return
+    preset, own = copy.deepcopy(module), copy.deepcopy(module)
+    preset, skipped, _ = _initialize(preset, "torch")
+    state = torch.get_rng_state()
+    own, own_skipped, _ = _initialize(own, "own")
+    assert torch.equal(state, torch.get_rng_state()), cls.__name__
+    theirs = dict(preset.named_parameters())
+    for name, value in own.named_parameters():
+        if name not in skipped:
+            assert torch.equal(value, theirs[name]), (cls.__name__, name)
+    # What "own" leaves untouched, torch's own constructor left at its allocation too.
+    assert own_skipped <= skipped, (cls.__name__, own_skipped - skipped)
+
+
 # -- keras.layers -----------------------------------------------------------------------
 
 

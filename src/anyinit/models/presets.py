@@ -87,6 +87,13 @@ def _torch_kaiming_bound(fan_in: int) -> float:
     return math.sqrt(3.0) * (gain / math.sqrt(fan_in))
 
 
+def _torch_xavier_bound(fan_in: int, fan_out: int) -> float:
+    # xavier_uniform_(w), computed as torch computes it (the same bits as the "own" preset).
+    if fan_in + fan_out == 0:
+        return 0.0
+    return math.sqrt(3.0) * (1.0 * math.sqrt(2.0 / float(fan_in + fan_out)))
+
+
 def _torch_attention(slot: Slot) -> Initializer | None:
     """``nn.MultiheadAttention._reset_parameters`` on the canonical q/k/v/out projections."""
     role, canonical = slot.role, slot.canonical
@@ -98,10 +105,10 @@ def _torch_attention(slot: Slot) -> Initializer | None:
         # same width (fan_out counts all three), else on each (E, kdim) projection.
         fan_in, fan_out = canonical
         fan_out *= 3 if slot.info.get("packed") else 1
-        return _symmetric(math.sqrt(6.0 / (fan_in + fan_out)) if fan_in + fan_out else 0.0)
+        return _symmetric(_torch_xavier_bound(fan_in, fan_out))
     if role in ("bias_k", "bias_v"):
         # xavier_normal_ on (1, 1, E): torch's fans are E and E.
-        return RandomNormal(0.0, 1.0 / math.sqrt(canonical[-1]))
+        return RandomNormal(0.0, 1.0 * math.sqrt(2.0 / float(2 * canonical[-1])))
     return Zeros() if role == "bias" else None
 
 
@@ -125,7 +132,10 @@ def _torch(slot: Slot) -> Initializer | Blocks | None:
     ):  # PEFT's LoRA: lora_A a Linear, kaiming_uniform_(a=√5); lora_B zeros
         return _lora(slot, _symmetric(_torch_kaiming_bound(kernel_fan_in(slot.canonical))))
     if slot.info.get("xavier") and slot.info.get("attention") not in ("query", "key", "value"):
-        return GlorotUniform()  # inside nn.Transformer (its packed q/k/v: the same law)
+        # inside nn.Transformer (its packed q/k/v: the same law), as torch computes the bound
+        receptive = math.prod(slot.canonical[:-2])
+        fan_in, fan_out = slot.canonical[-2] * receptive, slot.canonical[-1] * receptive
+        return _symmetric(_torch_xavier_bound(fan_in, fan_out))
     if kind == "embedding":
         return RandomNormal(0.0, 1.0)
     if kind == "norm":

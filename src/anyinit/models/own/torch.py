@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import math
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -165,6 +166,11 @@ class Replay:
         if tensor.is_meta or tensor.numel() == 0:
             return tensor
         slot, path = self.owner(tensor)
+        if slot is not None and self.module and not slot.native_path.startswith(self.module + "."):
+            # A parameter reached through another module (a tied weight, `lm_head.weight` as
+            # `embed.weight`): when the model was built, that module drew a tensor of its
+            # own that the tie then replaced, so the owner's init decides it.
+            return tensor
         self._fill(tensor, slot, init, self.keys(path))
         if slot is not None:
             self.drawn[slot.native_path] = label
@@ -519,21 +525,146 @@ def _transformers_init(model: nn.Module, replay: Replay) -> None:
                 sub.__dict__["_is_hf_initialized"] = flag
 
 
-def _own_init(model: nn.Module, function: Callable[[Any], Any] | None, replay: Replay) -> None:
-    if function is not None:
-        function(model)
-        return
-    for path, module in _post_order(model):
-        reset = _reset(module)
-        if reset is not None:
-            with replay.within(path):
-                reset()
-    if _is_transformers(model):
-        _transformers_init(model, replay)
-        return
+def _one_module(method: Any) -> bool:
+    """A method that takes one module (``self._init_weights(m)``, for ``self.apply``)."""
+    try:
+        parameters = list(inspect.signature(method).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    required = [p for p in parameters if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return len(required) == 1
+
+
+def whole_model_init(model: nn.Module) -> tuple[str, Callable[[], Any]] | None:
+    """The model's own whole-model init, as its constructor ran it, where it has one that
+    can be called again: ``init_weights()`` (timm's ViTs and ResNets, torchtitan), or
+    ``self.apply(self._init_weights)`` (timm's MetaFormers, PVT, CaiT, XCiT, many research
+    codebases), or timm's module-level ``named_apply(_init_weights, model)`` (ConvNeXt,
+    RegNet, EdgeNeXt) and ``efficientnet_init_weights(model)`` (EfficientNet, MobileNetV3,
+    ReXNet), each with its defaults."""
     init_weights = getattr(model, "init_weights", None)
     if callable(init_weights) and _takes_no_arguments(init_weights):
-        init_weights()
+        return "init_weights()", init_weights
+    method = getattr(model, "_init_weights", None)
+    if callable(method) and _one_module(method):
+        return "apply(_init_weights)", lambda: model.apply(method)
+    home = sys.modules.get(type(model).__module__)
+    if type(model).__module__.startswith("timm.") and home is not None:
+        function = getattr(home, "_init_weights", None)
+        if inspect.isfunction(function):
+            from timm.models import named_apply  # type: ignore[import-not-found]
+
+            return "named_apply(_init_weights)", lambda: named_apply(function, model)
+        function = getattr(home, "efficientnet_init_weights", None)
+        if inspect.isfunction(function):
+            return "efficientnet_init_weights", lambda: function(model)
+    return None
+
+
+class OwnInitWarning(UserWarning):
+    """The model's constructor runs init code that the "own" preset cannot replay as it ran
+    (inline, or with the constructor's arguments): name the function with ``own(function)``."""
+
+
+#: Calls in a constructor's source that initialise weights.
+_INIT_CALL = re.compile(
+    r"(\binit_weights\(|_init_weights\b|named_apply\(|\.apply\(|nn\.init\.|\binit\.\w+_\("
+    r"|\btrunc_normal_\w*\(|\.normal_\(|\.uniform_\(|\.zero_\(|\.fill_\()"
+)
+
+
+def constructor_note(model: nn.Module, replayed: str | None) -> str | None:
+    """Why the constructor's own init may not be what was replayed, or None: the model's
+    ``__init__`` (and its bases' outside torch) calls init code, and either no whole-model
+    init was found to replay, or the constructor passes it arguments of its own."""
+    lines = []
+    for cls in type(model).__mro__:
+        if cls.__module__.startswith("torch.") or "__init__" not in vars(cls):
+            continue
+        try:
+            source = inspect.getsource(vars(cls)["__init__"])
+        except (OSError, TypeError):
+            continue
+        lines += [line.strip() for line in source.splitlines() if _INIT_CALL.search(line)]
+    inner = _inner_subtree_inits(model)
+    if not lines and not inner:
+        return None
+    if not lines:
+        return (
+            f"the constructors of {', '.join(inner)} initialise their submodules with code the "
+            "'own' preset cannot call again; name it to replay it exactly: "
+            "anyinit.presets.own(lambda model: ...)."
+        )
+    if replayed is not None:
+        with_arguments = [line for line in lines if re.search(r"\w=\w", line.replace(" ", ""))]
+        if not with_arguments and not inner:
+            return None
+        lines = with_arguments or lines
+    shown = "; ".join(lines[:3])
+    return (
+        f"{type(model).__name__}'s constructor initialises weights with code the 'own' preset "
+        f"{'replays with its defaults' if replayed else 'cannot call again'} ({shown}); name "
+        "it to replay it exactly: anyinit.presets.own(lambda model: ...)."
+    )
+
+
+_SUBTREE_INIT = re.compile(r"(\.apply\(|named_apply\(|\binit_weights\()")
+
+
+#: A submodule constructor's subtree init that can be called again exactly as it ran.
+_REPLAYABLE = {
+    "self.apply(self._init_weights)": lambda m: m.apply(m._init_weights),
+    "self.init_weights()": lambda m: m.init_weights(),
+}
+
+
+def _constructor_source(cls: type) -> str:
+    if cls.__module__.startswith("torch.") or "__init__" not in vars(cls):
+        return ""
+    try:
+        return inspect.getsource(vars(cls)["__init__"])
+    except (OSError, TypeError):
+        return ""
+
+
+def _replayable(module: nn.Module) -> list[Callable[[nn.Module], Any]]:
+    """The subtree inits `module`'s constructor ran that can run again exactly as they did."""
+    source = _constructor_source(type(module)).replace(" ", "")
+    return [call for text, call in _REPLAYABLE.items() if text.replace(" ", "") in source]
+
+
+def _inner_subtree_inits(model: nn.Module) -> list[str]:
+    """The submodule classes (not the model's) whose constructors initialise a subtree in a
+    way that cannot be called again exactly."""
+    found = []
+    for module in {type(m): m for m in model.modules() if m is not model}.values():
+        source = _constructor_source(type(module))
+        calls = [line for line in source.splitlines() if _SUBTREE_INIT.search(line)]
+        if len(calls) > len(_replayable(module)):
+            found.append(type(module).__name__)
+    return sorted(found)
+
+
+def _own_init(model: nn.Module, function: Callable[[Any], Any] | None, replay: Replay) -> None:
+    for path, module in _post_order(model):
+        reset = _reset(module)
+        calls = _replayable(module) if module is not model else []
+        with replay.within(path):
+            if reset is not None:
+                reset()
+            for call in calls:  # a submodule's constructor initialised its subtree so
+                call(module)
+    if function is not None:
+        function(model)
+    elif _is_transformers(model):
+        _transformers_init(model, replay)
+    else:
+        found = whole_model_init(model)
+        note = constructor_note(model, None if found is None else found[0])
+        if note is not None:
+            warnings.warn(note, OwnInitWarning, stacklevel=4)
+        if found is not None:
+            found[1]()
 
 
 def run(
