@@ -97,6 +97,7 @@ def tests_frameworks(session: nox.Session) -> None:
         "tests/test_framework_models.py",
         "tests/test_framework_attention.py",
         "tests/test_framework_zoo.py",
+        "tests/test_framework_own.py",
         "tests/test_framework_coverage.py",
         "tests/test_framework_recipes.py",
         "tests/test_framework_mup.py",

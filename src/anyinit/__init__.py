@@ -30,12 +30,15 @@ from .models.initialize import (
     canonical_weights,
     initialize,
 )
+from .models.own import OwnInitWarning, UnsupportedDrawError
 from .seeds import SeedGenerator
 
 __all__ = [
     "Assignment",
+    "OwnInitWarning",
     "SeedGenerator",
     "UncoveredParametersWarning",
+    "UnsupportedDrawError",
     "__version__",
     "adapters",
     "calculate_gain",

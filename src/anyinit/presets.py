@@ -1,7 +1,9 @@
 """Presets: each framework's default initialisation, and the recipes of model families.
 
 ``anyinit.initialize(model, preset, seed=...)`` takes a framework's preset by
-name (``"torch"``, ``"keras"``, ``"flax"``, ``"equinox"``) or a recipe: by name
+name (``"torch"``, ``"keras"``, ``"flax"``, ``"equinox"``, ``"mlx"``), the model's own init
+code replayed on the portable stream (``"own"``, or :func:`own` naming the function), or a
+recipe: by name
 with its reference defaults (``"gpt2"``, ``"llama"``, ``"bert"``, ``"t5"``,
 ``"vit"``) or built here with arguments (``anyinit.presets.gpt2(n_layer=12)``).
 See :doc:`/recipes`.
@@ -17,7 +19,20 @@ Examples
 
 from __future__ import annotations
 
+from .models.own import Own, own
 from .models.presets import PRESETS
 from .models.recipes import RECIPES, Recipe, bert, gpt2, llama, mup, t5, vit
 
-__all__ = ["PRESETS", "RECIPES", "Recipe", "bert", "gpt2", "llama", "mup", "t5", "vit"]
+__all__ = [
+    "PRESETS",
+    "RECIPES",
+    "Own",
+    "Recipe",
+    "bert",
+    "gpt2",
+    "llama",
+    "mup",
+    "own",
+    "t5",
+    "vit",
+]

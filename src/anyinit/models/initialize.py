@@ -224,7 +224,11 @@ def _initialize_own(
             tensor.copy_(_call(init, tuple(tensor.shape), tensor, key))
             return
         if "parts" in slot.info:  # a packed parameter: each part its own key, as presets do
-            parts = tuple((init, leaf.canonical[-1], keys(leaf.path)) for leaf in slot.info["parts"])  # type: ignore[misc]
+            assert root is not None  # (a slot is only found where draws are keyed)
+            parts = tuple(
+                (init, leaf.canonical[-1], root.fold_in(path_hash(leaf.path)))
+                for leaf in slot.info["parts"]
+            )
             value = _draw(_Parts(parts), slot, key)
         else:
             job = _direct_job(walker, init, slot, key)
@@ -249,7 +253,9 @@ def _initialize_own(
         else:
             uncovered.append(leaf)
             label = "skipped: the model's own init code does not touch it; left as it is"
-        report.append(Assignment(leaf.path, leaf.native_path, leaf.kind, leaf.role, repr(rules), label))
+        report.append(
+            Assignment(leaf.path, leaf.native_path, leaf.kind, leaf.role, repr(rules), label)
+        )
     if uncovered:
         shown = ", ".join(slot.native_path for slot in uncovered[:5])
         more = f" and {len(uncovered) - 5} more" if len(uncovered) > 5 else ""

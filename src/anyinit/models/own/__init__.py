@@ -20,7 +20,42 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Own", "own"]
+__all__ = ["Own", "OwnInitWarning", "UnsupportedDrawError", "own"]
+
+
+class OwnInitWarning(UserWarning):
+    """The model's constructor runs init code that the ``"own"`` preset cannot replay as it
+    ran (inline code, or a call with the constructor's own arguments).
+
+    Name the function to replay with :func:`own`.
+
+    Examples
+    --------
+    >>> import warnings, torch, anyinit
+    >>> class Inline(torch.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc = torch.nn.Linear(4, 4)
+    ...         torch.nn.init.normal_(self.fc.weight, std=0.01)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = anyinit.initialize(Inline(), "own", seed=0)
+    >>> caught[0].category.__name__
+    'OwnInitWarning'
+    """
+
+
+class UnsupportedDrawError(ValueError):
+    """The model's own init code made a random draw the ``"own"`` preset cannot take from the
+    portable stream (``torch.multinomial``, ``Tensor.random_``, a route around torch's
+    dispatch); the model is left as it was.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> issubclass(anyinit.UnsupportedDrawError, ValueError)
+    True
+    """
 
 
 @dataclass(frozen=True)
@@ -64,7 +99,7 @@ def own(function: Callable[[Any], Any] | None = None) -> Own:
     ...     torch.nn.init.normal_(m.weight, std=0.5)
     ...     torch.nn.init.zeros_(m.bias)
     >>> _ = anyinit.initialize(net, anyinit.presets.own(my_init), seed=0)
-    >>> float(net.bias.abs().max())
+    >>> float(net.bias.detach().abs().max())
     0.0
     """
     if function is not None and not callable(function):

@@ -26,6 +26,8 @@ model is then restored as it was.
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib
 import inspect
 import math
 import re
@@ -43,8 +45,9 @@ from ...initializers.orthogonal import Orthogonal
 from ...initializers.random import RandomInitializer, RandomNormal, RandomUniform
 from ...laws.records import BoundedNormal, Distribution
 from ..slots import Slot
+from . import OwnInitWarning, UnsupportedDrawError
 
-__all__ = ["Law", "Replay", "run"]
+__all__ = ["Law", "Replay", "constructor_note", "run", "whole_model_init"]
 
 
 class Law(RandomInitializer):
@@ -60,10 +63,6 @@ class Law(RandomInitializer):
 
     def __repr__(self) -> str:
         return self.label
-
-
-class UnsupportedDraw(ValueError):
-    """The init code made a random draw that the replay cannot take from the portable stream."""
 
 
 def _post_order(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
@@ -88,7 +87,9 @@ def _size(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, ...]:
     return tuple(int(n) for n in size)
 
 
-def _bound(args: tuple[Any, ...], kwargs: dict[str, Any], names: tuple[str, ...], defaults: tuple[Any, ...]) -> list[Any]:
+def _bound(
+    args: tuple[Any, ...], kwargs: dict[str, Any], names: tuple[str, ...], defaults: tuple[Any, ...]
+) -> list[Any]:
     values = list(defaults)
     for i, value in enumerate(args[: len(names)]):
         values[i] = value
@@ -101,7 +102,9 @@ def _bound(args: tuple[Any, ...], kwargs: dict[str, Any], names: tuple[str, ...]
 class Replay:
     """The state of one replay: which tensor is which parameter, the keys, what was drawn."""
 
-    def __init__(self, slots: list[Slot], keys: Callable[[str], Any], fill: Callable[..., None]) -> None:
+    def __init__(
+        self, slots: list[Slot], keys: Callable[[str], Any], fill: Callable[..., None]
+    ) -> None:
         self.keys, self._fill = keys, fill
         self.by_id: dict[int, Slot] = {}
         self.by_storage: dict[int, list[Slot]] = {}
@@ -190,7 +193,9 @@ def _normal(replay: Replay, tensor: Any, mean: float, std: float, label: str) ->
     return replay.draw(tensor, RandomNormal(float(mean), float(std)), label)
 
 
-def _transformed(replay: Replay, tensor: Any, base: str, finish: Callable[[Any], Any], label: str) -> Any:
+def _transformed(
+    replay: Replay, tensor: Any, base: str, finish: Callable[[Any], Any], label: str
+) -> Any:
     """A law torch draws as a transform of a uniform or a normal: the portable draw in
     float64, transformed, then cast (``exponential_``, ``bernoulli_``, ``log_normal_``, …)."""
     if tensor.is_meta or tensor.numel() == 0:
@@ -214,24 +219,42 @@ def _tensor_method(replay: Replay, name: str, args: tuple[Any, ...], kwargs: dic
         return _normal(replay, tensor, mean, std, f"normal_({mean}, {std})")
     if name == "exponential_":
         (rate,) = _bound(rest, kwargs, ("lambd",), (1.0,))
-        return _transformed(replay, tensor, "uniform", lambda u: -torch.log1p(-u) / rate, f"exponential_({rate})")
+        return _transformed(
+            replay, tensor, "uniform", lambda u: -torch.log1p(-u) / rate, f"exponential_({rate})"
+        )
     if name == "bernoulli_":
         (p,) = _bound(rest, kwargs, ("p",), (0.5,))
-        return _transformed(replay, tensor, "uniform", lambda u: (u < p).to(u.dtype), f"bernoulli_({p})")
+        return _transformed(
+            replay, tensor, "uniform", lambda u: (u < p).to(u.dtype), f"bernoulli_({p})"
+        )
     if name == "log_normal_":
         mean, std = _bound(rest, kwargs, ("mean", "std"), (1.0, 2.0))
-        return _transformed(replay, tensor, "normal", lambda z: torch.exp(mean + std * z), f"log_normal_({mean}, {std})")
+        return _transformed(
+            replay,
+            tensor,
+            "normal",
+            lambda z: torch.exp(mean + std * z),
+            f"log_normal_({mean}, {std})",
+        )
     if name == "cauchy_":
         median, sigma = _bound(rest, kwargs, ("median", "sigma"), (0.0, 1.0))
         return _transformed(
-            replay, tensor, "uniform", lambda u: median + sigma * torch.tan(math.pi * (u - 0.5)), f"cauchy_({median}, {sigma})"
+            replay,
+            tensor,
+            "uniform",
+            lambda u: median + sigma * torch.tan(math.pi * (u - 0.5)),
+            f"cauchy_({median}, {sigma})",
         )
     if name == "geometric_":
         (p,) = _bound(rest, kwargs, ("p",), (None,))
         return _transformed(
-            replay, tensor, "uniform", lambda u: torch.ceil(torch.log1p(-u) / math.log1p(-p)), f"geometric_({p})"
+            replay,
+            tensor,
+            "uniform",
+            lambda u: torch.ceil(torch.log1p(-u) / math.log1p(-p)),
+            f"geometric_({p})",
         )
-    raise UnsupportedDraw(_unsupported(replay, f"Tensor.{name}"))
+    raise UnsupportedDrawError(_unsupported(replay, f"Tensor.{name}"))
 
 
 def _factory(replay: Replay, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -239,29 +262,37 @@ def _factory(replay: Replay, name: str, args: tuple[Any, ...], kwargs: dict[str,
     requires_grad = kwargs.get("requires_grad", False)
     if name in ("rand", "randn"):
         out = torch.empty(_size(args, {k: v for k, v in kwargs.items() if k == "size"}), **options)
-        (_uniform if name == "rand" else _normal)(replay, out, 0.0, 1.0, f"torch.{name}")  # type: ignore[operator]
+        unit: Callable[..., Any] = _uniform if name == "rand" else _normal
+        unit(replay, out, 0.0, 1.0, f"torch.{name}")
     elif name in ("rand_like", "randn_like"):
         out = torch.empty_like(args[0], **options)
-        (_uniform if name == "rand_like" else _normal)(replay, out, 0.0, 1.0, f"torch.{name}")  # type: ignore[operator]
+        unit = _uniform if name == "rand_like" else _normal
+        unit(replay, out, 0.0, 1.0, f"torch.{name}")
     elif name == "randint":
         numbers = [a for a in args if isinstance(a, int)]
         low, high = (0, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
         low, high = kwargs.get("low", low), kwargs.get("high", high)
         size = kwargs.get("size", next(a for a in args if isinstance(a, (tuple, list, torch.Size))))
         out = torch.empty(tuple(size), **{"dtype": torch.int64, **options})
-        _transformed(replay, out, "uniform", lambda u: torch.floor(low + u * (high - low)), "torch.randint")
+        _transformed(
+            replay, out, "uniform", lambda u: torch.floor(low + u * (high - low)), "torch.randint"
+        )
     elif name == "randperm":
         n = int(args[0] if args else kwargs["n"])
         keys = torch.empty(n, dtype=torch.float64, device=options.get("device"))
         _uniform(replay, keys, 0.0, 1.0, "torch.randperm")
         out = torch.argsort(keys, stable=True).to(options.get("dtype", torch.int64))
-    elif name == "normal" and not any(isinstance(a, torch.Tensor) for a in (*args, *kwargs.values())):
+    elif name == "normal" and not any(
+        isinstance(a, torch.Tensor) for a in (*args, *kwargs.values())
+    ):
         mean, std = _bound(args, kwargs, ("mean", "std"), (0.0, 1.0))
         size = kwargs.get("size", args[2] if len(args) > 2 else None)
+        if size is None:
+            raise UnsupportedDrawError(_unsupported(replay, "torch.normal without a size"))
         out = torch.empty(tuple(size), **options)
         _normal(replay, out, mean, std, "torch.normal")
     else:
-        raise UnsupportedDraw(_unsupported(replay, f"torch.{name}"))
+        raise UnsupportedDrawError(_unsupported(replay, f"torch.{name}"))
     return out.requires_grad_(requires_grad) if requires_grad else out
 
 
@@ -279,7 +310,9 @@ def _unsupported(replay: Replay, what: str) -> str:
 
 def _kaiming_uniform(replay: Replay, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     tensor = args[0]
-    a, mode, nonlinearity = _bound(args[1:], kwargs, ("a", "mode", "nonlinearity"), (0, "fan_in", "leaky_relu"))
+    a, mode, nonlinearity = _bound(
+        args[1:], kwargs, ("a", "mode", "nonlinearity"), (0, "fan_in", "leaky_relu")
+    )
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return tensor
@@ -291,7 +324,9 @@ def _kaiming_uniform(replay: Replay, args: tuple[Any, ...], kwargs: dict[str, An
 
 def _trunc_normal(replay: Replay, tensor: Any, mean: float, std: float, a: float, b: float) -> Any:
     law = BoundedNormal.between(float(mean), float(std), float(a), float(b))
-    return replay.draw(tensor, Law(law, f"trunc_normal_({mean}, {std}, a={a}, b={b})"), "trunc_normal_")
+    return replay.draw(
+        tensor, Law(law, f"trunc_normal_({mean}, {std}, a={a}, b={b})"), "trunc_normal_"
+    )
 
 
 def _orthogonal(replay: Replay, tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
@@ -303,7 +338,9 @@ def _orthogonal(replay: Replay, tensor: Any, gain: float = 1.0, generator: Any =
     return replay.draw(tensor, Orthogonal(float(gain)), f"orthogonal_(gain={gain})")
 
 
-def _sparse(replay: Replay, tensor: Any, sparsity: float, std: float = 0.01, generator: Any = None) -> Any:
+def _sparse(
+    replay: Replay, tensor: Any, sparsity: float, std: float = 0.01, generator: Any = None
+) -> Any:
     from ...dialects.torch_nn_init import sparse_
 
     if tensor.is_meta:
@@ -313,6 +350,15 @@ def _sparse(replay: Replay, tensor: Any, sparsity: float, std: float = 0.01, gen
     return tensor
 
 
+_DROPOUTS = (
+    "dropout",
+    "alpha_dropout",
+    "feature_alpha_dropout",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "rrelu",
+)
 _TENSOR_METHODS = (
     "uniform_",
     "normal_",
@@ -338,7 +384,7 @@ _FACTORIES = (
 )
 
 
-class _Intercept(TorchFunctionMode):
+class _Intercept(TorchFunctionMode):  # type: ignore[misc]
     """Every random draw torch can make, sent to the replay."""
 
     def __init__(self, replay: Replay) -> None:
@@ -346,18 +392,26 @@ class _Intercept(TorchFunctionMode):
         self.replay = replay
         handlers: dict[Any, Callable[[tuple[Any, ...], dict[str, Any]], Any]] = {}
         for name in _TENSOR_METHODS:
-            handlers[getattr(torch.Tensor, name)] = lambda a, k, n=name: _tensor_method(replay, n, a, k)
+            handlers[getattr(torch.Tensor, name)] = functools.partial(_tensor_method, replay, name)
         for name in _FACTORIES:
-            handlers[getattr(torch, name)] = lambda a, k, n=name: _factory(replay, n, a, k)
-        for name in ("bernoulli", "multinomial"):
-            handlers[getattr(torch.Tensor, name)] = lambda a, k, n=name: _unsupported_call(replay, f"Tensor.{n}")
-        for name in ("dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "rrelu"):
-            if hasattr(nn.functional, name):
-                handlers[getattr(nn.functional, name)] = lambda a, k, n=name: _unsupported_call(replay, f"F.{n}")
+            handlers[getattr(torch, name)] = functools.partial(_factory, replay, name)
+        refused = [(torch.Tensor, name, "Tensor.") for name in ("bernoulli", "multinomial")]
+        refused += [(nn.functional, name, "F.") for name in _DROPOUTS]
+        for owner, name, prefix in refused:
+            if hasattr(owner, name):
+                handlers[getattr(owner, name)] = functools.partial(
+                    _unsupported_call, replay, prefix + name
+                )
         init = nn.init
-        handlers[init.uniform_] = lambda a, k: _init_uniform(replay, *_strip(a, k), **_no_generator(k))
-        handlers[init.normal_] = lambda a, k: _init_normal(replay, *_strip(a, k), **_no_generator(k))
-        handlers[init.kaiming_uniform_] = lambda a, k: _kaiming_uniform(replay, _strip(a, k), _no_generator(k))
+        handlers[init.uniform_] = lambda a, k: _init_uniform(
+            replay, *_strip(a, k), **_no_generator(k)
+        )
+        handlers[init.normal_] = lambda a, k: _init_normal(
+            replay, *_strip(a, k), **_no_generator(k)
+        )
+        handlers[init.kaiming_uniform_] = lambda a, k: _kaiming_uniform(
+            replay, _strip(a, k), _no_generator(k)
+        )
         # transformers swaps its guarded copies into torch.nn.init while it initialises, so a
         # dispatched call names them: the same draws, skipping what it marks as initialised.
         guarded = sys.modules.get("transformers.initialization")
@@ -367,7 +421,9 @@ class _Intercept(TorchFunctionMode):
                 handlers[function] = _unless_marked(handlers[getattr(init, name)])
         self.handlers = handlers
 
-    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
+    def __torch_function__(
+        self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
+    ) -> Any:
         kwargs = kwargs or {}
         handler = self.handlers.get(func)
         if handler is None or self.replay.busy:
@@ -410,8 +466,8 @@ def _no_generator(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if k not in ("generator", "tensor")}
 
 
-def _unsupported_call(replay: Replay, what: str) -> Any:
-    raise UnsupportedDraw(_unsupported(replay, what))
+def _unsupported_call(replay: Replay, what: str, *call: Any) -> Any:
+    raise UnsupportedDrawError(_unsupported(replay, what))
 
 
 @contextlib.contextmanager
@@ -431,7 +487,14 @@ def _swapped(replay: Replay) -> Iterator[None]:
 
         return call
 
-    def trunc(tensor: Any, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, generator: Any = None) -> Any:
+    def trunc(
+        tensor: Any,
+        mean: float = 0.0,
+        std: float = 1.0,
+        a: float = -2.0,
+        b: float = 2.0,
+        generator: Any = None,
+    ) -> Any:
         return _trunc_normal(replay, tensor, mean, std, a, b)
 
     swaps: dict[Any, Callable[..., Any]] = {
@@ -441,7 +504,9 @@ def _swapped(replay: Replay) -> Iterator[None]:
     }
     timm_helper = getattr(sys.modules.get("timm.layers.weight_init"), "_trunc_normal_", None)
     if timm_helper is not None:  # timm's trunc_normal_ and trunc_normal_tf_ draw through it
-        swaps[timm_helper] = busy(lambda tensor, mean, std, a, b: _trunc_normal(replay, tensor, mean, std, a, b))
+        swaps[timm_helper] = busy(
+            lambda tensor, mean, std, a, b: _trunc_normal(replay, tensor, mean, std, a, b)
+        )
     undo: list[tuple[Any, str, Any]] = []
     try:
         for module in list(sys.modules.values()):
@@ -456,7 +521,9 @@ def _swapped(replay: Replay) -> Iterator[None]:
                 if replacement is not None:
                     undo.append((module, name, value))
                     setattr(module, name, replacement)
-        table = getattr(sys.modules.get("transformers.initialization"), "TORCH_INIT_FUNCTIONS", None)
+        table = getattr(
+            sys.modules.get("transformers.initialization"), "TORCH_INIT_FUNCTIONS", None
+        )
         if isinstance(table, dict):
             for name, value in list(table.items()):
                 if value in swaps:
@@ -487,11 +554,16 @@ def _takes_no_arguments(method: Callable[..., Any]) -> bool:
         parameters = inspect.signature(method).parameters.values()
     except (TypeError, ValueError):
         return False
-    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters)
+    return all(
+        p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters
+    )
 
 
 def _is_transformers(model: nn.Module) -> bool:
-    return any(c.__module__.startswith("transformers") and c.__name__ == "PreTrainedModel" for c in type(model).__mro__)
+    return any(
+        c.__module__.startswith("transformers") and c.__name__ == "PreTrainedModel"
+        for c in type(model).__mro__
+    )
 
 
 def _transformers_init(model: nn.Module, replay: Replay) -> None:
@@ -513,7 +585,7 @@ def _transformers_init(model: nn.Module, replay: Replay) -> None:
             sub.__dict__["_init_weights"] = within
             wrapped.append(sub)
     try:
-        model.init_weights()  # type: ignore[operator]
+        model.init_weights()
     finally:
         for sub in wrapped:
             sub.__dict__.pop("_init_weights", None)
@@ -531,7 +603,11 @@ def _one_module(method: Any) -> bool:
         parameters = list(inspect.signature(method).parameters.values())
     except (TypeError, ValueError):
         return False
-    required = [p for p in parameters if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    required = [
+        p
+        for p in parameters
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
     return len(required) == 1
 
 
@@ -552,18 +628,12 @@ def whole_model_init(model: nn.Module) -> tuple[str, Callable[[], Any]] | None:
     if type(model).__module__.startswith("timm.") and home is not None:
         function = getattr(home, "_init_weights", None)
         if inspect.isfunction(function):
-            from timm.models import named_apply  # type: ignore[import-not-found]
-
+            named_apply = importlib.import_module("timm.models").named_apply
             return "named_apply(_init_weights)", lambda: named_apply(function, model)
         function = getattr(home, "efficientnet_init_weights", None)
         if inspect.isfunction(function):
             return "efficientnet_init_weights", lambda: function(model)
     return None
-
-
-class OwnInitWarning(UserWarning):
-    """The model's constructor runs init code that the "own" preset cannot replay as it ran
-    (inline, or with the constructor's arguments): name the function with ``own(function)``."""
 
 
 #: Calls in a constructor's source that initialise weights.
@@ -701,7 +771,7 @@ def run(
                 "'own' preset does not see, so its values would not be reproducible; the model "
                 "is left as it was. Pass seed=None or a torch.Generator to run it as written."
             )
-            raise UnsupportedDraw(msg)
+            raise UnsupportedDrawError(msg)
         return replay.drawn, replay.touched
     except BaseException:
         current = dict((*model.named_parameters(), *model.named_buffers()))
@@ -722,14 +792,16 @@ def _with_generator(generator: Any) -> Iterator[None]:
         yield
         return
 
-    class Inject(TorchFunctionMode):
-        def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
+    class Inject(TorchFunctionMode):  # type: ignore[misc]
+        def __torch_function__(
+            self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
+        ) -> Any:
             kwargs = dict(kwargs or {})
             name = getattr(func, "__name__", "")
             takes = name in _TENSOR_METHODS or (name in _FACTORIES and not name.endswith("_like"))
-            if takes or func in (nn.init.uniform_, nn.init.normal_, nn.init.kaiming_uniform_):
-                if kwargs.get("generator") is None:
-                    kwargs["generator"] = generator
+            dispatched = func in (nn.init.uniform_, nn.init.normal_, nn.init.kaiming_uniform_)
+            if (takes or dispatched) and kwargs.get("generator") is None:
+                kwargs["generator"] = generator
             return func(*args, **kwargs)
 
     with Inject():

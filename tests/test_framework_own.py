@@ -1,0 +1,287 @@
+"""The "own" preset: the model's own init code, its draws from the portable stream.
+
+The zoo half runs ``tests/zoo/own.py`` in a fresh process: every transformers model
+type in the auto mappings that builds from a tiny config (with non-default init knobs)
+and timm's families, each compared with the package's own init. The rest are the
+behaviours a user relies on, on small torch models.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import math
+import pathlib
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+import anyinit  # noqa: E402
+from anyinit import OwnInitWarning, UnsupportedDrawError  # noqa: E402
+
+SCRIPT = pathlib.Path(__file__).resolve().parent / "zoo" / "own.py"
+
+
+def _zoo(which: str, tmp_path: pathlib.Path) -> dict[str, dict]:
+    if importlib.util.find_spec(which) is None:
+        pytest.skip(f"{which} is not installed (nox -s tests-frameworks installs it)")
+    log = tmp_path / f"own-{which}.log"
+    with log.open("w") as stderr:
+        done = subprocess.run(
+            [sys.executable, str(SCRIPT), which],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            timeout=1200,
+        )
+    assert done.returncode == 0, log.read_text()[-6000:]
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("own")
+    return {which: _zoo(which, tmp_path) for which in ("transformers", "timm")}
+
+
+def _built(results):
+    return {name: r for name, r in results.items() if "skipped" not in r}
+
+
+def test_every_transformers_model_type_that_builds_gets_hfs_own_law_with_its_knobs(zoo):
+    built = _built(zoo["transformers"])
+    assert not [name for name, r in built.items() if "error" in r]
+    wrong = {name: r["bad"] for name, r in built.items() if r["bad"]}
+    assert not wrong, wrong
+    # Every parameter own init touches is at HF's law (constants and zero rows exactly);
+    # only parameters set in constructors alone are left, and named.
+    clean = [name for name, r in built.items() if not r["uncovered"]]
+    assert len(clean) >= 40, len(clean)
+    for name in ("gpt2", "llama", "mistral", "qwen2", "gemma", "bert", "t5", "mamba"):
+        assert f"transformers/{name}" in clean, name
+
+
+def test_timm_families_get_timms_own_law_or_say_why_not(zoo):
+    built = _built(zoo["timm"])
+    assert not [name for name, r in built.items() if "error" in r]
+    right = [name for name, r in built.items() if not r["bad"]]
+    assert len(right) >= 20, right
+    for name in ("timm/resnet18", "timm/vit_tiny_patch16_224", "timm/convnext_atto"):
+        assert name in right, name
+    # A constructor init that cannot be replayed as it ran is never silent.
+    silent = [name for name, r in built.items() if r["bad"] and not r["warned"]]
+    assert not silent, silent
+
+
+# -- behaviours -----------------------------------------------------------------------
+
+
+class Scaled(nn.Linear):
+    """A Linear subclass with an extra parameter its own reset_parameters draws."""
+
+    def __init__(self, n_in, n_out):
+        self.gain = None
+        super().__init__(n_in, n_out)
+        self.gain = nn.Parameter(torch.empty(n_out))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        super().reset_parameters()
+        if self.gain is not None:
+            nn.init.uniform_(self.gain, 0.5, 1.5)
+
+
+class Fresh(nn.Module):
+    """Draws a fresh tensor and copies it in, as Mamba's ``dt`` init does."""
+
+    def __init__(self):
+        super().__init__()
+        self.dt_bias = nn.Parameter(torch.empty(16))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        dt = torch.exp(torch.rand(16) * (math.log(0.1) - math.log(0.001)) + math.log(0.001))
+        with torch.no_grad():
+            self.dt_bias.copy_(dt + torch.log(-torch.expm1(-dt)))
+
+
+def _net():
+    return nn.Sequential(Scaled(8, 16), nn.ReLU(), nn.Linear(16, 4), Fresh())
+
+
+def test_a_subclass_extra_parameter_gets_its_own_init():
+    net = _net()
+    _, report = anyinit.initialize(net, "own", seed=0, return_report=True)
+    gain = net[0].gain.detach()
+    assert bool(((gain >= 0.5) & (gain < 1.5)).all())
+    assert float(gain.std()) > 0.1
+    rows = {row.native_path: row.initializer for row in report}
+    assert rows["0.gain"].startswith("uniform_(0.5, 1.5)")
+
+
+def test_own_is_reproducible_and_independent_of_torchs_generator():
+    torch.manual_seed(1)
+    a = _net()
+    torch.manual_seed(2)
+    b = _net()
+    state = torch.get_rng_state()
+    anyinit.initialize(a, "own", seed=3)
+    anyinit.initialize(b, "own", seed=3)
+    assert torch.equal(state, torch.get_rng_state())
+    for (name, x), (_, y) in zip(a.named_parameters(), b.named_parameters(), strict=True):
+        assert torch.equal(x, y), name
+    c = anyinit.initialize(_net(), "own", seed=4)
+    assert not torch.equal(c[2].weight, a[2].weight)
+
+
+def test_a_fresh_draw_copied_in_is_reproducible_and_at_its_law():
+    a, b = Fresh(), Fresh()
+    anyinit.initialize(a, "own", seed=0)
+    anyinit.initialize(b, "own", seed=0)
+    assert torch.equal(a.dt_bias, b.dt_bias)
+    dt = torch.nn.functional.softplus(a.dt_bias.detach())
+    assert float(dt.min()) >= 0.001 * 0.999
+    assert float(dt.max()) <= 0.1 * 1.001
+
+
+def test_meta_built_then_to_empty_equals_cpu_built_bit_for_bit():
+    torch.manual_seed(0)
+    cpu = _net()
+    with torch.device("meta"):
+        meta = _net()
+    meta = meta.to_empty(device="cpu")
+    anyinit.initialize(cpu, "own", seed=0)
+    anyinit.initialize(meta, "own", seed=0)
+    for (name, x), (_, y) in zip(cpu.named_parameters(), meta.named_parameters(), strict=True):
+        assert torch.equal(x, y), name
+
+
+def test_own_on_torch_nn_layers_gives_the_torch_presets_bits():
+    layers = nn.Sequential(
+        nn.Linear(8, 16),
+        nn.Conv2d(3, 4, 3),
+        nn.Embedding(10, 4, padding_idx=0),
+        nn.LayerNorm(4),
+        nn.MultiheadAttention(8, 2, add_bias_kv=True),
+        nn.LSTM(4, 6),
+        nn.ConvTranspose2d(8, 8, 3, groups=4),
+    )
+    preset, own = copy.deepcopy(layers), copy.deepcopy(layers)
+    anyinit.initialize(preset, "torch", seed=0)
+    anyinit.initialize(own, "own", seed=0)
+    for (name, x), (_, y) in zip(preset.named_parameters(), own.named_parameters(), strict=True):
+        assert torch.equal(x, y), name
+    assert float(own[2].weight.detach()[0].abs().max()) == 0.0  # Embedding's own padding row
+
+
+def test_a_named_function_is_replayed_after_the_layers_own_resets():
+    def init_fn(model):
+        for module in model.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.trunc_normal_(module.weight, std=0.02, a=-0.04, b=0.04)
+                nn.init.zeros_(module.bias)
+
+    net = nn.Sequential(nn.Linear(64, 64), nn.LayerNorm(64))
+    _, report = anyinit.initialize(net, anyinit.presets.own(init_fn), seed=0, return_report=True)
+    weight = net[0].weight.detach()
+    assert float(weight.abs().max()) <= 0.04
+    assert abs(float(weight.std()) - 0.0174) < 0.002  # 0.02 truncated at ±2σ
+    assert float(net[0].bias.detach().abs().max()) == 0.0
+    assert {row.native_path: row.initializer for row in report}["1.weight"].startswith("a constant")
+
+
+def test_orthogonal_is_anyinits_orthogonal_law():
+    net = nn.Linear(32, 16)
+    anyinit.initialize(net, anyinit.presets.own(lambda m: nn.init.orthogonal_(m.weight)), seed=0)
+    w = net.weight.detach().double()
+    assert torch.allclose(w @ w.T, torch.eye(16, dtype=torch.float64), atol=1e-5)
+
+
+def test_an_untouched_parameter_is_left_and_named():
+    class Extra(nn.Linear):
+        def __init__(self):
+            super().__init__(4, 4)
+            self.scale = nn.Parameter(torch.full((4,), 3.0))
+
+    net = Extra()
+    with pytest.warns(anyinit.UncoveredParametersWarning, match="scale"):
+        anyinit.initialize(net, "own", seed=0)
+    assert torch.equal(net.scale.detach(), torch.full((4,), 3.0))
+
+
+def test_a_draw_that_cannot_be_replayed_raises_and_leaves_the_model_as_it_was():
+    class Sampled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+            self.idx = nn.Parameter(torch.zeros(3))
+
+        def init_weights(self):
+            nn.init.normal_(self.fc.weight)
+            with torch.no_grad():
+                self.idx.copy_(torch.multinomial(torch.ones(4), 3).float())
+
+    net = Sampled()
+    before = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    state = torch.get_rng_state()
+    with pytest.raises(UnsupportedDrawError, match="multinomial"):
+        anyinit.initialize(net, "own", seed=0)
+    for key, value in net.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    assert torch.equal(state, torch.get_rng_state())
+
+
+def test_a_native_generator_runs_the_code_on_it():
+    a, b = nn.Linear(8, 8), nn.Linear(8, 8)
+    anyinit.initialize(a, "own", seed=torch.Generator().manual_seed(5))
+    generator = torch.Generator().manual_seed(5)
+    nn.init.kaiming_uniform_(b.weight, a=math.sqrt(5), generator=generator)
+    bound = 1 / math.sqrt(8)
+    nn.init.uniform_(b.bias, -bound, bound, generator=generator)
+    assert torch.equal(a.weight, b.weight)
+    assert torch.equal(a.bias, b.bias)
+
+
+def test_a_constructor_init_own_cannot_replay_is_said():
+    class Inline(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+            for m in self.modules():
+                if isinstance(m, nn.Linear):
+                    nn.init.normal_(m.weight, std=0.01)
+
+    with pytest.warns(OwnInitWarning, match="cannot call again"):
+        anyinit.initialize(Inline(), "own", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OwnInitWarning)
+        anyinit.initialize(_net(), "own", seed=0)
+
+
+def test_transformers_knobs_and_ties(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    config = transformers.GPT2Config(
+        n_embd=32, n_layer=2, n_head=4, vocab_size=300, n_positions=32, initializer_range=0.05
+    )
+    model = transformers.AutoModelForCausalLM.from_config(config)
+    anyinit.initialize(model, "own", seed=0)
+    assert model.lm_head.weight is model.transformer.wte.weight
+    assert abs(float(model.transformer.wte.weight.detach().std()) - 0.05) < 0.003
+    c_proj = model.transformer.h[0].attn.c_proj.weight.detach()
+    assert abs(float(c_proj.std()) - 0.05 / math.sqrt(4)) < 0.003
+    again = transformers.AutoModelForCausalLM.from_config(config)
+    anyinit.initialize(again, "own", seed=0)
+    assert torch.equal(again.transformer.wte.weight, model.transformer.wte.weight)
+
+
+def test_own_refuses_other_frameworks_clearly():
+    import numpy as np
+
+    with pytest.raises(ValueError, match="'own' preset replays torch"):
+        anyinit.initialize({"w": np.zeros((2, 2), np.float32)}, "own", seed=0)
