@@ -285,3 +285,74 @@ def test_own_refuses_other_frameworks_clearly():
 
     with pytest.raises(ValueError, match="'own' preset replays torch"):
         anyinit.initialize({"w": np.zeros((2, 2), np.float32)}, "own", seed=0)
+
+
+# -- the hand recipes against HF's own init, with non-default knobs --------------------
+
+_RECIPE_CASES = {
+    "gpt2": ("gpt2", {"initializer_range": 0.05}),
+    "llama": ("llama", {"initializer_range": 0.05}),
+    "mistral": ("llama", {"initializer_range": 0.05}),
+    "qwen2": ("llama", {"initializer_range": 0.05}),
+    "gemma": ("llama", {"initializer_range": 0.05}),
+    "bert": ("bert", {"initializer_range": 0.05}),
+    "t5": ("t5", {"initializer_factor": 2.0}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_RECIPE_CASES))
+def test_each_hand_recipe_reads_the_configs_knobs_as_hf_does(kind):
+    pytest.importorskip("transformers")
+    from zoo.own import _TINY, build_transformers, compare, transformers_types
+
+    recipe, knobs = _RECIPE_CASES[kind]
+    torch.manual_seed(0)
+    model = build_transformers(kind, transformers_types()[kind], {**_TINY, **knobs})
+    reference = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", anyinit.RecipeFamilyWarning)
+        anyinit.initialize(model, recipe, seed=0)
+    wrong = {}
+    for name, value in model.state_dict().items():
+        if value.is_floating_point() and (why := compare(reference[name], value)) is not None:
+            wrong[name] = why
+    assert not wrong, wrong
+
+
+def test_a_recipe_given_another_family_warns():
+    transformers = pytest.importorskip("transformers")
+    config = transformers.GPT2Config(n_embd=32, n_layer=2, n_head=4, vocab_size=64, n_positions=16)
+    model = transformers.AutoModelForCausalLM.from_config(config)
+    with pytest.warns(anyinit.RecipeFamilyWarning, match="'gpt2' model"):
+        anyinit.initialize(model, "llama", seed=0)
+
+
+def test_hf_recipes_give_multihead_attentions_out_proj_the_linear_law():
+    attention = nn.MultiheadAttention(64, 4)
+    anyinit.initialize(attention, anyinit.presets.bert(initializer_range=0.02), seed=0)
+    assert abs(float(attention.out_proj.weight.detach().std()) - 0.02) < 0.002
+    assert float(attention.out_proj.bias.detach().abs().max()) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: anyinit.presets.gpt2(n_layer=-1), ValueError, "n_layer` must be >= 1"),
+        (lambda: anyinit.presets.gpt2(n_layer=0), ValueError, "n_layer` must be >= 1"),
+        (lambda: anyinit.presets.gpt2(n_layer=1.5), TypeError, "n_layer` must be an int"),
+        (lambda: anyinit.presets.gpt2(n_layer=True), TypeError, "n_layer` must be an int"),
+        (lambda: anyinit.presets.bert(initializer_range="x"), TypeError, "must be a number"),
+        (lambda: anyinit.presets.t5(num_heads=0), ValueError, "num_heads` must be >= 1"),
+    ],
+)
+def test_recipe_arguments_are_checked_by_name(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_t5_refuses_a_head_count_that_does_not_divide_the_width():
+    transformers = pytest.importorskip("transformers")
+    config = transformers.T5Config(d_model=32, d_kv=8, d_ff=64, num_layers=1, num_heads=4)
+    model = transformers.T5ForConditionalGeneration(config)
+    with pytest.raises(ValueError, match="not a multiple of num_heads=3"):
+        anyinit.initialize(model, anyinit.presets.t5(num_heads=3), seed=0)

@@ -19,6 +19,7 @@ ALLOWED = {
     "torch": (
         "anyinit.adapters.torch",
         "anyinit.models.walkers.torch",
+        "anyinit.models.own.torch",
         "anyinit.diagnostics.torch",
         "anyinit.diagnostics.keras",
     ),

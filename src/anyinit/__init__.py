@@ -31,11 +31,13 @@ from .models.initialize import (
     initialize,
 )
 from .models.own import OwnInitWarning, UnsupportedDrawError
+from .models.recipes import RecipeFamilyWarning
 from .seeds import SeedGenerator
 
 __all__ = [
     "Assignment",
     "OwnInitWarning",
+    "RecipeFamilyWarning",
     "SeedGenerator",
     "UncoveredParametersWarning",
     "UnsupportedDrawError",

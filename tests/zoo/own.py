@@ -106,12 +106,13 @@ def transformers_types():
     return found
 
 
-def build_transformers(kind: str, task: str):
+def build_transformers(kind: str, task: str, settings: dict | None = None):
     import transformers
 
     config_class = transformers.CONFIG_MAPPING[kind]
     defaults = config_class().to_dict()
-    values = {k: v for k, v in {**_TINY, **KNOBS}.items() if k in defaults}
+    settings = {**_TINY, **KNOBS} if settings is None else settings
+    values = {k: v for k, v in settings.items() if k in defaults}
     config = config_class(**values)
     return getattr(transformers, task).from_config(config)
 

@@ -42,7 +42,19 @@ from ..initializers.random import (
 from . import presets
 from .slots import Slot, kernel_fan_in
 
-__all__ = ["RECIPES", "Recipe", "bert", "gpt2", "llama", "mup", "mup_class", "t5", "vit"]
+__all__ = [
+    "FAMILIES",
+    "RECIPES",
+    "Recipe",
+    "RecipeFamilyWarning",
+    "bert",
+    "gpt2",
+    "llama",
+    "mup",
+    "mup_class",
+    "t5",
+    "vit",
+]
 
 _KERNELS = ("dense", "conv", "conv_transpose")
 _BLOCK = re.compile(r"(?:^|\.)(?:h|layers|layer|blocks|block)\.(\d+)(?:\.|$)")
@@ -63,7 +75,9 @@ class Recipe:
     make: Callable[[Recipe, list[Slot], Any], Callable[[Slot], Any]] = field(repr=False)
 
     def bind(self, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
-        """The rule for this model: the recipe's arguments completed from the model."""
+        """The rule for this model: the recipe's arguments completed from the model (a
+        model of another family than the recipe describes gets a RecipeFamilyWarning)."""
+        check_family(self, model)
         return self.make(self, slots, model)
 
     def __repr__(self) -> str:
@@ -95,6 +109,18 @@ def _count_blocks(slots: Sequence[Slot]) -> int | None:
     return max(indices) + 1 if indices else None
 
 
+def _check_count(recipe: str, name: str, value: Any) -> None:
+    """A count argument (``n_layer``, ``num_heads``): None or an int >= 1."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"the {recipe!r} recipe's `{name}` must be an int; received {value!r}."
+        raise TypeError(msg)
+    if value < 1:
+        msg = f"the {recipe!r} recipe's `{name}` must be >= 1; received {value!r}."
+        raise ValueError(msg)
+
+
 def _required(recipe: str, argument: str, value: Any) -> Any:
     if value is None:
         msg = (
@@ -113,8 +139,10 @@ def _layer_name(slot: Slot) -> str:
 def _hf(slot: Slot, std: float) -> Initializer | presets.Blocks | None:
     """``PreTrainedModel._init_weights``: Linear/Conv/Embedding N(0, std) with zero biases,
     norms ones and zeros, torch's own MultiheadAttention law."""
-    if slot.kind == "attention":  # nn.MultiheadAttention: HF calls its _reset_parameters
-        return presets.PRESETS["torch"](slot)
+    if slot.kind == "attention":
+        if slot.info.get("attention") == "out":  # out_proj: visited as the Linear it is
+            return RandomNormal(0.0, std) if slot.role == "kernel" else Zeros()
+        return presets.PRESETS["torch"](slot)  # then MultiheadAttention's _reset_parameters
     if slot.kind in _KERNELS:
         if slot.role == "kernel":
             return RandomNormal(0.0, std)
@@ -122,14 +150,81 @@ def _hf(slot: Slot, std: float) -> Initializer | presets.Blocks | None:
     if slot.kind == "embedding":
         return RandomNormal(0.0, std)
     if slot.kind == "norm":
+        owner = slot.info.get("owner")
+        if slot.role == "scale" and owner is not None and owner[0] == "constant":
+            return Constant(owner[1])  # a zero-centred norm (Gemma's x·(1 + w)): w = 0
         return presets.norm_rule(slot)
     return None
+
+
+def _knob(recipe: Recipe, model: Any, name: str, *config_names: str, default: float) -> float:
+    """A recipe's std knob: given, else the model's config's (``initializer_range``, …),
+    else the reference default."""
+    value = recipe.arguments[name]
+    if value is None:
+        value = _config(model, *(config_names or (name,)))
+    if value is None:
+        return default
+    return _positive(recipe.name, name, value)
+
+
+def _check_knob(recipe: str, name: str, value: Any) -> None:
+    if value is not None:
+        _positive(recipe, name, value)
+
+
+def _positive(recipe: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        msg = f"the {recipe!r} recipe's `{name}` must be a number; received {value!r}."
+        raise TypeError(msg)
+    if not (math.isfinite(value) and value >= 0):
+        msg = f"the {recipe!r} recipe's `{name}` must be finite and >= 0; received {value!r}."
+        raise ValueError(msg)
+    return float(value)
+
+
+#: The transformers model types each recipe describes (``config.model_type``); a model of
+#: another type gets a warning: its own init may differ (the "own" preset replays it).
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "gpt2": ("gpt2",),
+    "llama": ("llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "gemma", "gemma2"),
+    "bert": ("bert", "roberta", "electra", "ernie", "camembert", "xlm-roberta"),
+    "t5": ("t5", "mt5", "umt5"),
+}
+
+
+class RecipeFamilyWarning(UserWarning):
+    """A recipe was given a model of another family, whose own init may differ from it.
+
+    Examples
+    --------
+    >>> import anyinit
+    >>> issubclass(anyinit.RecipeFamilyWarning, UserWarning)
+    True
+    """
+
+
+def check_family(recipe: Recipe, model: Any) -> None:
+    """Warn where `model` says it is of another family than `recipe` describes."""
+    import warnings
+
+    kind = _config(model, "model_type")
+    known = FAMILIES.get(recipe.name)
+    if not isinstance(kind, str) or known is None or kind in known:
+        return
+    warnings.warn(
+        f"the {recipe.name!r} recipe describes {', '.join(known)} models; this is a {kind!r} "
+        "model, whose own init may differ (a depth scaling or a layer the recipe does not "
+        "know). anyinit.initialize(model, 'own', seed=...) replays the model's own init.",
+        RecipeFamilyWarning,
+        stacklevel=4,
+    )
 
 
 # -- GPT-2 -------------------------------------------------------------------------------
 
 
-def gpt2(initializer_range: float = 0.02, n_layer: int | None = None) -> Recipe:
+def gpt2(initializer_range: float | None = None, n_layer: int | None = None) -> Recipe:
     """GPT-2's init (HF ``GPT2PreTrainedModel._init_weights``, nanoGPT ``_init_weights``).
 
     Linear/``Conv1D`` and embedding weights ``N(0, initializer_range)``, zero
@@ -139,8 +234,9 @@ def gpt2(initializer_range: float = 0.02, n_layer: int | None = None) -> Recipe:
 
     Parameters
     ----------
-    initializer_range : float, default 0.02
-        The standard deviation of the weights.
+    initializer_range : float, optional
+        The standard deviation of the weights: read from a model's
+        ``config.initializer_range``, else 0.02 (the reference's default).
     n_layer : int, optional
         The number of blocks; read from a model's ``config.n_layer``, else
         counted from the paths (``h.0`` … ``h.11``).
@@ -153,11 +249,13 @@ def gpt2(initializer_range: float = 0.02, n_layer: int | None = None) -> Recipe:
     --------
     >>> import anyinit
     >>> anyinit.presets.gpt2(n_layer=12)
-    anyinit.presets.gpt2(initializer_range=0.02, n_layer=12)
+    anyinit.presets.gpt2(initializer_range=None, n_layer=12)
     """
+    _check_count("gpt2", "n_layer", n_layer)
+    _check_knob("gpt2", "initializer_range", initializer_range)
 
     def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
-        std = recipe.arguments["initializer_range"]
+        std = _knob(recipe, model, "initializer_range", default=0.02)
         layers = recipe.arguments["n_layer"] or _config(model, "n_layer", "num_hidden_layers")
         layers = _required("gpt2", "n_layer", layers or _count_blocks(slots))
         residual = std / math.sqrt(2 * layers)
@@ -180,7 +278,7 @@ _LLAMA_SCALED = ("o_proj", "down_proj", "up_proj", "wo", "w2", "w3")
 
 
 def llama(
-    initializer_range: float = 0.02,
+    initializer_range: float | None = None,
     *,
     depth_init: bool = False,
     n_layer: int | None = None,
@@ -196,7 +294,8 @@ def llama(
 
     Parameters
     ----------
-    initializer_range : float, default 0.02
+    initializer_range : float, optional
+        Read from a model's ``config.initializer_range``, else 0.02.
     depth_init : bool, default False
     n_layer : int, optional
         Unused by the laws (each block's index is read from its path); accepted
@@ -210,11 +309,13 @@ def llama(
     --------
     >>> import anyinit
     >>> anyinit.presets.llama(depth_init=True)
-    anyinit.presets.llama(initializer_range=0.02, depth_init=True, n_layer=None)
+    anyinit.presets.llama(initializer_range=None, depth_init=True, n_layer=None)
     """
+    _check_count("llama", "n_layer", n_layer)
+    _check_knob("llama", "initializer_range", initializer_range)
 
     def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
-        std = recipe.arguments["initializer_range"]
+        std = _knob(recipe, model, "initializer_range", default=0.02)
 
         def rule(slot: Slot) -> Any:
             index = block_index(slot)
@@ -241,21 +342,24 @@ def llama(
 # -- BERT --------------------------------------------------------------------------------
 
 
-def bert(initializer_range: float = 0.02) -> Recipe:
+def bert(initializer_range: float | None = None) -> Recipe:
     """BERT's init (HF ``BertPreTrainedModel._init_weights``).
 
     Linear and embedding weights ``N(0, initializer_range)`` (the padding row
     zero), zero biases (the LM head's too), LayerNorm ones and zeros.
+    `initializer_range` is read from a model's config where not given, else 0.02.
 
     Examples
     --------
     >>> import anyinit
     >>> anyinit.presets.bert()
-    anyinit.presets.bert(initializer_range=0.02)
+    anyinit.presets.bert(initializer_range=None)
     """
 
+    _check_knob("bert", "initializer_range", initializer_range)
+
     def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
-        std = recipe.arguments["initializer_range"]
+        std = _knob(recipe, model, "initializer_range", default=0.02)
 
         def rule(slot: Slot) -> Any:
             if slot.kind == "other" and slot.role == "bias":
@@ -271,7 +375,9 @@ def bert(initializer_range: float = 0.02) -> Recipe:
 
 
 def t5(
-    initializer_factor: float = 1.0, num_heads: int | None = None, d_model: int | None = None
+    initializer_factor: float | None = None,
+    num_heads: int | None = None,
+    d_model: int | None = None,
 ) -> Recipe:
     """T5's per-matrix init (HF ``T5PreTrainedModel._init_weights``).
 
@@ -283,19 +389,24 @@ def t5(
 
     Parameters
     ----------
-    initializer_factor : float, default 1.0
+    initializer_factor : float, optional
+        Read from a model's ``config.initializer_factor``, else 1.0.
     num_heads, d_model : int, optional
         Read from a model's ``config``; ``d_model`` also from the shared embedding.
+        The query projection's width must be a multiple of `num_heads`.
 
     Examples
     --------
     >>> import anyinit
     >>> anyinit.presets.t5(num_heads=8)
-    anyinit.presets.t5(initializer_factor=1.0, num_heads=8, d_model=None)
+    anyinit.presets.t5(initializer_factor=None, num_heads=8, d_model=None)
     """
+    _check_count("t5", "num_heads", num_heads)
+    _check_knob("t5", "initializer_factor", initializer_factor)
+    _check_count("t5", "d_model", d_model)
 
     def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
-        f = recipe.arguments["initializer_factor"]
+        f = _knob(recipe, model, "initializer_factor", default=1.0)
         heads = recipe.arguments["num_heads"] or _config(model, "num_heads")
         width = recipe.arguments["d_model"] or _config(model, "d_model")
         if width is None:
@@ -317,7 +428,14 @@ def t5(
             if name == "lm_head":
                 return RandomNormal(0.0, f)
             if name == "q":
-                head_dim = slot.canonical[-1] // _required("t5", "num_heads", heads)
+                count = _required("t5", "num_heads", heads)
+                if slot.canonical[-1] % count:
+                    msg = (
+                        f"the 't5' recipe: {slot.path!r} has {slot.canonical[-1]} outputs, not a "
+                        f"multiple of num_heads={count}; pass the model's num_heads."
+                    )
+                    raise ValueError(msg)
+                head_dim = slot.canonical[-1] // count
                 return RandomNormal(0.0, f * (fan_in * head_dim) ** -0.5)
             return RandomNormal(0.0, f * fan_in**-0.5)
 
