@@ -349,6 +349,91 @@ def test_every_keras_layer_gets_kerass_own_law_or_is_named_uncovered(cls):
            lambda p: p.partition(":")[2])  # fmt: skip
 
 
+@pytest.mark.parametrize("cls", _keras_classes(), ids=lambda c: c.__name__)
+def test_every_keras_layer_gets_its_own_initializers_under_own(cls):
+    """ "own" on a Keras layer: each weight by its layer's own initializer (Keras's law), with
+    the "keras" preset's bits wherever the two name the same initializer."""
+    import keras
+
+    cases = _keras_cases()
+    if cls.__name__ not in cases:
+        return  # weightless, or built as above
+    build, shape = cases[cls.__name__]
+    keras.utils.set_random_seed(1)
+    layers = [build(), build()]
+    for layer in layers:
+        if shape is None:
+            x = np.zeros((2, 5, N), "float32")
+            layer([x, x])
+        elif isinstance(shape[0], tuple):
+            x = np.zeros(shape[0], "float32")
+            if "Attention" in cls.__name__ and cls.__name__ != "AdditiveAttention":
+                layer(x, x)
+            else:
+                layer([x, x])
+        else:
+            layer.build(shape)
+    theirs, ours = layers
+
+    def values(layer):
+        return [keras.ops.convert_to_numpy(w.value) for w in layer.trainable_weights]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, preset_report = anyinit.initialize(ours, "keras", seed=0, return_report=True)
+        by_preset = values(ours)
+        _, own_report = anyinit.initialize(ours, "own", seed=0, return_report=True)
+    laws = {row.native_path: row.initializer for row in preset_report}
+    own_laws = {row.native_path: row.initializer for row in own_report}
+    rows = zip(ours.trainable_weights, values(ours), values(theirs), by_preset, strict=True)
+    for variable, value, reference, preset in rows:
+        where = f"keras {cls.__name__} {variable.path}"
+        if own_laws[variable.path].startswith("skipped"):
+            # The layer keeps no initializer for it (add_weight(initializer="ones")): named.
+            assert (cls.__name__, variable.name) in _KERAS_WITHOUT_INITIALIZER, where
+            continue
+        _same_law(reference, value, where)
+        if laws.get(variable.path) == own_laws[variable.path]:
+            np.testing.assert_array_equal(value, preset, err_msg=where)
+
+
+#: Keras weights whose layer keeps no initializer attribute: "own" leaves and names them.
+_KERAS_WITHOUT_INITIALIZER = {
+    ("Attention", "scale"),
+    ("Attention", "concat_score_weight"),
+    ("RMSNormalization", "scale"),
+    ("AdditiveAttention", "scale"),
+    ("STFTSpectrogram", "real_kernel"),
+    ("STFTSpectrogram", "imag_kernel"),
+}
+
+
+def test_own_on_keras_takes_the_configured_initializers():
+    import keras
+
+    layer = keras.layers.Dense(
+        256, kernel_initializer="he_normal", bias_initializer=keras.initializers.Constant(0.5)
+    )
+    layer.build((None, 512))
+    anyinit.initialize(layer, "own", seed=0)
+    kernel = keras.ops.convert_to_numpy(layer.kernel.value)
+    assert abs(float(kernel.std()) - np.sqrt(2 / 512)) < 0.003  # he_normal: truncated, rescaled
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer.bias.value), 0.5)
+
+    def custom(shape, dtype=None):
+        return keras.random.uniform(shape, 2.0, 3.0, dtype=dtype, seed=custom.seed)
+
+    custom.seed = None
+    again = keras.layers.Dense(4, kernel_initializer=custom)
+    again.build((None, 4))
+    _, report = anyinit.initialize(again, "own", seed=0, return_report=True)
+    first = keras.ops.convert_to_numpy(again.kernel.value)
+    assert first.min() >= 2.0
+    assert "custom initializer, seeded from the path" in report[0].rule
+    anyinit.initialize(again, "own", seed=0)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(again.kernel.value), first)
+
+
 def test_the_docs_list_every_parameter_no_preset_covers():
     text = DOCS.read_text()
     section = text.split("Not covered by the presets", 1)[1]

@@ -283,7 +283,7 @@ def test_transformers_knobs_and_ties(tmp_path):
 def test_own_refuses_other_frameworks_clearly():
     import numpy as np
 
-    with pytest.raises(ValueError, match="'own' preset replays torch"):
+    with pytest.raises(ValueError, match="'own' preset replays the init of torch and Keras"):
         anyinit.initialize({"w": np.zeros((2, 2), np.float32)}, "own", seed=0)
 
 

@@ -130,18 +130,19 @@ def initialize(
     leaves = [part for slot in slots for part in slot.info.get("parts", (slot,))]
     _refuse_colliding_paths(leaves)
     _link(leaves)
-    if isinstance(rules, Own) or (isinstance(rules, str) and rules == "own"):
-        own_rules = rules if isinstance(rules, Own) else Own()
-        return _initialize_own(model, own_rules, walker, slots, leaves, seed, return_report)
+    if isinstance(rules, str) and rules == "own":
+        rules = Own()
+    if isinstance(rules, Own) and walkers.framework_of(model) == "torch":
+        return _initialize_own(model, rules, walker, slots, leaves, seed, return_report)
     rules = _recipe(rules)
-    choose = _rule(rules, leaves, model)
+    choose = _own_rule(rules, model) if isinstance(rules, Own) else _rule(rules, leaves, model)
     keys = _keys(seed)
     values: dict[str, Any] = {}
     jobs: list[Any] = []  # the direct fills (and their slots), run together at the end
     filled: list[Slot] = []
     report: list[Assignment] = []
     uncovered: list[Slot] = []
-    is_preset = isinstance(rules, (str, Recipe))
+    is_preset = isinstance(rules, (str, Recipe, Own))
     for slot in slots:
         pieces = []
         for leaf in slot.info.get("parts", (slot,)):
@@ -156,6 +157,8 @@ def initialize(
             elif is_preset:  # a preset that has no law for this parameter
                 uncovered.append(leaf)
                 reason = f"skipped: preset {rules!r} has no law for it; left as it is"
+                if isinstance(rules, Own):
+                    reason = "skipped: its layer has no initializer of its own; left as it is"
                 report.append(
                     Assignment(leaf.path, leaf.native_path, leaf.kind, leaf.role, "", reason)
                 )
@@ -192,6 +195,36 @@ def initialize(
     return (result, report) if return_report else result
 
 
+def _own_rule(rules: Own, model: Any) -> Callable[[Slot], tuple[Any, str]]:
+    """The "own" preset where the model keeps its initializers (Keras's layers)."""
+    from . import walkers
+
+    framework = walkers.framework_of(model)
+    if rules.function is not None:
+        msg = (
+            "`anyinit.presets.own(function)` replays a torch model's init function; a "
+            f"{framework or type(model).__name__} model's own init is its layers' initializers: "
+            "pass 'own'."
+        )
+        raise ValueError(msg)
+    if framework == "keras":
+        from .own import keras as own_keras
+
+        keras_rule = own_keras.rule(model)
+
+        def by_layer(slot: Slot) -> tuple[Any, str]:
+            law, label = keras_rule(slot)
+            return law, f"own: {label}" if law is not None else ""
+
+        return by_layer
+    msg = (
+        "the 'own' preset replays the init of torch and Keras models; for a "
+        f"{framework or type(model).__name__} model use its framework's preset "
+        f"({tuple(PRESETS)})."
+    )
+    raise ValueError(msg)
+
+
 def _initialize_own(
     model: Any,
     rules: Own,
@@ -201,17 +234,8 @@ def _initialize_own(
     seed: Any,
     return_report: bool,
 ) -> Any:
-    """The ``"own"`` preset: the model's own init code, its draws from the portable stream."""
-    from . import walkers
-
-    framework = walkers.framework_of(model)
-    if framework != "torch":
-        msg = (
-            "the 'own' preset replays torch models' init code; for a "
-            f"{framework or type(model).__name__} model use its framework's preset "
-            f"({tuple(PRESETS)})."
-        )
-        raise ValueError(msg)
+    """The ``"own"`` preset on torch: the model's own init code, its draws from the portable
+    stream."""
     from .own import torch as own_torch
 
     seed = check_seed(seed)
