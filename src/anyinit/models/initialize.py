@@ -207,22 +207,25 @@ def _own_rule(rules: Own, model: Any) -> Callable[[Slot], tuple[Any, str]]:
             "pass 'own'."
         )
         raise ValueError(msg)
-    if framework == "keras":
-        from .own import keras as own_keras
+    if framework != "keras":
+        # Flax NNX (0.12) and Equinox modules keep no initializers once built (their
+        # constructors call them and drop them), and a linen params tree has no module:
+        # there is no own init to replay, and a guess would be a silent wrong law.
+        msg = (
+            "the 'own' preset replays the init of torch and Keras models, which keep it; a "
+            f"{framework or type(model).__name__} model keeps no initializers once built. "
+            f"Use its framework's preset ({tuple(PRESETS)}) or rules."
+        )
+        raise ValueError(msg)
+    from .own import keras as own_keras
 
-        keras_rule = own_keras.rule(model)
+    layer_rule = own_keras.rule(model)
 
-        def by_layer(slot: Slot) -> tuple[Any, str]:
-            law, label = keras_rule(slot)
-            return law, f"own: {label}" if law is not None else ""
+    def by_layer(slot: Slot) -> tuple[Any, str]:
+        law, label = layer_rule(slot)
+        return law, f"own: {label}" if law is not None else ""
 
-        return by_layer
-    msg = (
-        "the 'own' preset replays the init of torch and Keras models; for a "
-        f"{framework or type(model).__name__} model use its framework's preset "
-        f"({tuple(PRESETS)})."
-    )
-    raise ValueError(msg)
+    return by_layer
 
 
 def _initialize_own(

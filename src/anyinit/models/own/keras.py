@@ -11,7 +11,6 @@ report says so. Each is applied to the variable's own shape, as Keras applies it
 
 from __future__ import annotations
 
-import copy
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -20,9 +19,9 @@ from ...initializers.base import Initializer
 from ...initializers.constant import Ones
 from ...initializers.registry import deserialize
 from ...stream import StreamKey
-from ...target import workable
 from ..presets import Blocks
-from ..slots import Slot, to_canonical
+from ..slots import Slot
+from .native import NativeShape
 
 __all__ = ["rule"]
 
@@ -38,35 +37,13 @@ _ATTRIBUTES = {
 }
 
 
-class NativeShape:
-    """`inner` applied to the variable's own shape (Keras's fans), given back in the
-    canonical layout the draw is laid out from."""
-
-    def __init__(self, inner: Any, slot: Slot, label: str) -> None:
-        self.inner, self.slot, self.label = inner, slot, label
-        self.seed: Any = None
-
-    def __call__(self, shape: tuple[int, ...], dtype: Any = None, *, like: Any = None) -> Any:
-        inner = copy.copy(self.inner)
-        native = self.slot.native_shape
-        if isinstance(inner, Initializer):
-            if hasattr(inner, "seed"):
-                inner.seed = self.seed
-            values = inner(native, dtype, like=like)
-        else:  # a custom callable, called as Keras calls it: its seed from the path's key
-            if hasattr(inner, "seed"):
-                inner.seed = self.seed.k0 if isinstance(self.seed, StreamKey) else self.seed
-            values = inner(native, dtype=getattr(like, "dtype", None))
-            values = _to_numpy(values)
-        xp, values, back = workable(values)
-        return back(to_canonical(values, self.slot, xp))
-
-    def __repr__(self) -> str:
-        return self.label
-
-
-def _to_numpy(values: Any) -> Any:
+def _call_keras(initializer: Any, shape: tuple[int, ...], like: Any, seed: Any) -> Any:
+    """A custom Keras initializer, called as Keras calls it, its seed from the path's key."""
     import numpy as np
+
+    if hasattr(initializer, "seed"):
+        initializer.seed = seed.k0 if isinstance(seed, StreamKey) else seed
+    values = initializer(shape, dtype=getattr(like, "dtype", None))
     ops = importlib.import_module("keras").ops
     return np.asarray(ops.convert_to_numpy(values))
 
@@ -117,6 +94,6 @@ def rule(model: Any) -> Callable[[Slot], tuple[Any, str]]:
         permuted = slot.perm != tuple(range(len(slot.perm))) and slot.expanded is None
         if isinstance(law, Initializer) and not permuted:
             return law, label
-        return NativeShape(law, slot, label), label
+        return NativeShape(law, slot, label, _call_keras), label
 
     return choose
