@@ -500,6 +500,9 @@ def model(repeats: int) -> str:
         'anyinit.initialize(net, "torch", seed=0) (portable stream)': lambda: anyinit.initialize(
             net, "torch", seed=0
         ),
+        'anyinit.initialize(net, "own", seed=0) (reset_parameters replayed)': (
+            lambda: anyinit.initialize(net, "own", seed=0)
+        ),
     }
     n = sum(p.numel() for p in params)
     return table(
@@ -606,6 +609,7 @@ def big(repeats: int) -> str:
         "LlamaForCausalLM(config) (HF's own init, torch's generator)": hf,
         'meta, to_empty("cpu"), anyinit.initialize(m, "llama", seed=0)': ours(),
         'meta, to_empty("cpu"), anyinit.initialize(m, "torch", seed=0)': ours("torch"),
+        'meta, to_empty("cpu"), anyinit.initialize(m, "own", seed=0) (HF\'s code)': ours("own"),
         f"the flat kernel alone: RandomNormal(0, 0.02, seed=0)(({count},))": flat,
     }
     times = measure(cases, max(3, repeats // 2), warmup=1)

@@ -250,23 +250,28 @@ def _initialize_own(
         if slot is None:  # a fresh tensor or a view: drawn as it is laid out
             tensor.copy_(_call(init, tuple(tensor.shape), tensor, key))
             return
-        if "parts" in slot.info:  # a packed parameter: each part its own key, as presets do
-            assert root is not None  # (a slot is only found where draws are keyed)
-            parts = tuple(
-                (init, leaf.canonical[-1], root.fold_in(path_hash(leaf.path)))
-                for leaf in slot.info["parts"]
-            )
-            value = _draw(_Parts(parts), slot, key)
-        else:
-            job = _direct_job(walker, init, slot, key)
-            if job is not None and supports(host, FusedLayoutFill):
-                host.run_fused_jobs([job])
-                walker.filled(slot)
-                return
-            value = _draw(init, slot, key)
-        walker.write(model, [slot], {slot.native_path: value}, padding=False)
+        fill_many([(slot, init, key)])
 
-    done = own_torch.run(model, rules.function, slots, keys, fill, generator=seed)
+    def fill_many(draws: list[tuple[Slot, Any, Any]]) -> None:
+        # Every value first, then every write: the kernel checks all its jobs before it
+        # draws any, so nothing below fails half-way through the model.
+        jobs, filled, values = [], [], {}
+        for slot, init, key in draws:
+            job = None if "parts" in slot.info else _direct_job(walker, init, slot, key)
+            if job is not None and supports(host, FusedLayoutFill):
+                jobs.append(job)
+                filled.append(slot)
+            else:
+                values[slot.native_path] = _own_value(slot, init, key, root)
+        if jobs and supports(host, FusedLayoutFill):  # (jobs are only planned where it does)
+            host.run_fused_jobs(jobs)
+            for slot in filled:
+                walker.filled(slot)
+        if values:
+            written = [slot for slot, _, _ in draws if slot.native_path in values]
+            walker.write(model, written, values, padding=False)
+
+    done = own_torch.run(model, rules.function, slots, keys, fill, fill_many, generator=seed)
     report = []
     uncovered = []
     for leaf in leaves:
@@ -294,6 +299,17 @@ def _initialize_own(
             stacklevel=3,
         )
     return (model, report) if return_report else model
+
+
+def _own_value(slot: Slot, init: Any, key: Any, root: Any) -> Any:
+    """A whole parameter's value by `init`; a packed one's parts each by its own key."""
+    if "parts" in slot.info:
+        parts = tuple(
+            (init, leaf.canonical[-1], root.fold_in(path_hash(leaf.path)))
+            for leaf in slot.info["parts"]
+        )
+        return _draw(_Parts(parts), slot, key)
+    return _draw(init, slot, key)
 
 
 def _direct_job(walker: Any, chosen: Any, slot: Slot, key: Any) -> Any:

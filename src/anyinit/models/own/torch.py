@@ -100,12 +100,25 @@ def _bound(
 
 
 class Replay:
-    """The state of one replay: which tensor is which parameter, the keys, what was drawn."""
+    """The state of one replay: which tensor is which parameter, the keys, what was drawn.
+
+    A draw into a whole parameter is kept pending, not made: a later draw into it replaces
+    it (a module's ``reset_parameters`` law, then the model's own ``_init_weights``), and
+    every pending draw is made at the end, together (:meth:`finish`: one kernel call on
+    every core, after the code ran without error). Any other operation on a parameter or
+    a buffer first makes its pending draw and keeps a copy of what the tensor held, so a
+    failure anywhere puts back exactly what was written (:meth:`restore`).
+    """
 
     def __init__(
-        self, slots: list[Slot], keys: Callable[[str], Any], fill: Callable[..., None]
+        self,
+        model: nn.Module,
+        slots: list[Slot],
+        keys: Callable[[str], Any],
+        fill: Callable[..., None],
+        fill_many: Callable[[list[tuple[Slot, Any, Any]]], None],
     ) -> None:
-        self.keys, self._fill = keys, fill
+        self.keys, self._fill, self._fill_many = keys, fill, fill_many
         self.by_id: dict[int, Slot] = {}
         self.by_storage: dict[int, list[Slot]] = {}
         for slot in slots:
@@ -113,9 +126,20 @@ class Replay:
                 continue
             value = slot.value
             self.by_id[id(value)] = slot
-            if not value.is_meta and not hasattr(value, "to_local"):
-                ptr = value.untyped_storage().data_ptr()
-                self.by_storage.setdefault(ptr, []).append(slot)
+            if _has_storage(value):
+                self.by_storage.setdefault(value.untyped_storage().data_ptr(), []).append(slot)
+        # Every parameter and buffer, by object and by memory: what a failure must restore.
+        self.holders: dict[int, Any] = {}
+        self.holder_storage: dict[int, list[Any]] = {}
+        for tensor in (*model.parameters(), *model.buffers()):
+            if tensor is None or tensor.is_meta:
+                continue
+            self.holders[id(tensor)] = tensor
+            if _has_storage(tensor):
+                ptr = tensor.untyped_storage().data_ptr()
+                self.holder_storage.setdefault(ptr, []).append(tensor)
+        self.saved: dict[int, tuple[Any, Any]] = {}
+        self.pending: dict[str, tuple[Slot, Initializer, Any]] = {}
         self.drawn: dict[str, str] = {}  # native path -> what drew it, the last draw
         self.touched: set[str] = set()  # native paths written otherwise (constants)
         self.module = ""
@@ -130,34 +154,64 @@ class Replay:
         finally:
             self.module = outer
 
+    def _slots_of(self, tensor: Any) -> list[Slot]:
+        slot = self.by_id.get(id(tensor))
+        if slot is not None:
+            return [slot]
+        if not _has_storage(tensor):
+            return []
+        return self.by_storage.get(tensor.untyped_storage().data_ptr(), [])
+
     def owner(self, tensor: Any) -> tuple[Slot | None, str]:
         """The slot `tensor` is, or the key path of a view of one or of a fresh tensor."""
         slot = self.by_id.get(id(tensor))
         if slot is not None:
             return slot, slot.path
-        if not tensor.is_meta and not hasattr(tensor, "to_local"):
-            ptr = tensor.untyped_storage().data_ptr()
-            for slot in self.by_storage.get(ptr, ()):
-                value = slot.value
-                same = (
-                    tensor.shape == value.shape
-                    and tensor.stride() == value.stride()
-                    and tensor.storage_offset() == value.storage_offset()
-                )
-                if same:
-                    return slot, slot.path
-                view = f"{tensor.storage_offset()},{tuple(tensor.shape)},{tensor.stride()}"
-                return None, f"{slot.path}#view({view})"
+        for slot in self._slots_of(tensor):
+            value = slot.value
+            same = (
+                tensor.shape == value.shape
+                and tensor.stride() == value.stride()
+                and tensor.storage_offset() == value.storage_offset()
+            )
+            if same:
+                return slot, slot.path
+            view = f"{tensor.storage_offset()},{tuple(tensor.shape)},{tensor.stride()}"
+            return None, f"{slot.path}#view({view})"
         return None, self.fresh()
 
-    def wrote(self, tensor: Any, how: str) -> None:
-        """Note a write that is not a draw (``zeros_``, ``fill_``, ``copy_``): a constant."""
-        slot = self.by_id.get(id(tensor))
-        if slot is None and not tensor.is_meta and not hasattr(tensor, "to_local"):
-            ptr = tensor.untyped_storage().data_ptr()
-            slot = next(iter(self.by_storage.get(ptr, ())), None)
-        if slot is not None:
-            self.touched.add(slot.native_path)
+    def touch(self, tensor: Any, how: str = "") -> None:
+        """`tensor` is about to be used otherwise than drawn whole: its parameter's pending
+        draw is made first, and what it holds kept; an in-place `how` counts as written."""
+        holders = [self.holders[id(tensor)]] if id(tensor) in self.holders else []
+        if not holders and _has_storage(tensor):
+            holders = self.holder_storage.get(tensor.untyped_storage().data_ptr(), [])
+        if not holders:
+            return
+        for holder in holders:
+            self.save(holder)
+        for slot in self._slots_of(tensor) or [s for h in holders for s in self._slots_of(h)]:
+            found = self.pending.pop(slot.native_path, None)
+            if found is not None:
+                self._fill(slot.value, *found)
+            if how.endswith("_") and not how.startswith("__"):
+                self.touched.add(slot.native_path)
+
+    def save(self, tensor: Any) -> None:
+        if id(tensor) not in self.saved:
+            self.saved[id(tensor)] = (tensor, tensor.detach().clone())
+
+    def restore(self) -> None:
+        """Put back every tensor written so far (pending draws were never made)."""
+        self.pending.clear()
+        with torch.no_grad():
+            for tensor, value in self.saved.values():
+                tensor.copy_(value)
+
+    def finish(self) -> None:
+        """Make every pending draw, together."""
+        pending, self.pending = list(self.pending.values()), {}
+        self._fill_many(pending)
 
     def fresh(self) -> str:
         count = self.counts.get(self.module, 0)
@@ -165,21 +219,27 @@ class Replay:
         return f"{self.module}#draw{count}"
 
     def draw(self, tensor: Any, init: Initializer, label: str) -> Any:
-        """Fill `tensor` in place by `init`, keyed by what it is."""
+        """Fill `tensor` in place by `init`, keyed by what it is (a whole parameter: kept
+        pending until the end or until something else reads or writes it)."""
         if tensor.is_meta or tensor.numel() == 0:
             return tensor
         slot, path = self.owner(tensor)
-        if slot is not None and self.module and not slot.native_path.startswith(self.module + "."):
-            # A parameter reached through another module (a tied weight, `lm_head.weight` as
-            # `embed.weight`): when the model was built, that module drew a tensor of its
-            # own that the tie then replaced, so the owner's init decides it.
-            return tensor
-        self._fill(tensor, slot, init, self.keys(path))
         if slot is not None:
+            if self.module and not slot.native_path.startswith(self.module + "."):
+                # A parameter reached through another module (a tied weight, `lm_head.weight`
+                # as `embed.weight`): when the model was built, that module drew a tensor of
+                # its own that the tie then replaced, so the owner's init decides it.
+                return tensor
+            self.pending[slot.native_path] = (slot, init, self.keys(path))
             self.drawn[slot.native_path] = label
-        elif "#view(" in path:
-            self.touched.add(self.by_storage[tensor.untyped_storage().data_ptr()][0].native_path)
+            return tensor
+        self.touch(tensor)  # a view of a parameter: its pending draw first, then this one
+        self._fill(tensor, None, init, self.keys(path))
         return tensor
+
+
+def _has_storage(tensor: Any) -> bool:
+    return not tensor.is_meta and not hasattr(tensor, "to_local")
 
 
 # -- the draws torch can make, as laws ------------------------------------------------
@@ -204,6 +264,7 @@ def _transformed(
     unit = RandomUniform(0.0, 1.0) if base == "uniform" else RandomNormal(0.0, 1.0)
     work = torch.empty(tuple(tensor.shape), dtype=torch.float64, device=tensor.device)
     replay._fill(work, None, unit, replay.keys(path))
+    replay.touch(tensor, "copy_")
     with torch.no_grad():
         tensor.copy_(finish(work))
     return tensor
@@ -346,6 +407,7 @@ def _sparse(
     if tensor.is_meta:
         return tensor
     _, path = replay.owner(tensor)
+    replay.touch(tensor, "sparse_")
     sparse_(tensor, sparsity, std, seed=replay.keys(path))
     return tensor
 
@@ -381,6 +443,30 @@ _FACTORIES = (
     "bernoulli",
     "multinomial",
     "poisson",
+)
+
+
+#: Operations that read a tensor's metadata only (not its values): no pending draw is due.
+_METADATA = frozenset(
+    (
+        "__get__",
+        "dim",
+        "ndimension",
+        "size",
+        "numel",
+        "nelement",
+        "stride",
+        "storage_offset",
+        "element_size",
+        "is_floating_point",
+        "is_complex",
+        "is_contiguous",
+        "get_device",
+        "data_ptr",
+        "untyped_storage",
+        "__len__",
+        "__hash__",
+    )
 )
 
 
@@ -427,11 +513,12 @@ class _Intercept(TorchFunctionMode):  # type: ignore[misc]
         kwargs = kwargs or {}
         handler = self.handlers.get(func)
         if handler is None or self.replay.busy:
-            first = args[0] if args else kwargs.get("tensor")
-            if not self.replay.busy and isinstance(first, torch.Tensor):
-                name = getattr(func, "__name__", "")
-                if name.endswith("_") and not name.startswith("__"):  # an in-place write
-                    self.replay.wrote(first, name)
+            name = getattr(func, "__name__", "")
+            if not self.replay.busy and name not in _METADATA:
+                for value in (*args, *kwargs.values()):
+                    for tensor in value if isinstance(value, (list, tuple)) else (value,):
+                        if isinstance(tensor, torch.Tensor):
+                            self.replay.touch(tensor, name)
             return func(*args, **kwargs)
         self.replay.busy = True
         try:
@@ -471,10 +558,11 @@ def _unsupported_call(replay: Replay, what: str, *call: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _swapped(replay: Replay) -> Iterator[None]:
+def _swapped(replay: Replay, model: nn.Module) -> Iterator[None]:
     """``trunc_normal_``, ``orthogonal_`` and ``sparse_`` as anyinit's laws wherever the init
     code reaches them: the helpers they call through module globals, and the same function
-    objects wherever they were imported (transformers keeps a table of them)."""
+    objects wherever the model's code and torch.nn imported them (transformers keeps a
+    table of them)."""
 
     def busy(function: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -509,7 +597,7 @@ def _swapped(replay: Replay) -> Iterator[None]:
         )
     undo: list[tuple[Any, str, Any]] = []
     try:
-        for module in list(sys.modules.values()):
+        for module in _code_modules(model):
             namespace = getattr(module, "__dict__", None)
             if not isinstance(namespace, dict):
                 continue
@@ -536,6 +624,17 @@ def _swapped(replay: Replay) -> Iterator[None]:
                 holder[name] = value
             else:
                 setattr(holder, name, value)
+
+
+def _code_modules(model: nn.Module) -> list[Any]:
+    """The Python modules whose globals the init code may call: torch.nn's, timm's layers',
+    and those defining the model's classes and their bases (where `from torch.nn.init
+    import trunc_normal_` binds the name)."""
+    names = {n for n in sys.modules if n.startswith(("torch.nn.", "timm.layers"))}
+    names.add("torch.nn")
+    for module in model.modules():
+        names.update(cls.__module__ for cls in type(module).__mro__)
+    return [sys.modules[n] for n in sorted(names) if n in sys.modules]
 
 
 # -- running the model's own init ------------------------------------------------------
@@ -743,6 +842,7 @@ def run(
     slots: list[Slot],
     keys: Callable[[str], Any] | None,
     fill: Callable[..., None],
+    fill_many: Callable[[list[tuple[Slot, Any, Any]]], None],
     generator: Any = None,
 ) -> tuple[dict[str, str], set[str]] | None:
     """Run `model`'s own init with every draw replayed (`keys`), or drawn from `generator`
@@ -751,19 +851,30 @@ def run(
     Returns what drew each parameter (native path -> label) and the paths written with
     constants; None where the code ran on a native generator. On any error every
     parameter and buffer is put back as it was, and the error raised."""
-    saved = {
-        name: tensor.detach().clone()
-        for name, tensor in (*model.named_parameters(), *model.named_buffers())
-        if tensor is not None and not tensor.is_meta
-    }
-    state = torch.get_rng_state()
-    try:
-        if keys is None:
+    from ..walkers.torch import _unwrapped
+
+    model = _unwrapped(model)  # torch.compile's, DataParallel's: paths as the walker's
+    if keys is None:
+        saved = {
+            name: tensor.detach().clone()
+            for name, tensor in (*model.named_parameters(), *model.named_buffers())
+            if tensor is not None and not tensor.is_meta
+        }
+        try:
             with _with_generator(generator):
-                _own_init(model, function, Replay(slots, lambda path: None, fill))
-            return None
-        replay = Replay(slots, keys, fill)
-        with _swapped(replay), _Intercept(replay):
+                _own_init(model, function, Replay(model, slots, lambda path: None, fill, fill_many))
+        except BaseException:
+            current = dict((*model.named_parameters(), *model.named_buffers()))
+            with torch.no_grad():
+                for name, value in saved.items():
+                    if (tensor := current.get(name)) is not None:
+                        tensor.copy_(value)
+            raise
+        return None
+    state = torch.get_rng_state()
+    replay = Replay(model, slots, keys, fill, fill_many)
+    try:
+        with _swapped(replay, model), _Intercept(replay):
             _own_init(model, function, replay)
         if not torch.equal(torch.get_rng_state(), state):
             msg = (
@@ -772,17 +883,15 @@ def run(
                 "is left as it was. Pass seed=None or a torch.Generator to run it as written."
             )
             raise UnsupportedDrawError(msg)
-        return replay.drawn, replay.touched
+        for slot, _, _ in replay.pending.values():  # what the last draws may fail to write
+            if "parts" in slot.info or slot.info.get("padding_idx") is not None:
+                replay.save(slot.value)
+        replay.finish()
     except BaseException:
-        current = dict((*model.named_parameters(), *model.named_buffers()))
-        with torch.no_grad():
-            for name, value in saved.items():
-                tensor = current.get(name)
-                if tensor is not None:
-                    tensor.copy_(value)
-        if keys is not None:
-            torch.set_rng_state(state)
+        replay.restore()
+        torch.set_rng_state(state)
         raise
+    return replay.drawn, replay.touched
 
 
 @contextlib.contextmanager
