@@ -356,3 +356,36 @@ def test_t5_refuses_a_head_count_that_does_not_divide_the_width():
     model = transformers.T5ForConditionalGeneration(config)
     with pytest.raises(ValueError, match="not a multiple of num_heads=3"):
         anyinit.initialize(model, anyinit.presets.t5(num_heads=3), seed=0)
+
+
+def test_every_law_torch_can_draw_is_replayed_reproducibly_and_in_its_support():
+    class Many(nn.Module):
+        def __init__(self):
+            super().__init__()
+            for name in ("exp", "bern", "lognormal", "cauchy", "geom", "perm", "ints"):
+                self.register_parameter(name, nn.Parameter(torch.empty(4096)))
+
+        def init_weights(self):
+            with torch.no_grad():
+                self.exp.exponential_(2.0)
+                self.bern.bernoulli_(0.25)
+                self.lognormal.log_normal_(0.0, 0.5)
+                self.cauchy.cauchy_()
+                self.geom.geometric_(0.5)
+                self.perm.copy_(torch.randperm(4096).float())
+                self.ints.copy_(torch.randint(3, 7, (4096,)).float())
+
+    a, b = Many(), Many()
+    anyinit.initialize(a, "own", seed=0)
+    anyinit.initialize(b, "own", seed=0)
+    for (name, x), (_, y) in zip(a.named_parameters(), b.named_parameters(), strict=True):
+        assert torch.equal(x, y), name
+        assert bool(torch.isfinite(x).all()), name
+    assert abs(float(a.exp.detach().mean()) - 0.5) < 0.03
+    assert set(a.bern.detach().unique().tolist()) == {0.0, 1.0}
+    assert abs(float(a.bern.detach().mean()) - 0.25) < 0.03
+    assert float(a.lognormal.detach().min()) > 0
+    assert float(a.geom.detach().min()) >= 1
+    assert abs(float(a.geom.detach().mean()) - 2.0) < 0.1
+    assert torch.equal(a.perm.detach().sort().values, torch.arange(4096.0))
+    assert set(a.ints.detach().unique().tolist()) == {3.0, 4.0, 5.0, 6.0}

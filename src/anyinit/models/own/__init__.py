@@ -3,7 +3,7 @@
 ``anyinit.initialize(model, "own", seed=0)`` runs the code that defines the
 model's initialisation (torch's ``reset_parameters``, a transformers model's
 ``_init_weights``, a timm model's ``init_weights``, or a function the user names
-with :func:`own`) and turns every random draw that code makes into a draw from
+with ``anyinit.presets.own``) and turns every random draw that code makes into a draw from
 anyinit's portable stream: a fill of a parameter is keyed by the seed and that
 parameter's canonical path and drawn in the canonical layout, as a preset's is;
 a fresh tensor the code draws (``torch.randn(...)`` then ``copy_``) is keyed by
@@ -27,7 +27,7 @@ class OwnInitWarning(UserWarning):
     """The model's constructor runs init code that the ``"own"`` preset cannot replay as it
     ran (inline code, or a call with the constructor's own arguments).
 
-    Name the function to replay with :func:`own`.
+    Name the function to replay with ``anyinit.presets.own``.
 
     Examples
     --------
@@ -62,7 +62,7 @@ class UnsupportedDrawError(ValueError):
 class Own:
     """The ``"own"`` preset, optionally with the init function to replay.
 
-    Built by :func:`own`; the string ``"own"`` is ``Own()``.
+    Built by ``anyinit.presets.own``; the string ``"own"`` is ``Own()``.
     """
 
     function: Callable[[Any], Any] | None = None

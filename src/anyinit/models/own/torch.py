@@ -312,7 +312,7 @@ def _tensor_method(replay: Replay, name: str, args: tuple[Any, ...], kwargs: dic
             replay,
             tensor,
             "uniform",
-            lambda u: torch.ceil(torch.log1p(-u) / math.log1p(-p)),
+            lambda u: 1 + torch.floor(torch.log1p(-u) / math.log1p(-p)),
             f"geometric_({p})",
         )
     raise UnsupportedDrawError(_unsupported(replay, f"Tensor.{name}"))
