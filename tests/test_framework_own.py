@@ -389,3 +389,16 @@ def test_every_law_torch_can_draw_is_replayed_reproducibly_and_in_its_support():
     assert abs(float(a.geom.detach().mean()) - 2.0) < 0.1
     assert torch.equal(a.perm.detach().sort().values, torch.arange(4096.0))
     assert set(a.ints.detach().unique().tolist()) == {3.0, 4.0, 5.0, 6.0}
+
+
+def test_what_transformers_marks_as_loaded_is_left_as_it_is():
+    transformers = pytest.importorskip("transformers")
+    config = transformers.GPT2Config(n_embd=32, n_layer=1, n_head=4, vocab_size=64, n_positions=16)
+    model = transformers.AutoModelForCausalLM.from_config(config)
+    loaded = model.transformer.h[0].mlp.c_fc.weight
+    loaded._is_hf_initialized = True  # as from_pretrained marks a weight it loaded
+    before = loaded.detach().clone()
+    with pytest.warns(anyinit.UncoveredParametersWarning, match="c_fc.weight"):
+        anyinit.initialize(model, "own", seed=0)
+    assert torch.equal(loaded.detach(), before)
+    assert not torch.equal(model.transformer.h[0].attn.c_attn.weight.detach(), before[:, :96])

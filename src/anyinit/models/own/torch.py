@@ -221,10 +221,12 @@ class Replay:
     def draw(self, tensor: Any, init: Initializer, label: str) -> Any:
         """Fill `tensor` in place by `init`, keyed by what it is (a whole parameter: kept
         pending until the end or until something else reads or writes it)."""
-        if tensor.is_meta or tensor.numel() == 0:
+        if tensor.is_meta or tensor.numel() == 0 or _marked(tensor):
             return tensor
         slot, path = self.owner(tensor)
         if slot is not None:
+            if _marked(slot.value):  # loaded from a checkpoint: transformers skips it too
+                return tensor
             if self.module and not slot.native_path.startswith(self.module + "."):
                 # A parameter reached through another module (a tied weight, `lm_head.weight`
                 # as `embed.weight`): when the model was built, that module drew a tensor of
@@ -236,6 +238,11 @@ class Replay:
         self.touch(tensor)  # a view of a parameter: its pending draw first, then this one
         self._fill(tensor, None, init, self.keys(path))
         return tensor
+
+
+def _marked(tensor: Any) -> bool:
+    """transformers' mark on a tensor its loading already set (from a checkpoint, or tied)."""
+    return bool(getattr(tensor, "_is_hf_initialized", False))
 
 
 def _has_storage(tensor: Any) -> bool:
@@ -816,6 +823,9 @@ def _inner_subtree_inits(model: nn.Module) -> list[str]:
 
 def _own_init(model: nn.Module, function: Callable[[Any], Any] | None, replay: Replay) -> None:
     for path, module in _post_order(model):
+        own = list(module.parameters(recurse=False))
+        if own and all(_marked(p) for p in own):
+            continue  # every parameter loaded (transformers' mark): its reset would undo that
         reset = _reset(module)
         calls = _replayable(module) if module is not model else []
         with replay.within(path):
