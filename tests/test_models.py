@@ -182,7 +182,7 @@ def test_names_rename_layers_before_hashing(backend):
 @pytest.mark.parametrize(
     ("rules", "error", "match"),
     [
-        ("pytorch", ValueError, "must be a framework.s preset .* or a recipe"),
+        ("pytorch", ValueError, "must be .own., a framework.s preset .* or a recipe"),
         ({"nothing.*": None}, ValueError, "pattern 'nothing.\\*' matches no parameter"),
         ({"*.kernel": "glorot_uniform"}, TypeError, "must be an anyinit initializer"),
         (lambda path, param: 3, TypeError, "it must return an anyinit initializer"),

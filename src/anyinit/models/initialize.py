@@ -91,8 +91,11 @@ def initialize(
     model
         The model or pytree.
     rules : str, mapping or callable
-        A preset (``"torch"``, ``"keras"``, ``"flax"``, ``"equinox"``, ``"mlx"``: that
-        framework's default initialisation), a mapping from glob patterns on
+        ``"own"`` (the model's own init code, every draw from the portable stream:
+        torch and Keras models; :doc:`/own`, ``anyinit.presets.own(function)``), a
+        preset (``"torch"``, ``"keras"``, ``"flax"``, ``"equinox"``, ``"mlx"``: that
+        framework's default initialisation), a recipe (``"gpt2"``, …), a mapping from glob
+        patterns on
         the normalised (``fc1.kernel``) or native (``fc1.weight``) dotted path
         to an initializer or None (the most specific pattern wins; one that
         matches nothing is an error), or a callable
@@ -369,8 +372,8 @@ def _rule(rules: Any, slots: list[Slot], model: Any) -> Callable[[Slot], tuple[A
     if isinstance(rules, str):
         if rules not in PRESETS:
             msg = (
-                f"`rules` as a name must be a framework's preset {tuple(PRESETS)} or a recipe "
-                f"{tuple(RECIPES)}; received {rules!r}."
+                f"`rules` as a name must be 'own', a framework's preset {tuple(PRESETS)} or a "
+                f"recipe {tuple(RECIPES)}; received {rules!r}."
             )
             raise ValueError(msg)
         preset = preset_rule(rules)
@@ -417,8 +420,9 @@ def _rule(rules: Any, slots: list[Slot], model: Any) -> Callable[[Slot], tuple[A
 
         return by_callable
     msg = (
-        "`rules` must be a preset name ('torch', 'keras', 'flax', 'equinox'), a recipe "
-        "('gpt2', 'llama', 'bert', 't5', 'vit' or anyinit.presets.gpt2(...)), a mapping from "
+        "`rules` must be 'own', a preset name ('torch', 'keras', 'flax', 'equinox', 'mlx'), "
+        "a recipe ('gpt2', 'llama', 'bert', 't5', 'vit' or anyinit.presets.gpt2(...)), a "
+        "mapping from "
         f"path patterns to initializers, or a callable (path, param); received {rules!r}."
     )
     raise TypeError(msg)
