@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import json
 import math
 import pathlib
-import subprocess
-import sys
 import warnings
 
 import pytest
@@ -25,23 +22,13 @@ from torch import nn  # noqa: E402
 import anyinit  # noqa: E402
 from anyinit import OwnInitWarning, UnsupportedDrawError  # noqa: E402
 
-SCRIPT = pathlib.Path(__file__).resolve().parent / "zoo" / "own.py"
-
 
 def _zoo(which: str, tmp_path: pathlib.Path) -> dict[str, dict]:
+    from zoo.run import run_script
+
     if importlib.util.find_spec(which) is None:
         pytest.skip(f"{which} is not installed (nox -s tests-frameworks installs it)")
-    log = tmp_path / f"own-{which}.log"
-    with log.open("w") as stderr:
-        done = subprocess.run(
-            [sys.executable, str(SCRIPT), which],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-            timeout=1200,
-        )
-    assert done.returncode == 0, log.read_text()[-6000:]
-    return json.loads(done.stdout)
+    return run_script(tmp_path, "own.py", which)
 
 
 @pytest.fixture(scope="module")

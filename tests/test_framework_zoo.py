@@ -12,10 +12,7 @@ imports get an import-time stand-in, ``tests/zoo/torchvision_stand_in.py``).
 from __future__ import annotations
 
 import importlib.util
-import json
 import pathlib
-import subprocess
-import sys
 
 import pytest
 
@@ -28,21 +25,11 @@ for _package in ("timm", "transformers"):
             allow_module_level=True,
         )
 
-SCRIPT = pathlib.Path(__file__).resolve().parent / "zoo" / "swap.py"
-
 
 def _build(which: str, tmp_path: pathlib.Path) -> dict[str, dict[str, object]]:
-    log = tmp_path / f"{which}.log"
-    with log.open("w") as stderr:
-        done = subprocess.run(
-            [sys.executable, str(SCRIPT), which],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-            timeout=900,
-        )
-    assert done.returncode == 0, log.read_text()[-6000:]
-    return json.loads(done.stdout)
+    from zoo.run import run_script
+
+    return run_script(tmp_path, "swap.py", which, timeout=900)
 
 
 @pytest.fixture(scope="module")
@@ -119,15 +106,9 @@ def test_every_transformers_rmsnorm_gets_the_scale_its_constructor_sets(presets)
 def test_each_recipe_draws_its_reference_implementations_laws(tmp_path):
     # HF GPT-2, LLaMA, BERT, T5 (small configs) and timm's ViT, each initialised by its own
     # reference code, against a copy initialised by the recipe: every parameter.
-    script = SCRIPT.parent / "recipes.py"
-    log = tmp_path / "recipes.log"
-    with log.open("w") as stderr:
-        done = subprocess.run(
-            [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=stderr, text=True,
-            timeout=900,
-        )  # fmt: skip
-    assert done.returncode == 0, log.read_text()[-6000:]
-    results = json.loads(done.stdout)
+    from zoo.run import run_script
+
+    results = run_script(tmp_path, "recipes.py", timeout=900)
     assert set(results) == {"gpt2", "llama", "bert", "t5", "vit", "vit jax", "llama depth_init"}
     for model, result in results.items():
         assert result["checked"] >= 12, model

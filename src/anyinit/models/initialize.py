@@ -178,15 +178,7 @@ def initialize(
         else:
             values[slot.native_path] = _draw(pieces[0][0], slot, pieces[0][2])
     if uncovered:
-        shown = ", ".join(slot.native_path for slot in uncovered[:5])
-        more = f" and {len(uncovered) - 5} more" if len(uncovered) > 5 else ""
-        warnings.warn(
-            f"the {rules!r} preset has no law for {len(uncovered)} parameter(s), left as they "
-            f"are: {shown}{more}. Give them a rule (a path pattern or a callable) if they need "
-            "initializing; return_report=True lists them.",
-            UncoveredParametersWarning,
-            stacklevel=2,
-        )
+        _warn_uncovered(uncovered, f"the {rules!r} preset has no law for", stacklevel=3)
     # Every value is known and every check passed: only now is the model written (the
     # direct fills cannot fail: the kernel checks every job before it draws any).
     host = host_backend()
@@ -196,6 +188,18 @@ def initialize(
             walker.filled(slot)
     result = walker.write(model, slots, values)
     return (result, report) if return_report else result
+
+
+def _warn_uncovered(uncovered: list[Slot], why: str, stacklevel: int) -> None:
+    shown = ", ".join(slot.native_path for slot in uncovered[:5])
+    more = f" and {len(uncovered) - 5} more" if len(uncovered) > 5 else ""
+    warnings.warn(
+        f"{why} {len(uncovered)} parameter(s), left as they are: {shown}{more}. Give them a "
+        "rule (a path pattern or a callable) if they need initializing; return_report=True "
+        "lists them.",
+        UncoveredParametersWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def _own_rule(rules: Own, model: Any) -> Callable[[Slot], tuple[Any, str]]:
@@ -292,15 +296,7 @@ def _initialize_own(
             Assignment(leaf.path, leaf.native_path, leaf.kind, leaf.role, repr(rules), label)
         )
     if uncovered:
-        shown = ", ".join(slot.native_path for slot in uncovered[:5])
-        more = f" and {len(uncovered) - 5} more" if len(uncovered) > 5 else ""
-        warnings.warn(
-            f"the model's own init code does not touch {len(uncovered)} parameter(s), left as "
-            f"they are: {shown}{more}. Give them a rule if they need initializing; "
-            "return_report=True lists them.",
-            UncoveredParametersWarning,
-            stacklevel=3,
-        )
+        _warn_uncovered(uncovered, "the model's own init code does not touch", stacklevel=4)
     return (model, report) if return_report else model
 
 
