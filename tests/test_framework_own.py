@@ -267,13 +267,6 @@ def test_transformers_knobs_and_ties(tmp_path):
     assert torch.equal(again.transformer.wte.weight, model.transformer.wte.weight)
 
 
-def test_own_refuses_other_frameworks_clearly():
-    import numpy as np
-
-    with pytest.raises(ValueError, match="'own' preset replays the init of torch and Keras"):
-        anyinit.initialize({"w": np.zeros((2, 2), np.float32)}, "own", seed=0)
-
-
 # -- the hand recipes against HF's own init, with non-default knobs --------------------
 
 _RECIPE_CASES = {
@@ -389,3 +382,57 @@ def test_what_transformers_marks_as_loaded_is_left_as_it_is():
         anyinit.initialize(model, "own", seed=0)
     assert torch.equal(loaded.detach(), before)
     assert not torch.equal(model.transformer.h[0].attn.c_attn.weight.detach(), before[:, :96])
+
+
+# -- Flax linen: the modules' own initializers, by path ---------------------------------
+
+
+def test_linen_params_get_their_modules_own_initializers_by_path():
+    jax = pytest.importorskip("jax")
+    linen = pytest.importorskip("flax.linen")
+    import numpy as np
+
+    from zoo.own import compare
+
+    class Net(linen.Module):
+        @linen.compact
+        def __call__(self, x):
+            x = linen.Dense(256)(x)
+            x = linen.Conv(64, (3,))(x[..., None])
+            x = linen.LayerNorm()(x)
+            x = linen.Dense(128, kernel_init=linen.initializers.normal(0.3))(x)
+            x = linen.DenseGeneral((4, 32), kernel_init=linen.initializers.he_normal())(x)
+            return x + linen.Embed(100, 32)(jnp.zeros((2, 1, 1), int))
+
+    import jax.numpy as jnp
+
+    net, x = Net(), jnp.zeros((2, 64))
+    variables = net.init(jax.random.key(0), x)  # Flax's own init: the laws to match
+    rules = anyinit.presets.own(lambda key: net.init(key, x))
+    ours, report = anyinit.initialize(variables, rules, seed=0, return_report=True)
+    again = anyinit.initialize(variables, rules, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", anyinit.UncoveredParametersWarning)
+        preset, preset_report = anyinit.initialize(variables, "flax", seed=0, return_report=True)
+    laws = {row.native_path: row.initializer for row in preset_report}
+    flat = dict(jax.tree_util.tree_leaves_with_path(ours))
+    theirs = dict(jax.tree_util.tree_leaves_with_path(variables))
+    repeat = dict(jax.tree_util.tree_leaves_with_path(again))
+    by_preset = dict(jax.tree_util.tree_leaves_with_path(preset))
+    rows = {row.native_path: row.initializer for row in report}
+    for path, value in flat.items():
+        name = "/".join(str(getattr(k, "key", k)) for k in path)
+        assert not rows[name].startswith("skipped"), name
+        assert np.array_equal(np.asarray(value), np.asarray(repeat[path])), name
+        why = compare(torch.tensor(np.asarray(theirs[path])), torch.tensor(np.asarray(value)))
+        assert why is None, (name, why)
+        if laws.get(name) == rows[name]:
+            assert np.array_equal(np.asarray(value), np.asarray(by_preset[path])), name
+    assert rows["params/Dense_1/kernel"].startswith("RandomNormal(mean=0.0, stddev=0.3")
+
+
+def test_own_on_a_params_tree_needs_the_code_that_made_it():
+    import numpy as np
+
+    with pytest.raises(ValueError, match=r"module\.init"):
+        anyinit.initialize({"w": np.zeros((2, 2), np.float32)}, "own", seed=0)

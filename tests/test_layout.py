@@ -25,7 +25,7 @@ ALLOWED = {
     ),
     "jax": ("anyinit.adapters.jax", "anyinit.diagnostics.jax", "anyinit.diagnostics.keras"),
     "jaxlib": ("anyinit.adapters.jax",),
-    "flax": ("anyinit.models.walkers.jax", "anyinit.diagnostics.jax"),
+    "flax": ("anyinit.models.walkers.jax", "anyinit.models.own.jax", "anyinit.diagnostics.jax"),
     "equinox": ("anyinit.models.walkers.jax", "anyinit.diagnostics.jax"),
     "keras": ("anyinit.dialects.keras", "anyinit.diagnostics.keras"),
     "cupy": ("anyinit.adapters.cupy",),

@@ -92,7 +92,8 @@ def initialize(
         The model or pytree.
     rules : str, mapping or callable
         ``"own"`` (the model's own init code, every draw from the portable stream:
-        torch and Keras models; :doc:`/own`, ``anyinit.presets.own(function)``), a
+        torch and Keras models, and linen params given their ``module.init`` with
+        ``anyinit.presets.own(function)``; :doc:`/own`), a
         preset (``"torch"``, ``"keras"``, ``"flax"``, ``"equinox"``, ``"mlx"``: that
         framework's default initialisation), a recipe (``"gpt2"``, …), a mapping from glob
         patterns on
@@ -203,30 +204,31 @@ def _warn_uncovered(uncovered: list[Slot], why: str, stacklevel: int) -> None:
 
 
 def _own_rule(rules: Own, model: Any) -> Callable[[Slot], tuple[Any, str]]:
-    """The "own" preset where the model keeps its initializers (Keras's layers)."""
+    """The "own" preset where the model keeps its initializers (Keras's layers), or where
+    the code that created a params tree is named (linen's ``module.init``)."""
     from . import walkers
 
     framework = walkers.framework_of(model)
-    if rules.function is not None:
-        msg = (
-            "`anyinit.presets.own(function)` replays a torch model's init function; a "
-            f"{framework or type(model).__name__} model's own init is its layers' initializers: "
-            "pass 'own'."
-        )
-        raise ValueError(msg)
-    if framework != "keras":
+    if framework == "keras" and rules.function is None:
+        from .own import keras as own_keras
+
+        layer_rule = own_keras.rule(model)
+    elif framework is None and rules.function is not None:  # a params tree and its init code
+        from .own import jax as own_jax
+
+        layer_rule = own_jax.linen_rule(rules.function)
+    else:
         # Flax NNX (0.12) and Equinox modules keep no initializers once built (their
-        # constructors call them and drop them), and a linen params tree has no module:
+        # constructors call them and drop them), and a params tree alone has no module:
         # there is no own init to replay, and a guess would be a silent wrong law.
         msg = (
-            "the 'own' preset replays the init of torch and Keras models, which keep it; a "
-            f"{framework or type(model).__name__} model keeps no initializers once built. "
-            f"Use its framework's preset ({tuple(PRESETS)}) or rules."
+            "the 'own' preset replays the init of torch and Keras models, and of a params "
+            "tree given the code that created it (anyinit.presets.own(lambda key: "
+            f"module.init(key, x)) for linen); this {framework or type(model).__name__} "
+            f"model keeps no initializers{' to name' if framework else ''}. Use its "
+            f"framework's preset ({tuple(PRESETS)}) or rules."
         )
         raise ValueError(msg)
-    from .own import keras as own_keras
-
-    layer_rule = own_keras.rule(model)
 
     def by_layer(slot: Slot) -> tuple[Any, str]:
         law, label = layer_rule(slot)

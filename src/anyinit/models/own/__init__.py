@@ -79,12 +79,15 @@ def own(function: Callable[[Any], Any] | None = None) -> Own:
     Parameters
     ----------
     function : callable, optional
-        The init code to replay, called once as ``function(model)`` (e.g. a
+        On a torch model: the whole-model init code to replay, called once as
+        ``function(model)`` after every module's ``reset_parameters`` (e.g. a
         torchtitan-style ``lambda m: m.init_weights()``, or
-        ``lambda m: m.apply(my_init)``). By default: every module's
-        ``reset_parameters`` (as its constructor ran it), then the model's own
-        whole-model init (a transformers ``PreTrainedModel``'s ``_init_weights``
-        traversal, or an ``init_weights()`` method that takes no arguments).
+        ``lambda m: m.apply(my_init)``). By default the model's own whole-model
+        init (a transformers ``PreTrainedModel``'s ``_init_weights`` traversal, an
+        ``init_weights()`` method that takes no arguments, ``apply(_init_weights)``).
+        On a Flax linen params tree: the code that created it, ``function(key)``
+        (``lambda key: module.init(key, x)``), whose modules' initializers are
+        re-run by path.
 
     Returns
     -------
