@@ -436,3 +436,14 @@ def test_own_on_a_params_tree_needs_the_code_that_made_it():
 
     with pytest.raises(ValueError, match=r"module\.init"):
         anyinit.initialize({"w": np.zeros((2, 2), np.float32)}, "own", seed=0)
+
+
+@pytest.mark.parametrize("preset", ["keras", "flax", "equinox", "mlx"])
+def test_a_projection_no_framework_but_torch_has_is_never_guessed(preset):
+    # torch's LSTM(proj_size=…) adds weight_hr; the other frameworks' LSTMs have no
+    # projection, so their presets leave it as it was and name it (it was zeroed: a dead LSTM).
+    lstm = nn.LSTM(16, 32, proj_size=8)
+    before = lstm.weight_hr_l0.detach().clone()
+    with pytest.warns(anyinit.UncoveredParametersWarning, match="weight_hr_l0"):
+        anyinit.initialize(lstm, preset, seed=0)
+    assert torch.equal(lstm.weight_hr_l0.detach(), before)

@@ -41,6 +41,9 @@ __all__ = ["PRESETS", "Blocks", "preset_rule"]
 Rule = Callable[[Slot], "Initializer | Blocks | None"]
 _KERNELS = ("dense", "conv", "conv_transpose", "attention")
 _RECURRENT = ("rnn", "lstm", "gru")
+#: The recurrent parameters every framework's cells have (torch's LSTM adds a projection,
+#: ``weight_hr``, which only the "torch" preset has a law for: never guessed elsewhere).
+_RECURRENT_ROLES = ("kernel", "recurrent_kernel", "bias", "recurrent_bias")
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,8 @@ def _keras(slot: Slot) -> Initializer | Blocks | None:
     if kind == "norm":
         return norm_rule(slot)
     if kind in _RECURRENT:
+        if role not in _RECURRENT_ROLES:  # torch's LSTM projection: Keras's has none
+            return None
         if role == "kernel":
             return GlorotUniform()
         if role == "recurrent_kernel":
@@ -210,6 +215,8 @@ def _flax(slot: Slot) -> Initializer | Blocks | None:
     if kind == "norm":
         return norm_rule(slot)
     if kind in _RECURRENT:
+        if role not in _RECURRENT_ROLES:  # torch's LSTM projection: Flax's cells have none
+            return None
         if role == "kernel":
             return LecunNormal()
         if role == "bias" and kind == "gru" and slot.info.get("gate") == "if":
@@ -235,7 +242,9 @@ def _equinox(slot: Slot) -> Initializer | Blocks | None:
         return RandomNormal(0.0, 1.0)
     if kind == "norm":
         return norm_rule(slot)
-    if kind in _RECURRENT:
+    if kind in _RECURRENT:  # (torch's LSTM projection: Equinox's cells have none)
+        if slot.role not in _RECURRENT_ROLES:
+            return None
         return _symmetric(math.sqrt(1.0 / slot.info["hidden_size"]))
     if kind in _KERNELS:
         # Linear, Conv and ConvTranspose: U(±1/sqrt(in/groups · prod(kernel))) for weight and bias.
@@ -253,7 +262,9 @@ def _mlx(slot: Slot) -> Initializer | Blocks | None:
         return RandomNormal(0.0, math.sqrt(1.0 / slot.canonical[-1]))  # normal · √(1/dims)
     if kind == "norm":
         return norm_rule(slot)
-    if kind in _RECURRENT:  # RNN, LSTM, GRU: every array U(±1/√hidden)
+    if kind in _RECURRENT:  # RNN, LSTM, GRU: every array U(±1/√hidden); no projection
+        if role not in _RECURRENT_ROLES:
+            return None
         return _symmetric(1.0 / math.sqrt(slot.info["hidden_size"]))
     if kind == "conv":  # weight U(±√(1/(in/groups · prod(kernel)))), bias zeros
         return _symmetric(math.sqrt(1.0 / _fan_in(slot))) if role == "kernel" else Zeros()
