@@ -251,8 +251,9 @@ def _initialize_own(
     from .own import torch as own_torch
 
     seed = check_seed(seed)
-    root = stream_key(seed)
-    keys = None if root is None else (lambda path: root.fold_in(path_hash(path)))
+    # A StreamKey seed keys each draw by its path (initialize's own rule); None or a native
+    # generator runs the code as written, drawing from it.
+    keys = _keys(seed) if stream_key(seed) is not None else None
     host = host_backend()
 
     def fill(tensor: Any, slot: Slot | None, init: Any, key: Any) -> None:
@@ -267,11 +268,11 @@ def _initialize_own(
         jobs, filled, values = [], [], {}
         for slot, init, key in draws:
             job = None if "parts" in slot.info else _direct_job(walker, init, slot, key)
-            if job is not None and supports(host, FusedLayoutFill):
+            if job is not None:
                 jobs.append(job)
                 filled.append(slot)
             else:
-                values[slot.native_path] = _own_value(slot, init, key, root)
+                values[slot.native_path] = _own_value(slot, init, key, keys)
         if jobs and supports(host, FusedLayoutFill):  # (jobs are only planned where it does)
             host.run_fused_jobs(jobs)
             for slot in filled:
@@ -302,13 +303,10 @@ def _initialize_own(
     return (model, report) if return_report else model
 
 
-def _own_value(slot: Slot, init: Any, key: Any, root: Any) -> Any:
+def _own_value(slot: Slot, init: Any, key: Any, keys: Any) -> Any:
     """A whole parameter's value by `init`; a packed one's parts each by its own key."""
     if "parts" in slot.info:
-        parts = tuple(
-            (init, leaf.canonical[-1], root.fold_in(path_hash(leaf.path)))
-            for leaf in slot.info["parts"]
-        )
+        parts = tuple((init, leaf.canonical[-1], keys(leaf.path)) for leaf in slot.info["parts"])
         return _draw(_Parts(parts), slot, key)
     return _draw(init, slot, key)
 

@@ -329,7 +329,7 @@ def _factory(replay: Replay, name: str, args: tuple[Any, ...], kwargs: dict[str,
     options = {k: kwargs[k] for k in ("dtype", "device", "layout", "pin_memory") if k in kwargs}
     requires_grad = kwargs.get("requires_grad", False)
     if name in ("rand", "randn"):
-        out = torch.empty(_size(args, {k: v for k, v in kwargs.items() if k == "size"}), **options)
+        out = torch.empty(_size(args, kwargs), **options)
         unit: Callable[..., Any] = _uniform if name == "rand" else _normal
         unit(replay, out, 0.0, 1.0, f"torch.{name}")
     elif name in ("rand_like", "randn_like"):
@@ -506,12 +506,12 @@ class _Intercept(TorchFunctionMode):  # type: ignore[misc]
             replay, _strip(a, k), _no_generator(k)
         )
         # transformers swaps its guarded copies into torch.nn.init while it initialises, so a
-        # dispatched call names them: the same draws, skipping what it marks as initialised.
+        # dispatched call names them: the same draws (Replay.draw skips what it marks).
         guarded = sys.modules.get("transformers.initialization")
         for name in ("uniform_", "normal_", "kaiming_uniform_"):
             function = getattr(guarded, name, None)
             if function is not None:
-                handlers[function] = _unless_marked(handlers[getattr(init, name)])
+                handlers[function] = handlers[getattr(init, name)]
         self.handlers = handlers
 
     def __torch_function__(
@@ -533,14 +533,6 @@ class _Intercept(TorchFunctionMode):  # type: ignore[misc]
                 return handler(args, kwargs)
         finally:
             self.replay.busy = False
-
-
-def _unless_marked(handler: Callable[..., Any]) -> Callable[..., Any]:
-    def call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        tensor = _strip(args, kwargs)[0]
-        return tensor if getattr(tensor, "_is_hf_initialized", False) else handler(args, kwargs)
-
-    return call
 
 
 def _init_uniform(replay: Replay, tensor: Any, a: float = 0.0, b: float = 1.0) -> Any:
