@@ -69,8 +69,8 @@ def test_the_recipe_depth_example_shows_gpt2s_and_llamas_scalings(tmp_path):
     result = example.run()
     assert result["gpt2"]["attn.c_proj"][0] == pytest.approx(0.02 / 24**0.5, rel=0.05)
     scaled = result["llama depth_init"]["self_attn.o_proj"]
-    for i, std in enumerate(scaled):  # N(0, σᵢ) truncated at ±3σᵢ: std 0.9866·σᵢ
-        assert std == pytest.approx(0.9866 * 0.02 / (2 * (i + 1)) ** 0.5, rel=0.05)
+    for i, std in enumerate(scaled):  # trunc_normal_(std=σᵢ) at ±2 absolute: std σᵢ
+        assert std == pytest.approx(0.02 / (2 * (i + 1)) ** 0.5, rel=0.05)
     assert "llama depth_init" in example.summary(result)
     example.figure(result).savefig(tmp_path / "depth.png")
     assert (tmp_path / "depth.png").stat().st_size > 10_000

@@ -24,6 +24,7 @@ from .dialects.torch_nn_init import *  # noqa: F403 - torch.nn.init's names: its
 from .initializers import *  # noqa: F403 - the classes and their names: initializers.__all__
 from .initializers.registry import deserialize, get, serialize
 from .laws.fans import calculate_gain, compute_fans
+from .models.audit import AuditReport, audit
 from .models.initialize import (
     Assignment,
     UncoveredParametersWarning,
@@ -36,6 +37,7 @@ from .seeds import SeedGenerator
 
 __all__ = [
     "Assignment",
+    "AuditReport",
     "OwnInitWarning",
     "RecipeFamilyWarning",
     "SeedGenerator",
@@ -43,6 +45,7 @@ __all__ = [
     "UnsupportedDrawError",
     "__version__",
     "adapters",
+    "audit",
     "calculate_gain",
     "canonical_weights",
     "compute_fans",

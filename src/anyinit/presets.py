@@ -3,9 +3,9 @@
 ``anyinit.initialize(model, preset, seed=...)`` takes a framework's preset by
 name (``"torch"``, ``"keras"``, ``"flax"``, ``"equinox"``, ``"mlx"``), the model's own init
 code replayed on the portable stream (``"own"``, or :func:`own` naming the function), or a
-recipe: by name
-with its reference defaults (``"gpt2"``, ``"llama"``, ``"bert"``, ``"t5"``,
-``"vit"``) or built here with arguments (``anyinit.presets.gpt2(n_layer=12)``).
+recipe: by name with its reference defaults (``"gpt2"``, ``"llama"``, ``"bert"``, ``"t5"``,
+``"vit"``, ``"neox"``, ``"megatron"``, ``"olmo"``, ``"torchtitan"``, ``"mamba"``) or built
+here with arguments (``anyinit.presets.gpt2(n_layer=12)``).
 See :doc:`/recipes`.
 
 Examples
@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+from .models.field_recipes import mamba, megatron, neox, olmo, torchtitan
 from .models.own import Own, own
 from .models.presets import PRESETS
 from .models.recipes import RECIPES, Recipe, bert, gpt2, llama, mup, t5, vit
@@ -31,8 +32,13 @@ __all__ = [
     "bert",
     "gpt2",
     "llama",
+    "mamba",
+    "megatron",
     "mup",
+    "neox",
+    "olmo",
     "own",
     "t5",
+    "torchtitan",
     "vit",
 ]

@@ -417,8 +417,7 @@ def _rule(rules: Any, slots: list[Slot], model: Any) -> Callable[[Slot], tuple[A
         return by_callable
     msg = (
         "`rules` must be 'own', a preset name ('torch', 'keras', 'flax', 'equinox', 'mlx'), "
-        "a recipe ('gpt2', 'llama', 'bert', 't5', 'vit' or anyinit.presets.gpt2(...)), a "
-        "mapping from "
+        f"a recipe {tuple(RECIPES)} (or built: anyinit.presets.gpt2(...)), a mapping from "
         f"path patterns to initializers, or a callable (path, param); received {rules!r}."
     )
     raise TypeError(msg)

@@ -190,6 +190,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "llama": ("llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "gemma", "gemma2"),
     "bert": ("bert", "roberta", "electra", "ernie", "camembert", "xlm-roberta"),
     "t5": ("t5", "mt5", "umt5"),
+    "mamba": ("mamba", "falcon_mamba"),
 }
 
 
@@ -289,8 +290,10 @@ def llama(
     RMSNorm ones. With ``depth_init=True``, torchtitan's
     ``TransformerBlock.init_weights``: the output projections of block ``i``
     (``o_proj``/``down_proj``/``up_proj``; torchtitan's ``wo``/``w2``/``w3``) get
-    ``N(0, σᵢ)`` with ``σᵢ = initializer_range / √(2·(i + 1))``, truncated at ±3σᵢ; the
-    others stay ``N(0, initializer_range)``.
+    ``trunc_normal_(std=σᵢ)`` with ``σᵢ = initializer_range / √(2·(i + 1))`` and torch's
+    default bounds ±2 (absolute: untruncated in effect); the others stay
+    ``N(0, initializer_range)``. :func:`~anyinit.models.field_recipes.torchtitan` is
+    torchtitan's whole init (its embeddings and output layer too).
 
     Parameters
     ----------
@@ -326,7 +329,8 @@ def llama(
                 and slot.role == "kernel"
             ):
                 sigma = std / math.sqrt(2 * (index + 1))
-                return TruncatedNormal(0.0, sigma, lower=-3.0, upper=3.0)
+                # torchtitan's trunc_normal_(std=σ) keeps torch's default bounds, ±2 absolute
+                return TruncatedNormal(0.0, sigma, lower=-2.0 / sigma, upper=2.0 / sigma)
             return _hf(slot, std)
 
         return rule
@@ -510,6 +514,10 @@ RECIPES: dict[str, Callable[[], Recipe]] = {
     "t5": t5,
     "vit": vit,
 }
+# The large-model codebases' recipes build on this module's helpers (so are imported last).
+from .field_recipes import FIELD_RECIPES  # noqa: E402
+
+RECIPES.update(FIELD_RECIPES)
 
 
 # -- muP ---------------------------------------------------------------------------------
