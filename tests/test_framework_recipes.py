@@ -283,3 +283,48 @@ def test_an_unknown_name_lists_the_presets_and_the_recipes():
         anyinit.initialize({"w": {"kernel": np.zeros((2, 2))}}, "gpt3", seed=0)
     with pytest.raises(ValueError, match="`mode` must be"):
         anyinit.presets.vit("moco")
+
+
+#: The field's recipes, with what a lone block cannot say given (its width and depth).
+FIELD = {
+    "neox": anyinit.presets.neox(hidden_size=E, n_layer=4),
+    "megatron": anyinit.presets.megatron(0.01, n_layer=4),
+    **{
+        f"olmo {scheme}": anyinit.presets.olmo(scheme, d_model=E, n_layer=4)
+        for scheme in ("normal", "llama", "full_megatron")
+    },
+    "torchtitan": anyinit.presets.torchtitan(depth_init=False, n_layer=4, dim=E),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIELD))
+def test_the_field_recipes_give_a_gpt2_block_the_same_weights_in_every_framework(name):
+    found = {}
+    for framework, model in _gpt2_blocks().items():
+        found[framework] = _weights(anyinit.initialize(model, FIELD[name], seed=5))
+    _assert_same(found, ("nanoGPT", "HF GPT2Block"))
+    # the residual output c_proj gets the scaled law, c_fc the base law
+    proj, fc = found["nanoGPT"]["attn.c_proj.kernel"], found["nanoGPT"]["mlp.c_fc.kernel"]
+    assert proj.std() < fc.std() or name in ("olmo normal",)
+
+
+@pytest.mark.parametrize("name", sorted(FIELD))
+def test_the_field_recipes_give_a_llama_block_the_same_weights_in_hf_linen_and_nnx(name):
+    found = {}
+    for framework, model in _llama_blocks().items():
+        found[framework] = _weights(anyinit.initialize(model, FIELD[name], seed=5))
+    _assert_same(found, ("HF LlamaDecoderLayer",) if len(found) > 2 else ("linen", "nnx"))
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        anyinit.presets.olmo("llama_depth", d_model=E),
+        anyinit.presets.olmo("mitchell", d_model=E),
+        anyinit.presets.torchtitan(dim=E),
+    ],
+)
+def test_a_law_by_block_index_refuses_a_block_whose_path_has_none(recipe):
+    model = _gpt2_blocks()["nanoGPT"]
+    with pytest.raises(ValueError, match=r"by its block's index, and its path has none"):
+        anyinit.initialize(model, recipe, seed=0)

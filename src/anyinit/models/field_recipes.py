@@ -81,14 +81,33 @@ UP_PROJECTIONS = frozenset({"up_proj", "w3"})
 FINAL_OUTPUTS = frozenset({"lm_head", "output", "embed_out", "ff_out", "w_out"})
 
 
+#: Residual-output names that also name the unembedding outside the blocks (OLMo's).
+_ALSO_FINAL = frozenset({"ff_out", "w_out"})
+
+
 def is_residual_output(slot: Slot) -> bool:
     """Whether `slot` is a kernel of a block's residual output projection."""
-    if slot.role != "kernel" or block_index(slot) is None:
+    if slot.role != "kernel" or slot.kind not in ("dense", "attention"):
         return False
     name = _layer_name(slot)
     if name == "dense":  # GPT-NeoX's and Megatron's attention.dense (not BERT's other ones)
         return slot.layer.rpartition(".")[0].endswith("attention")
+    if name in _ALSO_FINAL:
+        return block_index(slot) is not None
     return name in RESIDUAL_OUTPUTS
+
+
+def _block(recipe: str, slot: Slot) -> int:
+    """The index of `slot`'s block, which a depth-indexed law needs: read from its path."""
+    index = block_index(slot)
+    if index is None:
+        msg = (
+            f"the {recipe!r} recipe scales {slot.path!r} by its block's index, and its path has "
+            "none (layers.3, h.3, blocks.3): initialise the whole model, or choose the "
+            "scheme that scales by the number of blocks."
+        )
+        raise ValueError(msg)
+    return index
 
 
 def is_final_output(slot: Slot) -> bool:
@@ -210,7 +229,8 @@ def megatron(
     Parameters
     ----------
     init_method_std : float, optional
-        ``σ``: read from a model's ``config.initializer_range``, else 0.02.
+        ``σ``: read from a model's ``config.init_method_std`` (Megatron's) or
+        ``config.initializer_range`` (HF's), else 0.02.
     n_layer : int, optional
         ``L``: read from a model's config, else counted from the paths.
     use_scaled_init_method : bool, default True
@@ -229,7 +249,9 @@ def megatron(
     _check_count("megatron", "n_layer", n_layer)
 
     def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
-        std = _knob(recipe, model, "init_method_std", "initializer_range", default=0.02)
+        std = _knob(
+            recipe, model, "init_method_std", "init_method_std", "initializer_range", default=0.02
+        )
         base = RandomNormal(0.0, std)
         scaled = base
         if recipe.arguments["use_scaled_init_method"]:
@@ -321,7 +343,6 @@ def olmo(
             return _truncated(s, float(arguments["cutoff"]))
 
         def rule(slot: Slot) -> Any:
-            index = block_index(slot)
             name = _layer_name(slot)
             if scheme == "normal":
                 return _with_laws(slot, law(std), embedding=law(std))
@@ -329,10 +350,10 @@ def olmo(
                 return law(d**-0.5)
             if scheme in ("llama", "llama_depth"):
                 scaled = is_residual_output(slot) or (
-                    name in UP_PROJECTIONS and slot.role == "kernel" and index is not None
+                    name in UP_PROJECTIONS and slot.role == "kernel"
                 )
                 if scaled:
-                    depth = 2 * layers if scheme == "llama" else 2 * (int(index or 0) + 1)
+                    depth = 2 * layers if scheme == "llama" else 2 * (_block("olmo", slot) + 1)
                     return law(std / math.sqrt(depth))
                 return _with_laws(slot, law(std), embedding=RandomNormal(0.0, 1.0))
             if scheme == "mitchell":
@@ -348,7 +369,7 @@ def olmo(
                         "out_proj",
                     ) and not (name == "c_proj" and ".mlp." in f".{slot.layer}.")
                     fan_in = d if is_attention else kernel_fan_in(slot.canonical)
-                    return law(1 / math.sqrt(2 * fan_in * (int(index or 0) + 1)))
+                    return law(1 / math.sqrt(2 * fan_in * (_block("olmo", slot) + 1)))
                 return _with_laws(slot, law(d**-0.5), embedding=law(d**-0.5))
             # full_megatron
             if is_residual_output(slot):
@@ -370,7 +391,9 @@ def olmo(
 # -- torchtitan --------------------------------------------------------------------------
 
 
-def torchtitan(depth_init: bool = True, n_layer: int | None = None) -> Recipe:
+def torchtitan(
+    depth_init: bool = True, n_layer: int | None = None, *, dim: int | None = None
+) -> Recipe:
     """torchtitan's LLaMA init (``Transformer.init_weights``).
 
     Token embeddings ``N(0, 1)``; q, k, v and the FFN's ``w1`` (gate)
@@ -380,38 +403,46 @@ def torchtitan(depth_init: bool = True, n_layer: int | None = None) -> Recipe:
     bounds ±2 (absolute, so 100σ or more: untruncated in effect); norms ones; the
     output layer ``trunc_normal_(std=dim^-½, a=-3·dim^-½, b=3·dim^-½)``. HF's names
     (``gate_proj``, ``up_proj``, ``down_proj``, ``o_proj``, ``lm_head``) are read as
-    torchtitan's; a bias (torchtitan's layers have none) keeps torch's law.
+    torchtitan's; biases zero (its ``Linear`` configs' ``zeros_``).
+
+    Parameters
+    ----------
+    depth_init : bool, default True
+        ``s`` by the block's index (torchtitan's default; its only law since 0.3) or by
+        the number of blocks.
+    n_layer : int, optional
+        ``L`` (without `depth_init`): read from a model's config, else counted.
+    dim : int, optional
+        The model width: read from a model's config, else the embedding's.
 
     Examples
     --------
     >>> import anyinit
     >>> anyinit.presets.torchtitan(depth_init=False)
-    anyinit.presets.torchtitan(depth_init=False, n_layer=None)
+    anyinit.presets.torchtitan(depth_init=False, n_layer=None, dim=None)
     """
     _check_count("torchtitan", "n_layer", n_layer)
+    _check_count("torchtitan", "dim", dim)
 
     def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
-        dim = _width("torchtitan", "dim", None, model, slots)
+        width = _width("torchtitan", "dim", recipe.arguments["dim"], model, slots)
         layers = None if recipe.arguments["depth_init"] else _depth(recipe, model, slots)
-        torch_rule = presets.PRESETS["torch"]
 
         def rule(slot: Slot) -> Any:
             if is_final_output(slot):
-                return _truncated(dim**-0.5, 3.0)
-            index = block_index(slot)
+                return _truncated(width**-0.5, 3.0)
             scaled = is_residual_output(slot) or (
                 _layer_name(slot) in UP_PROJECTIONS and slot.role == "kernel"
             )
-            if scaled and index is not None:
-                depth = 2 * (index + 1) if layers is None else 2 * layers
+            if scaled:
+                depth = 2 * (_block("torchtitan", slot) + 1) if layers is None else 2 * layers
                 return _torch_bounded(0.02 / math.sqrt(depth))
-            if slot.role == "bias" and slot.kind in ("dense", "attention"):
-                return torch_rule(slot)
             return _with_laws(slot, _torch_bounded(0.02), embedding=RandomNormal(0.0, 1.0))
 
         return rule
 
-    return Recipe("torchtitan", {"depth_init": depth_init, "n_layer": n_layer}, make)
+    arguments = {"depth_init": depth_init, "n_layer": n_layer, "dim": dim}
+    return Recipe("torchtitan", arguments, make)
 
 
 # -- Mamba -------------------------------------------------------------------------------

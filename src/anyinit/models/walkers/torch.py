@@ -107,9 +107,22 @@ def _zoo_norm_scale(module: nn.Module) -> float:
     return _NORM_SCALES[cls]
 
 
+#: Layers outside torch.nn that hold a torch layer's parameters under its names and in its
+#: layout, by (library, class name): Megatron's tensor-parallel layers (their whole shapes
+#: at a tensor-parallel size of 1; a shard's fans are the shard's).
+_ZOO_KINDS = {
+    ("megatron", "ColumnParallelLinear"): "dense",
+    ("megatron", "RowParallelLinear"): "dense",
+    ("megatron", "VocabParallelEmbedding"): "embedding",
+}
+
+
 def _kind(module: nn.Module) -> str:
     if type(module).__name__ == "Conv1D" and type(module).__module__.startswith("transformers"):
         return "hf_conv1d"
+    library = type(module).__module__.partition(".")[0]
+    if (zoo := _ZOO_KINDS.get((library, type(module).__name__))) is not None:
+        return zoo
     if _ZOO_NORM.search(type(module).__name__):
         return "zoo_norm"
     if isinstance(module, nn.RNNBase):  # RNNBase("LSTM", …) is an LSTM without the subclass
