@@ -88,6 +88,8 @@ def tests_frameworks(session: nox.Session) -> None:
     # that cannot import beside the CPU torch; tests/zoo stands in for its imports).
     session.install("--no-deps", "timm==1.0.31")
     session.install("transformers==5.25.0", "pyyaml", "mup==1.0.0")
+    # The Megatron recipe's reference: megatron-core's own GPTModel init, on the CPU.
+    session.install("--no-deps", "megatron-core==0.16.1")
     session.run(
         "pytest",
         "--frameworks",
@@ -100,6 +102,7 @@ def tests_frameworks(session: nox.Session) -> None:
         "tests/test_framework_own.py",
         "tests/test_framework_coverage.py",
         "tests/test_framework_recipes.py",
+        "tests/test_framework_audit.py",
         "tests/test_framework_mup.py",
         "tests/test_framework_diagnose.py",
         "src/anyinit/diagnostics/diagnose.py",

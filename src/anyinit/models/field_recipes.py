@@ -475,8 +475,10 @@ def mamba(
     biases; ``conv1d`` torch's Conv1d law (its bias too); ``initializer_range`` 0.02 and
     rescaling by default (``MixerModel``'s ``_init_weights``).
 
-    The time-step knobs are read from a model's config (``time_step_min``, …); a model
-    without one gets the references' defaults (0.001, 0.1, 1e-4, scale 1, random).
+    The time-step knobs are read from a model's config (``time_step_min``, …; both
+    references take them); a model without one gets their defaults (0.001, 0.1, 1e-4,
+    scale 1, random). ``initializer_range`` and ``rescale_prenorm_residual`` are read from
+    the config for ``"hf"`` only: ``mamba_ssm`` fixes them in ``_init_weights``.
 
     Examples
     --------
@@ -492,9 +494,14 @@ def mamba(
 
     def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
         hf = reference == "hf"
-        std = _knob(recipe, model, "initializer_range", default=0.1 if hf else 0.02)
+        # mamba_ssm's MixerModel takes neither knob from its config: its _init_weights
+        # defaults (0.02, rescaling) hold whatever an HF config says.
+        if hf:
+            std = _knob(recipe, model, "initializer_range", default=0.1)
+        else:
+            std = recipe.arguments["initializer_range"] or 0.02
         rescale = recipe.arguments["rescale_prenorm_residual"]
-        if rescale is None:
+        if rescale is None and hf:
             rescale = _config(model, "rescale_prenorm_residual")
         if rescale is None:
             rescale = not hf
