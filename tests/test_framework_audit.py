@@ -74,7 +74,8 @@ def test_the_mamba_recipe_is_transformers_own_init(knobs):
     assert anyinit.audit(ours, "mamba").ok
     low, high = knobs.get("time_step_min", 0.001), knobs.get("time_step_max", 0.1)
     dt = nn.functional.softplus(ours.backbone.layers[0].mixer.dt_proj.bias.detach().double())
-    assert low * 0.999 <= float(dt.min()) and float(dt.max()) <= high * 1.001
+    assert low * 0.999 <= float(dt.min())
+    assert float(dt.max()) <= high * 1.001
     a_log = ours.backbone.layers[1].mixer.A_log.detach()
     torch.testing.assert_close(a_log[5], torch.log(torch.arange(1.0, 9.0)))
 
@@ -118,7 +119,8 @@ def test_the_megatron_recipe_is_megatron_cores_own_init(tmp_path):
             layers = int(case.split("L=")[1])
             assert len(result["failed"]) == 2 * layers, case
         else:
-            assert result["failed"] == [] and result["unchecked"] == [], (case, result)
+            assert result["failed"] == [], (case, result)
+            assert result["unchecked"] == [], (case, result)
             assert result["checked"] > 40
 
 
@@ -130,7 +132,8 @@ def test_the_torchtitan_recipe_is_torchtitans_own_init(tmp_path):
         )
     found = _reference(tmp_path, "torchtitan")
     for case, result in found.items():
-        assert result["failed"] == [] and result["unchecked"] == [], (case, result)
+        assert result["failed"] == [], (case, result)
+        assert result["unchecked"] == [], (case, result)
 
 
 # -- the shipped bug classes: exactly the touched parameters are flagged ---------------------
@@ -157,9 +160,7 @@ def test_a_mamba_whose_dt_bias_a_generic_bias_init_zeroed_is_flagged_at_dt_bias(
             if isinstance(module, nn.Linear) and module.bias is not None:
                 module.bias.zero_()
     report = anyinit.audit(model, "mamba")
-    assert _failed(report) == [
-        f"backbone.layers.{i}.mixer.dt_proj.bias" for i in range(3)
-    ]
+    assert _failed(report) == [f"backbone.layers.{i}.mixer.dt_proj.bias" for i in range(3)]
 
 
 def _olmo2(seed=0):
@@ -207,9 +208,11 @@ def test_the_report_lists_failures_first_and_gives_rows_and_a_plot(tmp_path):
     with torch.no_grad():
         model.transformer.h[2].mlp.c_fc.weight.mul_(3.0)
     report = anyinit.audit(model, "gpt2")
-    assert not report.ok and len(report.failed) == 1
+    assert not report.ok
+    assert len(report.failed) == 1
     text = str(report).splitlines()
-    assert text[1].startswith("transformer.h.2.mlp.c_fc.weight") and "FAIL" in text[1]
+    assert text[1].startswith("transformer.h.2.mlp.c_fc.weight")
+    assert "FAIL" in text[1]
     assert text[-1].startswith("1 of 52 checked parameter(s) failed")
     rows = report.rows()
     assert {"path", "law", "std", "expected_std", "ok"} <= rows[0].keys()
@@ -269,12 +272,13 @@ def test_audit_reads_every_framework_and_flags_a_rescaled_kernel(framework):
             preset = "equinox"
     model = anyinit.initialize(model, preset, seed=3)
     report = anyinit.audit(model, preset)
-    assert report.ok and len(report) >= 2 and all(row.ok for row in report), str(report)
+    assert len(report) >= 2
+    assert all(row.ok for row in report), str(report)
     assert not anyinit.audit(model, {"*kernel": anyinit.RandomNormal(0.0, 0.5)}).ok
     # the canonical weights as a plain pytree read the same; one kernel doubled is flagged
     weights = {path: np.asarray(value) for path, value in anyinit.canonical_weights(model).items()}
     report = anyinit.audit(_nested(weights), preset)
-    assert report.ok and all(row.ok for row in report), str(report)
+    assert all(row.ok for row in report), str(report)
     kernel = next(path for path in weights if path.endswith("kernel"))
     report = anyinit.audit(_nested({**weights, kernel: weights[kernel] * 2.0}), preset)
     assert [row.path for row in report.failed] == [kernel]
