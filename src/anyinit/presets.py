@@ -4,8 +4,9 @@
 name (``"torch"``, ``"keras"``, ``"flax"``, ``"equinox"``, ``"mlx"``), the model's own init
 code replayed on the portable stream (``"own"``, or :func:`own` naming the function), or a
 recipe: by name with its reference defaults (``"gpt2"``, ``"llama"``, ``"bert"``, ``"t5"``,
-``"vit"``, ``"neox"``, ``"megatron"``, ``"olmo"``, ``"torchtitan"``, ``"mamba"``) or built
-here with arguments (``anyinit.presets.gpt2(n_layer=12)``).
+``"vit"``; ``"neox"``, ``"megatron"``, ``"olmo"``, ``"torchtitan"``, ``"mamba"``;
+``"deepnet"``, ``"rezero"``, ``"fixup"``, ``"t_fixup"``, ``"zero_init"``) or built here with
+arguments (``anyinit.presets.gpt2(n_layer=12)``).
 See :doc:`/recipes`.
 
 Examples
@@ -23,6 +24,7 @@ from .models.field_recipes import mamba, megatron, neox, olmo, torchtitan
 from .models.own import Own, own
 from .models.presets import PRESETS
 from .models.recipes import RECIPES, Recipe, bert, gpt2, llama, mup, t5, vit
+from .models.residual_recipes import deepnet, fixup, rezero, t_fixup, zero_init
 
 __all__ = [
     "PRESETS",
@@ -30,6 +32,8 @@ __all__ = [
     "Own",
     "Recipe",
     "bert",
+    "deepnet",
+    "fixup",
     "gpt2",
     "llama",
     "mamba",
@@ -38,7 +42,10 @@ __all__ = [
     "neox",
     "olmo",
     "own",
+    "rezero",
     "t5",
+    "t_fixup",
     "torchtitan",
     "vit",
+    "zero_init",
 ]

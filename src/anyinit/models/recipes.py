@@ -516,8 +516,10 @@ RECIPES: dict[str, Callable[[], Recipe]] = {
 }
 # The large-model codebases' recipes build on this module's helpers (so are imported last).
 from .field_recipes import FIELD_RECIPES  # noqa: E402
+from .residual_recipes import RESIDUAL_RECIPES  # noqa: E402
 
 RECIPES.update(FIELD_RECIPES)
+RECIPES.update(RESIDUAL_RECIPES)
 
 
 # -- muP ---------------------------------------------------------------------------------
