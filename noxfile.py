@@ -88,8 +88,10 @@ def tests_frameworks(session: nox.Session) -> None:
     # that cannot import beside the CPU torch; tests/zoo stands in for its imports).
     session.install("--no-deps", "timm==1.0.31")
     session.install("transformers==5.25.0", "pyyaml", "mup==1.0.0")
-    # The Megatron recipe's reference: megatron-core's own GPTModel init, on the CPU.
-    session.install("--no-deps", "megatron-core==0.16.1")
+    # The field recipes' references: megatron-core's own GPTModel init (on the CPU),
+    # x-transformers 1.16's deepnorm_init (its last release with DeepNet) and ReZero's layers.
+    session.install("--no-deps", "megatron-core==0.16.1", "x-transformers==1.16.0", "rezero==0.1.0")
+    session.install("einops")
     session.run(
         "pytest",
         "--frameworks",
@@ -103,6 +105,7 @@ def tests_frameworks(session: nox.Session) -> None:
         "tests/test_framework_coverage.py",
         "tests/test_framework_recipes.py",
         "tests/test_framework_audit.py",
+        "tests/test_framework_residual.py",
         "tests/test_framework_mup.py",
         "tests/test_framework_diagnose.py",
         "src/anyinit/diagnostics/diagnose.py",

@@ -9,7 +9,8 @@ pick layers by name; so do these, knowing each codebase's names and HF's:
   ``o_proj``/``down_proj`` (HF), ``wo``/``w2`` (torchtitan, Meta), ``w_out``/``w2``
   (OLMo-core), ``attn_out``/``ff_out`` (OLMo), ``dense``/``dense_4h_to_h`` (GPT-NeoX,
   Megatron's legacy names), ``linear_proj``/``linear_fc2`` (Megatron core), ``c_proj``
-  (GPT-2), ``out_proj`` (Mamba), ``fc2``;
+  (GPT-2), ``out_proj`` (Mamba; torch's and Flax's attention ``out``), ``fc2``,
+  ``linear2`` (torch's ``TransformerEncoderLayer``), ``lin2``/``out_lin`` (DistilBERT);
 * the final output (the unembedding): ``lm_head``, ``output``, ``embed_out``, or an
   ``ff_out``/``w_out`` outside the blocks.
 
@@ -71,7 +72,11 @@ RESIDUAL_OUTPUTS = frozenset(
         "linear_fc2",
         "c_proj",
         "out_proj",
+        "out",
         "fc2",
+        "linear2",
+        "lin2",
+        "out_lin",
     }
 )
 #: The names of a block's up projection, which torchtitan and OLMo-core's llama schemes
