@@ -293,3 +293,70 @@ def _nested(flat):
             node = node.setdefault(part, {})
         node[leaf] = value
     return tree
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def test_the_cli_audits_a_saved_state_dict_and_exits_1_on_a_failure(tmp_path, capsys):
+    from anyinit.cli import main
+
+    model = _gpt2(0)
+    torch.save(model.state_dict(), tmp_path / "good.pt")
+    assert (
+        main(["audit", str(tmp_path / "good.pt"), "--recipe", "gpt2", "--param", "n_layer=4"]) == 0
+    )
+    assert "0 of 53 checked parameter(s) failed" in capsys.readouterr().out
+    with torch.no_grad():
+        model.transformer.h[1].attn.c_proj.weight.normal_(0.0, 0.02)
+    torch.save({"state_dict": model.state_dict()}, tmp_path / "bad.pt")
+    argv = ["audit", str(tmp_path / "bad.pt"), "--recipe", "gpt2", "--param", "n_layer=4"]
+    assert main([*argv, "--plot", str(tmp_path / "audit.png")]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].startswith("transformer/h/1/attn/c_proj/weight")
+    assert "FAIL" in out.splitlines()[1]
+    assert (tmp_path / "audit.png").stat().st_size > 10_000
+
+
+def test_the_cli_loads_a_state_dict_into_the_model_a_factory_builds(tmp_path, capsys, monkeypatch):
+    from anyinit.cli import main
+
+    (tmp_path / "my_models.py").write_text(
+        "import torch\n"
+        "def build():\n"
+        "    return torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.Linear(64, 8))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    model = nn.Sequential(nn.Linear(32, 64), nn.Linear(64, 8))
+    torch.save(model.state_dict(), tmp_path / "mlp.pth")
+    argv = ["audit", str(tmp_path / "mlp.pth"), "--recipe", "torch", "--model", "my_models:build"]
+    assert main(argv) == 0
+    assert "0 of 4 checked parameter(s) failed" in capsys.readouterr().out
+
+
+def test_the_cli_audits_a_keras_model_file(tmp_path, capsys):
+    from anyinit.cli import main
+
+    model, _ = _keras_model()
+    model.save(tmp_path / "model.keras")
+    assert main(["audit", str(tmp_path / "model.keras"), "--recipe", "keras"]) == 0
+    assert "0 of 4 checked parameter(s) failed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["missing.pt", "--recipe", "gpt2"], "no file"),
+        (["{file}", "--recipe", "gpt3"], "--recipe must be a recipe"),
+        (["{file}", "--recipe", "torch", "--param", "n_layer=2"], "takes no --param"),
+        (["{file}", "--recipe", "gpt2", "--param", "depth=2"], "--param"),
+        (["{file}", "--recipe", "torch", "--model", "nowhere"], "MODULE:CALLABLE"),
+    ],
+)
+def test_the_cli_says_what_is_wrong_and_exits_2(tmp_path, capsys, argv, message):
+    from anyinit.cli import main
+
+    torch.save(nn.Linear(2, 2).state_dict(), tmp_path / "w.pt")
+    argv = [part.replace("{file}", str(tmp_path / "w.pt")) for part in argv]
+    assert main(["audit", *argv]) == 2
+    assert message in capsys.readouterr().err

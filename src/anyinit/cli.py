@@ -1,4 +1,4 @@
-"""The ``anyinit`` command line: ``info``, ``list``, ``sample`` and ``diagnose``."""
+"""The ``anyinit`` command line: ``info``, ``list``, ``sample``, ``diagnose`` and ``audit``."""
 
 from __future__ import annotations
 
@@ -309,6 +309,100 @@ def _diagnose(args: argparse.Namespace) -> int:
     return 0
 
 
+def nested(flat: Any) -> dict[str, Any]:
+    """A flat ``{"a.b.weight": array}`` state dict as the nested pytree its names spell."""
+    tree: dict[str, Any] = {}
+    for path, value in flat.items():
+        *parents, leaf = str(path).split(".")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                msg = f"the state dict has both {part!r} and names below it ({path!r})"
+                raise ValueError(msg)
+        node[leaf] = value
+    return tree
+
+
+def _load_torch(path: Path, factory: str | None) -> Any:
+    import torch
+
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        state = load_file(str(path))
+    else:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    for key in ("state_dict", "model"):  # the usual checkpoint wrappers
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        msg = f"{str(path)!r} holds no state dict of tensors"
+        raise ValueError(msg)
+    if factory is None:
+        return nested(state)
+    module_name, _, attribute = factory.partition(":")
+    if not attribute:
+        msg = f"--model takes MODULE:CALLABLE (e.g. mypkg.models:build); received {factory!r}"
+        raise ValueError(msg)
+    model = getattr(importlib.import_module(module_name), attribute)()
+    model.load_state_dict(state, strict=True)
+    return model
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from .models.audit import audit
+    from .models.presets import PRESETS
+    from .models.recipes import RECIPES
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"anyinit audit: no file {args.file!r}", file=sys.stderr)
+        return 2
+    if args.recipe not in RECIPES and args.recipe not in PRESETS:
+        print(f"anyinit audit: --recipe must be a recipe {tuple(RECIPES)} or a preset "
+              f"{tuple(PRESETS)}; received {args.recipe!r}", file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        params = dict(_parse_param(text) for text in args.param)
+        if args.recipe in RECIPES:
+            rules: Any = RECIPES[args.recipe](**params)
+        elif params:
+            raise ValueError(f"the preset {args.recipe!r} takes no --param")  # noqa: EM102
+        else:
+            rules = args.recipe
+    except (TypeError, ValueError) as error:
+        print(f"anyinit audit: --param: {error}", file=sys.stderr)
+        return 2
+    try:
+        if path.suffix in (".keras", ".h5"):
+            keras = importlib.import_module("keras")
+            model = keras.models.load_model(path, compile=False)
+        else:
+            model = _load_torch(path, args.model)
+    except ImportError as error:
+        print(f"anyinit audit: cannot read {str(path)!r}: {error}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, RuntimeError, AttributeError, TypeError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"anyinit audit: cannot read {str(path)!r}: {first}", file=sys.stderr)
+        return 2
+    try:
+        report = audit(model, rules)
+    except (TypeError, ValueError) as error:
+        print(f"anyinit audit: {error}", file=sys.stderr)
+        return 2
+    print(report)
+    if args.plot:
+        try:
+            print(f"figure written to {report.plot(args.plot)}")
+        except ImportError as error:
+            print(f"anyinit audit: --plot needs matplotlib ({error}); "
+                  "pip install 'anyinit-xp[plot]'", file=sys.stderr)  # fmt: skip
+            return 2
+    return 0 if report.ok else 1
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anyinit", description="Neural-network weight initializers for every array library."
@@ -375,6 +469,31 @@ def _parser() -> argparse.ArgumentParser:
         "--plot", metavar="PATH", default=None, help="write the figures (a folder, or one file)"
     )
     diagnose.set_defaults(run=_diagnose)
+    audit = commands.add_parser(
+        "audit",
+        help="test a saved model's weights against a recipe's laws (exit 1 where any fails)",
+    )
+    audit.add_argument(
+        "file", help="a torch state dict (.pt, .pth, .bin, .safetensors) or a Keras model file"
+    )
+    audit.add_argument("--recipe", required=True, help="a recipe (gpt2, megatron, …) or a preset")
+    audit.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a recipe argument, repeatable: --param n_layer=12 --param initializer_range=0.02",
+    )
+    audit.add_argument(
+        "--model",
+        metavar="MODULE:CALLABLE",
+        default=None,
+        help="build the torch model to load the state dict into (its layer classes then say "
+        "each parameter's kind; without it the names are read by torch's conventions)",
+    )
+    audit.add_argument("--plot", metavar="FILE.png", default=None,
+                       help="also write measured against expected std by depth")  # fmt: skip
+    audit.set_defaults(run=_audit)
     return parser
 
 
@@ -389,7 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on a usage error.
+        0 on success, 2 on a usage error; ``audit``: 1 where a parameter fails its law.
 
     Examples
     --------
