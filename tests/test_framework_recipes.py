@@ -340,4 +340,4 @@ def test_zero_init_gives_a_gpt2_block_the_same_weights_in_every_framework():
     _assert_same(found, ("nanoGPT", "HF GPT2Block"))
     # c_fc widens 64 → 256: a normalised Hadamard, every entry ±2^(-c/2), c = log₂ 256
     fc = found["nanoGPT"]["mlp.c_fc.kernel"]
-    assert set(np.unique(np.abs(fc)).round(6)) == {round(2**-4, 6)}
+    assert set(np.unique(np.abs(fc)).round(6)) == {(2**-4)}

@@ -292,7 +292,7 @@ def llama(
     (``o_proj``/``down_proj``/``up_proj``; torchtitan's ``wo``/``w2``/``w3``) get
     ``trunc_normal_(std=σᵢ)`` with ``σᵢ = initializer_range / √(2·(i + 1))`` and torch's
     default bounds ±2 (absolute: untruncated in effect); the others stay
-    ``N(0, initializer_range)``. :func:`~anyinit.models.field_recipes.torchtitan` is
+    ``N(0, initializer_range)``. :func:`~anyinit.presets.torchtitan` is
     torchtitan's whole init (its embeddings and output layer too).
 
     Parameters
