@@ -324,23 +324,8 @@ def nested(flat: Any) -> dict[str, Any]:
     return tree
 
 
-def _load_torch(path: Path, factory: str | None) -> Any:
-    import torch
-
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        state = load_file(str(path))
-    else:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    for key in ("state_dict", "model"):  # the usual checkpoint wrappers
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        msg = f"{str(path)!r} holds no state dict of tensors"
-        raise ValueError(msg)
-    if factory is None:
-        return nested(state)
+def _load_into(factory: str, state: Any) -> Any:
+    """The model ``MODULE:CALLABLE`` builds, with `state` loaded into it."""
     module_name, _, attribute = factory.partition(":")
     if not attribute:
         msg = f"--model takes MODULE:CALLABLE (e.g. mypkg.models:build); received {factory!r}"
@@ -379,7 +364,10 @@ def _audit(args: argparse.Namespace) -> int:
             keras = importlib.import_module("keras")
             model = keras.models.load_model(path, compile=False)
         else:
-            model = _load_torch(path, args.model)
+            from .models.walkers.torch import read_state_dict
+
+            state = read_state_dict(path)
+            model = nested(state) if args.model is None else _load_into(args.model, state)
     except ImportError as error:
         print(f"anyinit audit: cannot read {str(path)!r}: {error}", file=sys.stderr)
         return 2

@@ -24,7 +24,7 @@ from ..initializers.random import RandomInitializer
 from ..laws.goodness import fit, relative_eps
 from ..plotting import to_numpy
 from .presets import Blocks, describe
-from .recipes import block_index
+from .recipe_base import block_index
 from .slots import Slot, to_canonical
 
 __all__ = ["AuditReport", "audit"]

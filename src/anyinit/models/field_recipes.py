@@ -41,7 +41,7 @@ from ..initializers.constant import Constant, Ones, Zeros
 from ..initializers.random import RandomNormal, RandomUniform, TruncatedNormal
 from ..initializers.softplus import InverseSoftplusLogUniform
 from . import presets
-from .recipes import (
+from .recipe_base import (
     Recipe,
     _check_count,
     _check_knob,

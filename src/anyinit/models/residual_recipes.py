@@ -32,7 +32,7 @@ from ..initializers.hadamard import ZerO
 from ..initializers.random import RandomNormal, VarianceScaling
 from . import presets
 from .field_recipes import is_residual_output
-from .recipes import Recipe, _check_count, _count_blocks, _layer_name, block_index
+from .recipe_base import Recipe, _check_count, _count_blocks, _layer_name, block_index
 from .slots import Slot
 
 __all__ = ["RESIDUAL_RECIPES", "deepnet", "fixup", "rezero", "sublayer", "t_fixup", "zero_init"]
@@ -95,7 +95,7 @@ def sublayer(slot: Slot) -> str | None:
 
 
 def _base_rule(base: Any, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
-    from .recipes import RECIPES
+    from .recipe_base import RECIPES
 
     if isinstance(base, str) and base in RECIPES:
         base = RECIPES[base]()

@@ -15,7 +15,7 @@ from ...adapters.protocol import HostMemory, supports
 from ...target import array_backend
 from ..slots import Slot, canonical_shape, layout_permutation, normalise_path
 
-__all__ = ["slots", "write"]
+__all__ = ["read_state_dict", "slots", "write"]
 
 _RECURRENT = re.compile(r"(weight|bias)_(ih|hh|hr)_(l\d+(?:_reverse)?)$")
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -457,3 +457,24 @@ def write(
             if row is not None and 0 <= row - start < param.shape[0]:
                 param[row - start].fill_(0)
     return model
+
+
+def read_state_dict(path: Any) -> dict[str, torch.Tensor]:
+    """The state dict saved at `path` (``torch.save``'s file or ``.safetensors``; a
+    checkpoint's ``state_dict`` or ``model`` entry), on the CPU, loaded without pickled code."""
+    from pathlib import Path
+
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        state: Any = load_file(str(path))
+    else:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    for key in ("state_dict", "model"):  # the usual checkpoint wrappers
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        msg = f"{str(path)!r} holds no state dict of tensors"
+        raise ValueError(msg)
+    return state
