@@ -48,12 +48,15 @@ class InverseSoftplusLogUniformLaw(Distribution):
     kind = "inverse_softplus_log_uniform"
 
     def sample(self, target: Target, rng: Any, shape: tuple[int, ...]) -> Array:
-        xp = target.xp
-        log_low = math.log(self.low)
-        span = math.log(self.high) - log_low
         u = sampling.uniform(
             target.backend, rng, shape, 0.0, 1.0, target.dtype, target.device, target.region
         )
+        return self.transform(target.xp, u)
+
+    def transform(self, xp: Any, u: Array) -> Array:
+        """The bias for uniforms `u` in [0, 1), in `u`'s dtype (the references' formula)."""
+        log_low = math.log(self.low)
+        span = math.log(self.high) - log_low
         dt = xp.exp(u * span + log_low)
         dt = xp.where(dt < self.floor, xp.asarray(self.floor, dtype=dt.dtype), dt)
         return dt + xp.log(-xp.expm1(-dt))
