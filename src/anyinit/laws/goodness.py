@@ -40,7 +40,7 @@ def half_spacing(values: np.ndarray, dtype_name: str) -> np.ndarray:
     """An upper bound of half the gap between neighbouring values of the dtype at `values`:
     how far a value held in that dtype may sit from the real number it rounds."""
     eps = relative_eps(dtype_name)
-    return np.abs(values) * eps + eps * 1e-30
+    return np.asarray(np.abs(values) * eps + eps * 1e-30, dtype=np.float64)
 
 
 def _erfc(z: np.ndarray) -> np.ndarray:
@@ -69,15 +69,19 @@ def _erfc(z: np.ndarray) -> np.ndarray:
         )
     )
     result = t * np.exp(-a * a + poly)
-    return np.where(z >= 0, result, 2.0 - result)
+    return np.asarray(np.where(z >= 0, result, 2.0 - result), dtype=np.float64)
 
 
 def _normal_cdf(x: np.ndarray) -> np.ndarray:
-    return 0.5 * _erfc(-x / math.sqrt(2.0))
+    return np.asarray(0.5 * _erfc(-x / math.sqrt(2.0)), dtype=np.float64)
 
 
 def cdf_array(law: Any, x: np.ndarray) -> np.ndarray:
     """`law`'s CDF at every value of `x` (vectorised for the common records)."""
+    return np.asarray(_cdf(law, np.asarray(x, dtype=np.float64)), dtype=np.float64)
+
+
+def _cdf(law: Any, x: np.ndarray) -> Any:
     kind = getattr(law, "kind", "")
     if kind == "uniform":
         if law.high == law.low:

@@ -24,7 +24,7 @@ from ..initializers.random import RandomInitializer
 from ..laws.goodness import fit, relative_eps
 from ..plotting import to_numpy
 from .presets import Blocks, describe
-from .recipe_base import block_index
+from .recipe_base import path_block_index
 from .slots import Slot, to_canonical
 
 __all__ = ["AuditReport", "audit"]
@@ -138,9 +138,9 @@ class AuditReport:
         ticks = [(i, row.path) for i, row in enumerate(rows)]
         blocks = [
             (i, f"block {index}")
-            for i, row in ticks
-            if (index := block_index(_Path(row))) is not None
-            and (i == 0 or block_index(_Path(rows[i - 1].path)) != index)
+            for i, path in ticks
+            if (index := path_block_index(path)) is not None
+            and (i == 0 or path_block_index(rows[i - 1].path) != index)
         ]
         shown = blocks or ticks[:: max(1, len(ticks) // 12)]
         axes.set_xticks(
@@ -157,13 +157,6 @@ class AuditReport:
         target = Path(path)
         figure.savefig(target)
         return target
-
-
-@dataclass(frozen=True)
-class _Path:
-    """What block_index reads of a slot: its path."""
-
-    path: str
 
 
 def audit(
@@ -327,17 +320,17 @@ def _check(
     if law.kind == "sphere_coordinate":  # orthogonal: the sum of squares is exact
         rms = float(np.sqrt(np.mean(values**2)))
         limit = 1e-3 * law.std + relative_eps(dtype_name) * 4 * law.std
-        stats = {"expected_mean": 0.0, "expected_std": law.std}
+        exact = {"expected_mean": 0.0, "expected_std": law.std}
         if abs(rms - law.std) > limit:
-            return [f"root-mean-square {rms:.4g}, an orthogonal matrix's is {law.std:.4g}"], stats
-        return [], stats
+            return [f"root-mean-square {rms:.4g}, an orthogonal matrix's is {law.std:.4g}"], exact
+        return [], exact
     if law.kind in ("with_zeros",) or not hasattr(law, "cdf"):
         msg = f"{law.describe()}: not tested"
         raise _UntestableError(msg)
     if law.std == 0:
         return _check_exact(chosen, values, dtype_name)
     result = fit(values, law, dtype_name)
-    stats = {
+    stats: dict[str, Any] = {
         "expected_mean": law.mean,
         "expected_std": law.std,
         "ks": result.ks,
@@ -358,7 +351,7 @@ def _check_exact(
     # rounding to the nearest value of the dtype moves a constant by at most half a step
     eps = relative_eps(dtype_name)
     wrong = int(np.count_nonzero(np.abs(values - expected) > 0.5 * eps * np.abs(expected)))
-    stats = {
+    stats: dict[str, Any] = {
         "expected_mean": float(expected.mean()),
         "expected_std": float(expected.std(ddof=1)) if expected.size > 1 else 0.0,
     }

@@ -24,6 +24,7 @@ __all__ = [
     "RecipeFamilyWarning",
     "block_index",
     "check_family",
+    "path_block_index",
 ]
 
 _KERNELS = ("dense", "conv", "conv_transpose")
@@ -70,7 +71,12 @@ def _config(model: Any, *names: str) -> Any:
 
 def block_index(slot: Slot) -> int | None:
     """The index of the block (``h.3``, ``layers.3``, ``blocks.3``) holding `slot`, if any."""
-    found = _BLOCK.findall(slot.path)
+    return path_block_index(slot.path)
+
+
+def path_block_index(path: str) -> int | None:
+    """The index of the block a normalised `path` names (``h.3``, ``layers.3``), if any."""
+    found = _BLOCK.findall(path)
     return int(found[-1]) if found else None
 
 

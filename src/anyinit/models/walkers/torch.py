@@ -466,9 +466,10 @@ def read_state_dict(path: Any) -> dict[str, torch.Tensor]:
 
     path = Path(path)
     if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+        import importlib
 
-        state: Any = load_file(str(path))
+        # safetensors comes with transformers; a plain torch install reads .pt files
+        state: Any = importlib.import_module("safetensors.torch").load_file(str(path))
     else:
         state = torch.load(path, map_location="cpu", weights_only=True)
     for key in ("state_dict", "model"):  # the usual checkpoint wrappers
