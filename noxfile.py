@@ -120,6 +120,20 @@ def tests_frameworks(session: nox.Session) -> None:
     )
 
 
+@nox.session(name="tests-references", default=False, tags=["cpu"])
+def tests_references(session: nox.Session) -> None:
+    """The recipes against references too heavy for CI: OLMo-core (cloud-storage clients)
+    and torchtitan (triton, 1 GB). Not in the default run; its results are in the docs."""
+    session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "test"))
+    session.install("-r", "backends/torch.txt", "ai2-olmo-core")
+    session.install("--no-deps", "torchtitan", "tyro", "docstring_parser", "spmd_types", "triton")
+    session.install("transformers==5.25.0")
+    session.run(
+        "pytest", "--frameworks", "tests/test_framework_audit.py", "-k", "olmo_core or torchtitan",
+        *session.posargs,
+    )  # fmt: skip
+
+
 @nox.session(name="tests-distributed", tags=["tests", "cpu"])
 def tests_distributed(session: nox.Session) -> None:
     """DTensor / FSDP2 over 2 and 4 gloo processes; JAX over 8 host devices."""

@@ -50,9 +50,9 @@ def test_a_tree_initialised_by_its_rules_passes_and_one_rescaled_kernel_fails(ba
     flat = anyinit.canonical_weights(tree)
     target = "layers.1.mlp.up_proj.kernel"
     assert target in flat
-    tree["layers"][1]["mlp"]["up_proj"]["kernel"] = tree["layers"][1]["mlp"]["up_proj"][
-        "kernel"
-    ] * 1.5
+    tree["layers"][1]["mlp"]["up_proj"]["kernel"] = (
+        tree["layers"][1]["mlp"]["up_proj"]["kernel"] * 1.5
+    )
     report = anyinit.audit(tree, rules)
     assert [row.path for row in report.failed] == [target]
 

@@ -136,6 +136,21 @@ def test_the_torchtitan_recipe_is_torchtitans_own_init(tmp_path):
         assert result["unchecked"] == [], (case, result)
 
 
+def test_the_olmo_recipe_is_olmo_cores_own_init(tmp_path):
+    if importlib.util.find_spec("olmo_core") is None:
+        pytest.skip(
+            "OLMo-core is not installed: its imports pull cloud-storage clients whose "
+            "protobuf clashes with TensorFlow's in the frameworks session; nox -s "
+            "tests-references installs it"
+        )
+    found = _reference(tmp_path, "olmo")
+    assert len(found) == 9
+    for case, result in found.items():
+        assert result["failed"] == [], (case, result)
+        assert result["unchecked"] == [], (case, result)
+        assert result["checked"] > 30
+
+
 # -- the shipped bug classes: exactly the touched parameters are flagged ---------------------
 
 

@@ -4,8 +4,11 @@
 initialisation, one gloo process) built with its own init, audited against
 ``anyinit.presets.megatron``; then initialised by that recipe and audited again.
 ``python tests/zoo/references.py torchtitan``: torchtitan's LLaMA-3 debug model's own
-``init_weights`` against ``anyinit.presets.torchtitan``. Prints JSON: for each case, the
-paths the audit flagged and the number of parameters it checked.
+``init_weights`` against ``anyinit.presets.torchtitan``.
+``python tests/zoo/references.py olmo``: OLMo-core's ``llama_like`` transformer under each
+of its init methods (``normal``, ``llama``, ``llama_depth``) against ``anyinit.presets.olmo``.
+Prints JSON: for each case, the paths the audit flagged and the number of parameters it
+checked.
 """
 
 from __future__ import annotations
@@ -94,7 +97,28 @@ def torchtitan() -> dict:
     return out
 
 
+def olmo() -> dict:
+    import torch
+    from olmo_core.nn.transformer import InitMethod, TransformerConfig
+
+    import anyinit
+
+    out = {}
+    for method in ("normal", "llama", "llama_depth"):
+        config = TransformerConfig.llama_like(d_model=64, vocab_size=256, n_layers=4, n_heads=4)
+        config.init_method = InitMethod(method)
+        recipe = anyinit.presets.olmo(method, d_model=64, n_layer=4)
+        for seed in range(2):
+            torch.manual_seed(seed)
+            model = config.build(init_device="cpu")
+            model.init_weights(device=torch.device("cpu"))
+            out[f"own {method} seed={seed}"] = _summary(anyinit.audit(model, recipe))
+        ours = anyinit.initialize(config.build(init_device="cpu"), recipe, seed=0)
+        out[f"anyinit {method}"] = _summary(anyinit.audit(ours, recipe))
+    return out
+
+
 if __name__ == "__main__":
     warnings.simplefilter("ignore")
-    case = {"megatron": megatron, "torchtitan": torchtitan}[sys.argv[1]]
+    case = {"megatron": megatron, "torchtitan": torchtitan, "olmo": olmo}[sys.argv[1]]
     json.dump(case(), sys.stdout)
