@@ -25,7 +25,7 @@ from ..laws.goodness import fit, relative_eps
 from ..plotting import to_numpy
 from .presets import Blocks, describe
 from .recipe_base import path_block_index
-from .slots import Slot, to_canonical
+from .slots import Slot
 
 __all__ = ["AuditReport", "audit"]
 
@@ -231,27 +231,12 @@ def audit(
 
 
 def _canonical_parts(slot: Slot) -> Iterator[tuple[Slot, np.ndarray, str]]:
-    """Each leaf of `slot` with its current values (float64 NumPy, canonical layout)."""
-    from ..target import workable
+    """Each leaf of `slot` with its current values (float64 NumPy, canonical layout) and
+    the name of the dtype they are held in."""
+    from .initialize import canonical_parts
 
-    value = slot.value
-    if hasattr(value, "assign") and hasattr(value, "value"):  # a Keras variable
-        value = value.value
-    if hasattr(value, "get_value"):  # a Flax NNX variable
-        value = value.get_value()
-    if hasattr(value, "detach"):
-        value = value.detach()
-    dtype_name = str(getattr(value, "dtype", "float32"))
-    xp, held, back = workable(value)
-    canonical = to_numpy(back(to_canonical(held, slot, xp)))
-    start = 0
-    for leaf in slot.info.get("parts", (slot,)):
-        if leaf is slot:
-            yield leaf, canonical, dtype_name
-            continue
-        width = leaf.canonical[-1]
-        yield leaf, canonical[..., start : start + width], dtype_name
-        start += width
+    for leaf, values in canonical_parts(slot):
+        yield leaf, to_numpy(values), str(getattr(values, "dtype", "float32"))
 
 
 def _row(slot: Slot, chosen: Any, values: np.ndarray, dtype_name: str) -> AuditRow:

@@ -580,21 +580,31 @@ def canonical_weights(model: Any, *, names: Mapping[str, str] | None = None) -> 
     """
     from . import walkers
 
-    out: dict[str, Any] = {}
-    for slot in walkers.walker_for(model).slots(model, names):
-        value = slot.value
-        if hasattr(value, "assign") and hasattr(value, "value"):  # a Keras variable
-            value = value.value
-        if hasattr(value, "get_value"):  # a Flax NNX variable
-            value = value.get_value()
-        if hasattr(value, "detach"):
-            value = value.detach()
-        xp, held, back = workable(value)
-        canonical = back(to_canonical(held, slot, xp))
-        start = 0
-        for leaf in slot.info.get("parts", (slot,)):
-            width = leaf.canonical[-1] if leaf.canonical else 0
-            piece = canonical[..., start : start + width] if leaf is not slot else canonical
-            out[leaf.path] = piece
-            start += width
-    return out
+    return {
+        leaf.path: values
+        for slot in walkers.walker_for(model).slots(model, names)
+        for leaf, values in canonical_parts(slot)
+    }
+
+
+def canonical_parts(slot: Slot) -> list[tuple[Slot, Any]]:
+    """Each leaf of `slot` (the slot, or a packed parameter's pieces) with its current
+    values in the canonical layout, as an array of the model's own library."""
+    value = slot.value
+    if hasattr(value, "assign") and hasattr(value, "value"):  # a Keras variable
+        value = value.value
+    if hasattr(value, "get_value"):  # a Flax NNX variable
+        value = value.get_value()
+    if hasattr(value, "detach"):
+        value = value.detach()
+    xp, held, back = workable(value)
+    canonical = back(to_canonical(held, slot, xp))
+    leaves = slot.info.get("parts", (slot,))
+    if leaves == (slot,):
+        return [(slot, canonical)]
+    pieces, start = [], 0
+    for leaf in leaves:
+        width = leaf.canonical[-1] if leaf.canonical else 0
+        pieces.append((leaf, canonical[..., start : start + width]))
+        start += width
+    return pieces

@@ -149,6 +149,19 @@ def _packed(law_of: Callable[[str], Any], slot: Slot, recipe: str) -> presets.Bl
     return presets.Blocks(tuple((law_of(which), part) for which in ("query", "key", "value")))
 
 
+def _sublayer_law(
+    slot: Slot, recipe: str, fallback: Callable[[Slot], Any], law_of: Callable[[str], Any]
+) -> Any:
+    """A transformer sublayer's kernel by `law_of` its part (a packed q|k|v by each third's),
+    its bias zero; anything else `fallback`'s."""
+    which = sublayer(slot)
+    if which is None or slot.role not in ("kernel", "bias"):
+        return fallback(slot)
+    if slot.role == "bias":
+        return Zeros()
+    return _packed(law_of, slot, recipe) if which == "qkv" else law_of(which)
+
+
 def _xavier(gain: float, distribution: str) -> VarianceScaling:
     """``xavier_<distribution>_(w, gain)``: variance ``gain²·2/(fan_in + fan_out)``."""
     return VarianceScaling(gain * gain, "fan_avg", distribution)
@@ -202,19 +215,12 @@ def deepnet(
         fallback = _base_rule(recipe.arguments["base"], slots, model)
 
         def rule(slot: Slot) -> Any:
-            which = sublayer(slot)
-            if which is None:
-                return fallback(slot)
-            if slot.role == "bias":
-                return Zeros()
-            if slot.role != "kernel":
-                return fallback(slot)
             scaled = beta[_stack(slot)]
 
             def law(part: str) -> VarianceScaling:
                 return _xavier(1.0 if part in ("query", "key") else scaled, "untruncated_normal")
 
-            return _packed(law, slot, "deepnet") if which == "qkv" else law(which)
+            return _sublayer_law(slot, "deepnet", fallback, law)
 
         return rule
 
@@ -395,21 +401,13 @@ def t_fixup(
         def rule(slot: Slot) -> Any:
             if slot.kind == "embedding":
                 return RandomNormal(0.0, slot.canonical[-1] ** -0.5 * embedding_scale)
-            which = sublayer(slot)
-            if which is None:
-                return fallback(slot)
-            if slot.role == "bias":
-                return Zeros()
-            if slot.role != "kernel":
-                return fallback(slot)
             factor = scale[_stack(slot)]
 
             def law(part: str) -> VarianceScaling:
-                if part in ("query", "key"):
-                    return _xavier(1 / math.sqrt(2), "uniform")
-                return _xavier(factor, "uniform")
+                gain = 1 / math.sqrt(2) if part in ("query", "key") else factor
+                return _xavier(gain, "uniform")
 
-            return _packed(law, slot, "t_fixup") if which == "qkv" else law(which)
+            return _sublayer_law(slot, "t_fixup", fallback, law)
 
         return rule
 
