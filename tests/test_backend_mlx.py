@@ -168,6 +168,16 @@ def test_the_mlx_preset_is_each_mlx_layers_own_default():
             np.testing.assert_array_equal(value, theirs, err_msg=path)
 
 
+@pytest.mark.parametrize("preset", ["torch", "mlx"])
+def test_audit_reads_an_mlx_model_as_initialize_wrote_it(preset):
+    model = anyinit.initialize(_mlx_model(), preset, seed=2)
+    report = anyinit.audit(model, preset)
+    assert report.ok, str(report)
+    assert sum(row.ok is True for row in report) >= 15
+    model.fc1.weight = model.fc1.weight * 3.0
+    assert [row.native_path for row in anyinit.audit(model, preset).failed] == ["fc1.weight"]
+
+
 def test_initialize_changes_an_mlx_model_in_place_and_it_still_runs():
     model = _mlx_model()
     assert anyinit.initialize(model, "torch", seed=1) is model

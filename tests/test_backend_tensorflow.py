@@ -70,3 +70,9 @@ def test_initialize_a_tf_module_assigns_its_variables_by_path():
     want = anyinit.initialize(tree, "keras", seed=0)
     np.testing.assert_array_equal(net.fc1.kernel.numpy(), want["fc1"]["kernel"])
     np.testing.assert_array_equal(net.fc2.bias.numpy(), np.zeros(2))
+    assert anyinit.audit(net, "keras").ok
+    np.testing.assert_array_equal(
+        anyinit.canonical_weights(net)["fc1.kernel"], want["fc1"]["kernel"]
+    )
+    net.fc1.kernel.assign(net.fc1.kernel * 3.0)
+    assert [row.path for row in anyinit.audit(net, "keras").failed] == ["fc1.kernel"]

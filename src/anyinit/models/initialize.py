@@ -591,8 +591,8 @@ def canonical_parts(slot: Slot) -> list[tuple[Slot, Any]]:
     """Each leaf of `slot` (the slot, or a packed parameter's pieces) with its current
     values in the canonical layout, as an array of the model's own library."""
     value = slot.value
-    if hasattr(value, "assign") and hasattr(value, "value"):  # a Keras variable
-        value = value.value
+    if hasattr(value, "assign") and hasattr(value, "value"):  # a Keras or TF variable
+        value = value.value() if callable(value.value) else value.value  # tf's is a method
     if hasattr(value, "get_value"):  # a Flax NNX variable
         value = value.get_value()
     if hasattr(value, "detach"):
