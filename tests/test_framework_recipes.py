@@ -341,3 +341,46 @@ def test_zero_init_gives_a_gpt2_block_the_same_weights_in_every_framework():
     # c_fc widens 64 → 256: a normalised Hadamard, every entry ±2^(-c/2), c = log₂ 256
     fc = found["nanoGPT"]["mlp.c_fc.kernel"]
     assert set(np.unique(np.abs(fc)).round(6)) == {(2**-4)}
+
+
+def _numbered_gpt2(blocks=3):
+    """Three numbered GPT-2 blocks (``h.0`` … ``h.2``) in torch (nanoGPT's, HF's) and linen."""
+    import torch
+
+    made = [_gpt2_blocks() for _ in range(blocks)]
+    models = {}
+    for name in ("nanoGPT", "HF GPT2Block"):
+        if name in made[0]:
+            model = torch.nn.Module()
+            model.h = torch.nn.ModuleList([m[name] for m in made])
+            models[name] = model
+    models["linen"] = {"params": {"h": {str(i): m["linen"]["params"] for i, m in enumerate(made)}}}
+    return models
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        anyinit.presets.olmo("llama_depth", d_model=E),
+        anyinit.presets.olmo("mitchell", d_model=E),
+        anyinit.presets.torchtitan(dim=E),
+        anyinit.presets.deepnet(),
+        anyinit.presets.zero_init(),
+    ],
+    ids=["olmo llama_depth", "olmo mitchell", "torchtitan depth_init", "deepnet", "zero_init"],
+)
+def test_a_law_by_block_index_gives_numbered_blocks_the_same_weights_in_torch_and_linen(recipe):
+    found = {}
+    for framework, model in _numbered_gpt2().items():
+        weights = _weights(anyinit.initialize(model, recipe, seed=7))
+        found[framework] = {k.removeprefix("params."): v for k, v in weights.items()}
+    reference = found["linen"]
+    for framework, weights in found.items():
+        assert weights.keys() == reference.keys(), framework
+        for path, value in weights.items():
+            spacing = np.spacing(np.abs(reference[path]).astype(np.float32))
+            assert np.all(np.abs(value - reference[path]) <= ULP * spacing), (framework, path)
+    stds = [found["nanoGPT"][f"h.{i}.attn.c_proj.kernel"].std() for i in range(3)]
+    if recipe.name in ("olmo", "torchtitan"):  # scaled by 1/√(2(i + 1)): shrinking with depth
+        assert stds[0] > stds[1] > stds[2]
+        assert stds[0] / stds[2] == pytest.approx(math.sqrt(3), rel=0.1)
