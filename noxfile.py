@@ -105,6 +105,7 @@ def tests_frameworks(session: nox.Session) -> None:
         "tests/test_framework_coverage.py",
         "tests/test_framework_recipes.py",
         "tests/test_framework_audit.py",
+        "tests/test_framework_references.py",
         "tests/test_framework_residual.py",
         "tests/test_framework_mup.py",
         "tests/test_framework_diagnose.py",
@@ -127,11 +128,16 @@ def tests_references(session: nox.Session) -> None:
     session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "test"))
     session.install("-r", "backends/torch.txt", "ai2-olmo-core")
     session.install("--no-deps", "torchtitan", "tyro", "docstring_parser", "spmd_types", "triton")
-    session.install("transformers==5.25.0")
-    session.run(
-        "pytest", "--frameworks", "tests/test_framework_audit.py", "-k", "olmo_core or torchtitan",
-        *session.posargs,
-    )  # fmt: skip
+    session.run("pytest", "tests/test_framework_references.py", *session.posargs)
+
+
+@nox.session(name="tests-references-olmo", default=False, tags=["cpu"])
+def tests_references_olmo(session: nox.Session) -> None:
+    """The olmo recipe's v1 schemes (mitchell, full_megatron) against OLMo's own code
+    (ai2-olmo pins numpy<2, so it has a session of its own)."""
+    session.install("-e", ".", *nox.project.dependency_groups(PROJECT, "test"))
+    session.install("-r", "backends/torch.txt", "ai2-olmo==0.6.0", "datasets")
+    session.run("pytest", "tests/test_framework_references.py", *session.posargs)
 
 
 @nox.session(name="tests-distributed", tags=["tests", "cpu"])

@@ -7,6 +7,8 @@ initialisation, one gloo process) built with its own init, audited against
 ``init_weights`` against ``anyinit.presets.torchtitan``.
 ``python tests/zoo/references.py olmo``: OLMo-core's ``llama_like`` transformer under each
 of its init methods (``normal``, ``llama``, ``llama_depth``) against ``anyinit.presets.olmo``.
+``python tests/zoo/references.py olmo1``: OLMo's (ai2-olmo 0.6) ``OLMo`` model under its
+``normal``, ``mitchell`` and ``full_megatron`` init functions.
 Prints JSON: for each case, the paths the audit flagged and the number of parameters it
 checked.
 """
@@ -118,7 +120,32 @@ def olmo() -> dict:
     return out
 
 
+def olmo1() -> dict:
+    import torch
+    from olmo.config import InitFnType, ModelConfig
+    from olmo.model import OLMo
+
+    import anyinit
+
+    out = {}
+    for method in ("normal", "mitchell", "full_megatron"):
+        config = ModelConfig(
+            d_model=64, n_heads=4, n_layers=3, vocab_size=256, embedding_size=256,
+            max_sequence_length=32, init_device="cpu", init_fn=InitFnType(method),
+            weight_tying=False,
+        )  # fmt: skip
+        # OLMo's defaults: init_std 0.02, init_cutoff_factor None
+        recipe = anyinit.presets.olmo(method, 0.02, d_model=64, n_layer=3, cutoff=None)
+        for seed in range(2):
+            torch.manual_seed(seed)
+            model = OLMo(config)
+            model.reset_parameters()
+            out[f"own {method} seed={seed}"] = _summary(anyinit.audit(model, recipe))
+    return out
+
+
 if __name__ == "__main__":
     warnings.simplefilter("ignore")
-    case = {"megatron": megatron, "torchtitan": torchtitan, "olmo": olmo}[sys.argv[1]]
+    cases = {"megatron": megatron, "torchtitan": torchtitan, "olmo": olmo, "olmo1": olmo1}
+    case = cases[sys.argv[1]]
     json.dump(case(), sys.stdout)

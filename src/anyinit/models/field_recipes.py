@@ -286,7 +286,7 @@ def olmo(
     *,
     d_model: int | None = None,
     n_layer: int | None = None,
-    cutoff: float = 3.0,
+    cutoff: float | None = 3.0,
 ) -> Recipe:
     """OLMo's init schemes (OLMo-core's ``InitMethod`` and OLMo's ``InitFnType``).
 
@@ -315,8 +315,11 @@ def olmo(
         ``σ``: read from a model's ``config.initializer_range``, else 0.02.
     d_model, n_layer : int, optional
         Read from a model's config, else the embedding width and the count of blocks.
-    cutoff : float, default 3.0
-        The truncation, in standard deviations (OLMo's ``init_cutoff_factor``).
+    cutoff : float or None, default 3.0
+        The truncation, in standard deviations (OLMo's ``init_cutoff_factor``). None is
+        OLMo's default config: ``"normal"`` untruncated (``normal_``), ``"mitchell"`` and
+        ``"full_megatron"`` at 3 (OLMo's ``init_cutoff_factor or 3``); OLMo-core's
+        ``llama`` schemes always cut at 3.
 
     Returns
     -------
@@ -334,8 +337,10 @@ def olmo(
     _check_knob("olmo", "init_std", init_std)
     _check_count("olmo", "d_model", d_model)
     _check_count("olmo", "n_layer", n_layer)
-    if isinstance(cutoff, bool) or not isinstance(cutoff, (int, float)) or not cutoff > 0:
-        msg = f"the 'olmo' recipe's `cutoff` must be a number > 0; received {cutoff!r}."
+    if cutoff is not None and (
+        isinstance(cutoff, bool) or not isinstance(cutoff, (int, float)) or not cutoff > 0
+    ):
+        msg = f"the 'olmo' recipe's `cutoff` must be a number > 0 or None; received {cutoff!r}."
         raise ValueError(msg)
 
     def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
@@ -344,7 +349,9 @@ def olmo(
         d = _width("olmo", "d_model", arguments["d_model"], model, slots)
         layers = _depth(recipe, model, slots) if scheme in ("llama", "full_megatron") else 0
 
-        def law(s: float) -> TruncatedNormal:
+        def law(s: float) -> TruncatedNormal | RandomNormal:
+            if arguments["cutoff"] is None:
+                return RandomNormal(0.0, s) if scheme == "normal" else _truncated(s, 3.0)
             return _truncated(s, float(arguments["cutoff"]))
 
         def rule(slot: Slot) -> Any:
