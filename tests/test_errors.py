@@ -163,3 +163,82 @@ def test_bfloat16_missing_from_a_library_is_named(backend, like):
         ValueError, match=r"`dtype`='bfloat16' is not available in array_api_strict"
     ):
         anyinit.HeNormal(seed=0)((2, 2), "bfloat16", like=like)
+
+
+# -- issue 35's unclear messages and tracebacks ------------------------------------------------
+
+
+def _mlp(width):
+    import numpy as np
+
+    return {
+        "fc1": {"kernel": np.zeros((16, width), np.float32)},
+        "fc2": {"kernel": np.zeros((width, width), np.float32)},
+    }
+
+
+def test_a_wrong_keyword_names_the_initializer_not_its_base():
+    with pytest.raises(TypeError, match=r"^GlorotNormal\(\): got an unexpected keyword.*'sed'"):
+        anyinit.glorot_normal(sed=0)
+    with pytest.raises(TypeError, match=r"^HeUniform\(\): too many positional"):
+        anyinit.HeUniform(0, 1)
+    assert anyinit.LecunNormal(seed=4, in_axis=-2).seed == 4
+
+
+def test_a_bool_tensor_is_no_seed_as_true_is_none(backend):
+    flag = anyinit.Constant(1)((), "bool", like=backend.like("float32"))
+    with pytest.raises(TypeError, match="`seed` must be an int"):
+        anyinit.glorot_normal(seed=flag)
+    with pytest.raises(TypeError, match="`seed` must be an int"):
+        anyinit.glorot_normal(seed=True)
+
+
+def test_a_jax_key_as_seed_says_it_goes_positionally():
+    jax = pytest.importorskip("jax")
+    with pytest.raises(TypeError, match=r"A JAX key goes positionally.*init\(key, shape"):
+        anyinit.glorot_normal(seed=jax.random.key(0))
+
+
+def test_an_array_in_the_dtype_position_points_to_like(backend):
+    with pytest.raises(TypeError, match="pass it as like=array"):
+        anyinit.glorot_normal(seed=0)((2, 2), backend.like("float32"))
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["fc1"], "`names` must be a mapping"),
+        ({"fc1": 3}, "`names` maps non-empty strings to strings"),
+        ({"": "x"}, "`names` maps non-empty strings to strings"),
+    ],
+)
+def test_names_of_the_wrong_types_are_refused(names, message):
+    with pytest.raises(TypeError, match=message):
+        anyinit.initialize(_mlp(4), "torch", seed=0, names=names)
+    with pytest.raises(TypeError, match=message):
+        anyinit.canonical_weights(_mlp(4), names=names)
+    with pytest.raises(TypeError, match=message):
+        anyinit.presets.mup(_mlp(4), names=names)
+
+
+def test_mup_refuses_zero_widths_other_architectures_and_rules_that_are_not_a_law():
+    with pytest.raises(ValueError, match=r"the model has a zero-width parameter 'fc1.kernel'"):
+        anyinit.initialize(_mlp(0), anyinit.presets.mup(_mlp(64)), seed=0)
+    with pytest.raises(ValueError, match=r"the muP base has a zero-width parameter"):
+        anyinit.initialize(_mlp(64), anyinit.presets.mup(_mlp(0)), seed=0)
+    base = {**_mlp(8), "head": {"kernel": _mlp(8)["fc2"]["kernel"]}}
+    with pytest.raises(ValueError, match=r"parameters the model lacks \('head.kernel'\)"):
+        anyinit.initialize(_mlp(64), anyinit.presets.mup(base), seed=0)
+    with pytest.raises(TypeError, match="`recipe` must be a preset or recipe name"):
+        anyinit.presets.mup(_mlp(8), {"*": anyinit.Zeros()})
+
+
+def test_mup_applies_its_names_to_the_base():
+    import numpy as np
+
+    base = {"Dense_0": {"kernel": np.zeros((16, 8), np.float32)}}
+    model = {"fc1": {"kernel": np.zeros((16, 64), np.float32)}}
+    with pytest.raises(ValueError, match="the muP base has no parameter 'fc1.kernel'"):
+        anyinit.initialize(model, anyinit.presets.mup(base), seed=0)
+    recipe = anyinit.presets.mup(base, "torch", names={"Dense_0": "fc1"})
+    assert anyinit.initialize(model, recipe, seed=0)["fc1"]["kernel"].std() > 0

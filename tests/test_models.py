@@ -260,3 +260,13 @@ def test_a_recipe_and_mup_draw_their_laws_on_the_backends_arrays(backend):
     wide = _canonical(backend, anyinit.initialize(blocks(1024), recipe, seed=0))
     assert wide["h.0.c_fc.kernel"].std() == pytest.approx(0.02, rel=0.05)  # input: as at 64
     assert wide["h.0.c_proj.kernel"].std() == pytest.approx(0.01 / 4, rel=0.05)  # × √(64/1024)
+
+
+def test_a_defaultdict_pytree_comes_back_a_defaultdict_with_its_factory(backend):
+    import collections
+
+    tree = collections.defaultdict(list, {"fc": {"kernel": _array(backend, (4, 4))}})
+    new = anyinit.initialize(tree, "torch", seed=0)
+    assert isinstance(new, collections.defaultdict)
+    assert new.default_factory is list
+    assert backend.to_numpy(new["fc"]["kernel"]).std() > 0

@@ -30,6 +30,8 @@ def is_integer(value: Any) -> bool:
         return True
     if isinstance(value, bool):
         return False
+    if "bool" in str(getattr(value, "dtype", "")):  # torch.tensor(True) indexes as 1
+        return False
     try:
         operator.index(value)
     except TypeError:

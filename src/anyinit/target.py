@@ -152,13 +152,17 @@ def _dtype_for(backend: Backend, dtype: Any) -> tuple[DType, str]:
                 msg = f"Unknown `dtype` name {dtype!r}; expected one of {list(DTYPE_NAMES)}."
             raise ValueError(msg)
         return resolved, dtype
-    name = backend.dtype_name(dtype)
+    # An array is no dtype (NumPy would read one with a warning, or fail): say where it goes.
+    is_array = not isinstance(dtype, type) and hasattr(dtype, "shape") and hasattr(dtype, "dtype")
+    name = None if is_array else backend.dtype_name(dtype)
     if name is None:
         msg = (
             f"`dtype`={dtype!r} is not one of the {backend.name} dtypes anyinit supports "
             f"({', '.join(DTYPE_NAMES)}); pass one of those dtype objects or a name such as "
             "'float32'."
         )
+        if is_array:
+            msg += " To draw on an array's library, device and dtype, pass it as like=array."
         raise TypeError(msg)
     return backend.dtype(name), name
 
@@ -284,6 +288,10 @@ def check_seed(seed: Any) -> Any:
         f"received {seed!r} "
         f"of type {type(seed).__name__}."
     )
+    if type(seed).__module__.partition(".")[0] in ("jax", "jaxlib"):
+        msg += (
+            " A JAX key goes positionally, as jax.nn.initializers take it: init(key, shape, dtype)."
+        )
     raise TypeError(msg)
 
 

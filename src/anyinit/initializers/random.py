@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any, ClassVar
 
@@ -434,6 +435,29 @@ class _Preset(VarianceScaling):
     """A VarianceScaling whose scale, mode and distribution are fixed."""
 
     _preset: ClassVar[tuple[float, str, str]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A wrong keyword's TypeError names the function: make it the class's own
+        # (``GlorotNormal.__init__()``), not this shared base's.
+        super().__init_subclass__(**kwargs)
+        if "__init__" not in cls.__dict__:
+            base = _Preset.__init__
+            signature = inspect.signature(base)
+            name = cls.__name__
+
+            def init(self: Any, *args: Any, **kwargs: Any) -> None:
+                try:
+                    signature.bind(self, *args, **kwargs)
+                except TypeError as error:
+                    msg = f"{name}(): {error} (it takes seed and the fan axes)"
+                    raise TypeError(msg) from None
+                base(self, *args, **kwargs)
+
+            init.__name__ = "__init__"
+            init.__qualname__ = f"{name}.__init__"
+            init.__signature__ = signature  # type: ignore[attr-defined]
+            init.__doc__ = base.__doc__
+            cls.__init__ = init  # type: ignore[method-assign]
 
     def __init__(
         self,

@@ -25,7 +25,7 @@ Sources, as of transformers 5.25 and timm 1.0.31:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..initializers.constant import Constant, Zeros
@@ -55,7 +55,7 @@ from .recipe_base import (
     block_index,
 )
 from .residual_recipes import RESIDUAL_RECIPES
-from .slots import Slot, kernel_fan_in
+from .slots import Slot, check_names, kernel_fan_in
 
 __all__ = [
     "FAMILIES",
@@ -423,7 +423,13 @@ def mup_class(canonical: tuple[int, ...], base: tuple[int, ...]) -> str:
     return "hidden" if fan_in and fan_out else "output" if fan_in else "input"
 
 
-def mup(base: Any, recipe: Any = "torch", *, readout: str = "mup") -> Recipe:
+def mup(
+    base: Any,
+    recipe: Any = "torch",
+    *,
+    readout: str = "mup",
+    names: Mapping[str, str] | None = None,
+) -> Recipe:
     """muP's initialisation (Tensor Programs V; the ``mup`` package): `recipe` at `base`'s width.
 
     Each parameter is classed by which of its fans grow from `base` (a model
@@ -447,6 +453,9 @@ def mup(base: Any, recipe: Any = "torch", *, readout: str = "mup") -> Recipe:
     recipe : str or Recipe, default "torch"
         The law at the base width: a framework preset or a recipe.
     readout : {"mup", "zero", "scaled"}, default "mup"
+    names : mapping, optional
+        Renames for the base's paths, as :func:`anyinit.initialize`'s `names` are for the
+        model's (give the same ones where the two need them).
 
     Examples
     --------
@@ -461,9 +470,18 @@ def mup(base: Any, recipe: Any = "torch", *, readout: str = "mup") -> Recipe:
     if readout not in ("mup", "zero", "scaled"):
         msg = f"`readout` must be 'mup', 'zero' or 'scaled'; received readout={readout!r}."
         raise ValueError(msg)
+    if not isinstance(recipe, (str, Recipe)):
+        msg = (
+            "`recipe` must be a preset or recipe name ('torch', 'gpt2', …) or a Recipe "
+            f"(anyinit.presets.gpt2(...)): the law at the base width; received "
+            f"{type(recipe).__name__}."
+        )
+        raise TypeError(msg)
+    check_names(names)
 
     def make(this: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
-        base_shapes = _base_shapes(this.arguments["base"])
+        base_shapes = _base_shapes(this.arguments["base"], this.arguments["names"])
+        _check_widths(slots, base_shapes)
         inner = this.arguments["recipe"]
         if isinstance(inner, str):
             inner = RECIPES[inner]() if inner in RECIPES else inner
@@ -475,12 +493,6 @@ def mup(base: Any, recipe: Any = "torch", *, readout: str = "mup") -> Recipe:
             base_rule = presets.preset_rule(inner)
 
         def rule(slot: Slot) -> Any:
-            if slot.path not in base_shapes:
-                msg = (
-                    f"the muP base has no parameter {slot.path!r}; the base must be the same "
-                    "architecture (same paths) at the base width."
-                )
-                raise ValueError(msg)
             at_base = _at_base(slot, base_shapes)
             init = base_rule(at_base)
             kind = mup_class(slot.canonical, at_base.canonical)
@@ -500,16 +512,48 @@ def mup(base: Any, recipe: Any = "torch", *, readout: str = "mup") -> Recipe:
 
         return rule
 
-    return Recipe("mup", {"base": base, "recipe": recipe, "readout": readout}, make)
+    arguments = {"base": base, "recipe": recipe, "readout": readout, "names": names}
+    return Recipe("mup", arguments, make)
 
 
-def _base_shapes(base: Any) -> dict[str, tuple[int, ...]]:
+def _check_widths(slots: list[Slot], base_shapes: dict[str, tuple[int, ...]]) -> None:
+    """The base and the model are one architecture, with no zero-width parameter: muP's
+    ratios of fans would divide by zero (or give all-zero weights)."""
+    for where, shapes in (
+        ("the muP base", base_shapes),
+        ("the model", {s.path: s.canonical for s in slots}),
+    ):
+        empty = next((p for p, shape in shapes.items() if 0 in shape), None)
+        if empty is not None:
+            msg = (
+                f"{where} has a zero-width parameter {empty!r} of shape {shapes[empty]}: muP "
+                "scales by ratios of widths, which must be >= 1."
+            )
+            raise ValueError(msg)
+    missing = next((s.path for s in slots if s.path not in base_shapes), None)
+    if missing is not None:
+        msg = (
+            f"the muP base has no parameter {missing!r}; the base must be the same "
+            "architecture (same paths) at the base width."
+        )
+        raise ValueError(msg)
+    extra = sorted(set(base_shapes) - {s.path for s in slots})
+    if extra:
+        shown = ", ".join(repr(p) for p in extra[:4]) + (" …" if len(extra) > 4 else "")
+        msg = (
+            f"the muP base has parameters the model lacks ({shown}); the base must be the same "
+            "architecture (same paths) at the base width."
+        )
+        raise ValueError(msg)
+
+
+def _base_shapes(base: Any, names: Mapping[str, str] | None = None) -> dict[str, tuple[int, ...]]:
     from . import walkers
 
     if isinstance(base, dict) and all(isinstance(v, tuple) for v in base.values()):
         return {str(k): tuple(int(n) for n in v) for k, v in base.items()}
     shapes = {}
-    for slot in walkers.walker_for(base).slots(base, None):
+    for slot in walkers.walker_for(base).slots(base, names):
         for leaf in slot.info.get("parts", (slot,)):
             shapes[leaf.path] = leaf.canonical
     return shapes

@@ -96,6 +96,25 @@ def _split_index(part: str) -> str:
     return f"{match.group(1)}.{match.group(2)}" if match else part
 
 
+def check_names(names: Any) -> None:
+    """`names` is None or a mapping from path parts or dotted prefixes to new ones (strings)."""
+    if names is None:
+        return
+    if not isinstance(names, Mapping):
+        msg = (
+            "`names` must be a mapping from a layer's path part or dotted prefix to its new "
+            f'name ({{"Dense_0": "fc1"}}); received {type(names).__name__}.'
+        )
+        raise TypeError(msg)
+    for old, new in names.items():
+        if not isinstance(old, str) or not isinstance(new, str) or not old:
+            msg = (
+                "`names` maps non-empty strings to strings (a path part or dotted prefix to "
+                f"its new name); received {old!r}: {new!r}."
+            )
+            raise TypeError(msg)
+
+
 def normalise_path(parts: Sequence[str], role: str, names: Mapping[str, str] | None = None) -> str:
     """The dotted path of a parameter: its layer's parts, renamed by `names`, then its role.
 
@@ -111,6 +130,7 @@ def normalise_path(parts: Sequence[str], role: str, names: Mapping[str, str] | N
     'params.blocks.1.Dense_0.kernel'
     """
     layer = ".".join(p for part in parts for p in _SEPARATORS.split(str(part)) if p)
+    check_names(names)
     for old, new in sorted((names or {}).items(), key=lambda item: -len(item[0])):
         old = ".".join(p for p in _SEPARATORS.split(old) if p)
         if layer == old or layer.startswith(old + "."):

@@ -4,6 +4,7 @@ slot of a leaf named by the frameworks' conventions (used by the NNX and Equinox
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -201,6 +202,8 @@ def _pytree_write(tree: Any, slots: list[Slot], values: dict[str, Any]) -> Any:
                 items[key] = (
                     values[native] if native in values else rebuild(child, (*parts, str(key)))
                 )
+            if isinstance(node, defaultdict):  # its factory comes first
+                return type(node)(node.default_factory, items)
             return type(node)(items) if isinstance(node, dict) else _same_mapping(node, items)
         if isinstance(node, (list, tuple)):
             children = [
