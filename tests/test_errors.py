@@ -238,7 +238,7 @@ def test_mup_applies_its_names_to_the_base():
 
     base = {"Dense_0": {"kernel": np.zeros((16, 8), np.float32)}}
     model = {"fc1": {"kernel": np.zeros((16, 64), np.float32)}}
-    with pytest.raises(ValueError, match="the muP base has no parameter 'fc1.kernel'"):
+    with pytest.raises(ValueError, match=r"the muP base has no parameter 'fc1\.kernel'"):
         anyinit.initialize(model, anyinit.presets.mup(base), seed=0)
     recipe = anyinit.presets.mup(base, "torch", names={"Dense_0": "fc1"})
     assert anyinit.initialize(model, recipe, seed=0)["fc1"]["kernel"].std() > 0
