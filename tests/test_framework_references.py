@@ -15,7 +15,11 @@ pytest.importorskip("torch")
 
 
 def _needs(module, session):
-    if importlib.util.find_spec(module) is None:
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a dotted name whose package is absent
+        found = False
+    if not found:
         pytest.skip(f"{module} is not installed (nox -s {session} installs it)")
 
 
@@ -52,7 +56,7 @@ def test_the_torchtitan_recipe_is_torchtitans_own_init(tmp_path):
 
 def test_the_olmo_recipe_is_olmo_cores_own_init(tmp_path):
     # its imports pull cloud-storage clients whose protobuf clashes with TensorFlow's
-    _needs("olmo_core", "tests-references")
+    _needs("olmo_core.nn", "tests-references")  # (OLMo 0.6 brings an olmo_core without it)
     found = _reference(tmp_path, "olmo")
     assert len(found) == 9
     for case, result in found.items():
