@@ -58,7 +58,8 @@ class InverseSoftplusLogUniformLaw(Distribution):
         log_low = math.log(self.low)
         span = math.log(self.high) - log_low
         dt = xp.exp(u * span + log_low)
-        dt = xp.where(dt < self.floor, xp.asarray(self.floor, dtype=dt.dtype), dt)
+        floor = xp.full_like(dt, self.floor)  # on dt's device, in its dtype
+        dt = xp.where(dt < floor, floor, dt)
         return dt + xp.log(-xp.expm1(-dt))
 
     @property
