@@ -76,3 +76,30 @@ def test_initialize_a_tf_module_assigns_its_variables_by_path():
     )
     net.fc1.kernel.assign(net.fc1.kernel * 3.0)
     assert [row.path for row in anyinit.audit(net, "keras").failed] == ["fc1.kernel"]
+
+
+def test_a_tf_generator_draws_every_truncated_law():
+    generator = tf.random.Generator.from_seed(1)
+    for init in (
+        anyinit.TruncatedNormal(stddev=1.0, seed=generator),
+        anyinit.GlorotNormal(seed=generator),
+    ):
+        values = init((20000,), xp=tf).numpy()
+        law = init.law((20000,))
+        assert np.all((values >= law.bounds[0]) & (values <= law.bounds[1]))
+        assert values.std() == pytest.approx(law.std, rel=0.05)
+
+
+@pytest.mark.parametrize(
+    "like",
+    [
+        lambda: tf.ragged.constant([[1.0], [2.0, 3.0]]),
+        lambda: tf.sparse.SparseTensor([[0, 0]], [1.0], [2, 2]),
+    ],
+    ids=["ragged", "sparse"],
+)
+def test_a_ragged_or_sparse_like_is_refused_clearly(like):
+    with pytest.raises(
+        TypeError, match=r"`like` must be a dense tf.Tensor .* pass like=its \.values"
+    ):
+        anyinit.GlorotNormal(seed=0)((4, 4), like=like())

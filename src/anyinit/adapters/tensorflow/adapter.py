@@ -61,6 +61,13 @@ class TensorflowBackend(BridgedBackend):
         return f"/job:localhost/replica:0/task:0/device:{wanted[0]}:{wanted[1]}"
 
     def native_device_of(self, like: Array) -> Device:
+        if isinstance(like, (tf.RaggedTensor, tf.SparseTensor)):
+            kind = type(like).__name__
+            msg = (
+                f"`like` must be a dense tf.Tensor or tf.Variable; a tf.{kind} is not one "
+                "(to draw like its values, pass like=its .values)."
+            )
+            raise TypeError(msg)
         return _device_name(like.device) or self.default_device()
 
     def describe_devices(self) -> list[str]:
@@ -110,6 +117,15 @@ class TensorflowBackend(BridgedBackend):
         if not isinstance(rng, tf.random.Generator):
             return super().native_normal(rng, shape, mean, std, dtype, device)
         return self._tf_affine(rng.normal, shape, std, mean, dtype)
+
+    def native_truncated_standard(
+        self, rng: Any, shape: Shape, lower: float, upper: float, work: DType, device: Device
+    ) -> Any:
+        if isinstance(rng, tf.random.Generator):
+            # NumPy's fast path calls the Generator API; the core's rejection loop draws
+            # through native_normal / native_uniform, which speak TensorFlow's.
+            return None
+        return super().native_truncated_standard(rng, shape, lower, upper, work, device)
 
     def _tf_affine(self, draw: Any, shape: Shape, scale: float, shift: float, dtype: DType) -> Any:
         # TensorFlow's own numbers in the compute dtype (float32 for 16-bit results, as the
