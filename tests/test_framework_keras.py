@@ -236,3 +236,24 @@ def test_initialize_gives_every_keras_backend_the_same_weights(initialized_on_nu
             # between NumPy's kernel and JAX's or torch's.
             np.testing.assert_allclose(values, expected[path], rtol=1e-6, atol=1e-7,
                                        err_msg=f"{preset} {path} on {backend}")  # fmt: skip
+
+
+def test_an_initializer_seeded_by_a_keras_generator_serializes_as_kerass_own():
+    # Regression (issue 35 item 20): Keras's test_serialization_with_seed_generator failed on
+    # anyinit's classes: get_config held the generator object, which JSON cannot write.
+    keras = pytest.importorskip("keras")
+    import json
+
+    from keras.src import testing
+
+    import anyinit
+
+    case = testing.TestCase()
+    for cls in (anyinit.Orthogonal, anyinit.VarianceScaling, anyinit.RandomUniform,
+                anyinit.RandomNormal, anyinit.TruncatedNormal, anyinit.GlorotUniform):  # fmt: skip
+        initializer = cls(seed=keras.random.SeedGenerator(3))
+        case.run_class_serialization_test(initializer)
+        config = json.loads(json.dumps(keras.initializers.serialize(initializer)))
+        revived = keras.initializers.deserialize(config)
+        assert revived.seed == anyinit.SeedGenerator(3)
+        assert revived.get_config() == initializer.get_config()

@@ -159,6 +159,8 @@ def seed_to_json(seed: Any) -> Any:
     """A `seed` as JSON: an int, None, or a SeedGenerator's Keras-style config."""
     if seed is None or isinstance(seed, int):
         return seed
+    if isinstance(seed, Mapping) and seed.get("class_name") == "SeedGenerator":
+        return dict(seed)  # already its config (get_config writes a Keras generator so)
     if isinstance(seed, SeedGenerator):
         return {
             "module": "anyinit",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -66,6 +67,9 @@ class Initializer:
     """
 
     dtype_kinds: ClassVar[tuple[str, ...]] = _NUMERIC
+    #: ``(seed, config)``: the Keras seed config :meth:`from_config` read, written back as
+    #: it was while the seed is still the one built from it.
+    _seed_config: tuple[Any, Any] | None = None
     #: The dtype of a call that names none (None: `like`'s, else float32). The JAX
     #: dialect's factories set it, as ``jax.nn.initializers.normal(dtype=...)`` does.
     default_dtype: DType | str | None = None
@@ -304,7 +308,13 @@ class Initializer:
                     f"{', '.join(accepted) or 'none'}."
                 )
                 raise TypeError(msg)
-        return cls(**arguments)
+        instance = cls(**arguments)
+        written = config.get("seed")
+        if isinstance(written, Mapping) and str(written.get("module", "")).startswith("keras"):
+            # a keras.random.SeedGenerator's config: get_config writes it back as it was read,
+            # as Keras's own initializers do (the seed itself is anyinit's, Keras-free)
+            instance._seed_config = (getattr(instance, "seed", None), dict(written))
+        return instance
 
     def clone(self) -> Initializer:
         """Return a copy built from this initializer's config."""

@@ -153,7 +153,7 @@ class Orthogonal(RandomInitializer):
         return KeyDraw("orthogonal", {"scale": self.gain, "column_axis": self.column_axis})
 
     def get_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"gain": self.gain, "seed": self.seed}
+        config: dict[str, Any] = {"gain": self.gain, "seed": self._config_seed()}
         if self.column_axis != -1:
             config["column_axis"] = self.column_axis
         return config
@@ -225,4 +225,4 @@ class DeltaOrthogonal(RandomInitializer):
         return KeyDraw("delta_orthogonal", {"scale": self.scale})
 
     def get_config(self) -> dict[str, Any]:
-        return {"scale": self.scale, "seed": self.seed}
+        return {"scale": self.scale, "seed": self._config_seed()}

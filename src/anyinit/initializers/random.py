@@ -24,6 +24,7 @@ from ..laws.records import (
 from ..laws.records import (
     TruncatedNormal as _TruncatedNormalLaw,
 )
+from ..seeds import is_keras_seed_generator, seed_to_json
 from ..target import Target, check_seed
 from .base import Initializer, KeyDraw
 
@@ -107,7 +108,18 @@ class RandomInitializer(Initializer):
         return law.sample(target, rng, shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {"seed": self.seed}
+        return {"seed": self._config_seed()}
+
+    def _config_seed(self) -> Any:
+        """The seed as :meth:`get_config` writes it: a ``keras.random.SeedGenerator`` as its
+        JSON config, as Keras's own ``get_config`` writes it (so a Keras model holding the
+        initializer saves to JSON), and a seed config this was built from as it was."""
+        held = getattr(self, "_seed_config", None)
+        if held is not None and held[0] is self.seed:
+            return held[1]
+        if is_keras_seed_generator(self.seed):
+            return seed_to_json(self.seed)
+        return self.seed
 
 
 class RandomNormal(RandomInitializer):
@@ -149,7 +161,7 @@ class RandomNormal(RandomInitializer):
         return KeyDraw("normal", {"stddev": self.stddev}, shift=self.mean)
 
     def get_config(self) -> dict[str, Any]:
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self._config_seed()}
 
 
 class RandomUniform(RandomInitializer):
@@ -192,7 +204,7 @@ class RandomUniform(RandomInitializer):
         return KeyDraw("random.uniform", {"minval": self.minval, "maxval": self.maxval})
 
     def get_config(self) -> dict[str, Any]:
-        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self._config_seed()}
 
 
 class TruncatedNormal(RandomInitializer):
@@ -248,7 +260,7 @@ class TruncatedNormal(RandomInitializer):
         return KeyDraw("truncated_normal", arguments, shift=self.mean)
 
     def get_config(self) -> dict[str, Any]:
-        config = {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+        config = {"mean": self.mean, "stddev": self.stddev, "seed": self._config_seed()}
         if (self.lower, self.upper) != (-2.0, 2.0):  # anyinit-only: Keras fixes ±2
             config.update(lower=self.lower, upper=self.upper)
         return config
@@ -396,7 +408,7 @@ class VarianceScaling(RandomInitializer):
             "scale": self.scale,
             "mode": self.mode,
             "distribution": self.distribution,
-            "seed": self.seed,
+            "seed": self._config_seed(),
         }
         config.update(self._axes_config())
         return config
@@ -483,7 +495,7 @@ class _Preset(VarianceScaling):
         )
 
     def get_config(self) -> dict[str, Any]:
-        return {"seed": self.seed, **self._axes_config()}
+        return {"seed": self._config_seed(), **self._axes_config()}
 
 
 _PRESET_PARAMETERS = """

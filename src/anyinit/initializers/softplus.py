@@ -144,5 +144,5 @@ class InverseSoftplusLogUniform(RandomInitializer):
             "dt_min": self.dt_min,
             "dt_max": self.dt_max,
             "floor": self.floor,
-            "seed": self.seed,
+            "seed": self._config_seed(),
         }

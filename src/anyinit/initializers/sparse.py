@@ -89,4 +89,4 @@ class Sparse(RandomInitializer):
         return KeyDraw("sparse", {"sparsity": self.sparsity, "stddev": self.stddev})
 
     def get_config(self) -> dict[str, Any]:
-        return {"sparsity": self.sparsity, "stddev": self.stddev, "seed": self.seed}
+        return {"sparsity": self.sparsity, "stddev": self.stddev, "seed": self._config_seed()}
