@@ -257,3 +257,27 @@ def test_an_initializer_seeded_by_a_keras_generator_serializes_as_kerass_own():
         revived = keras.initializers.deserialize(config)
         assert revived.seed == anyinit.SeedGenerator(3)
         assert revived.get_config() == initializer.get_config()
+
+
+def test_a_partly_built_keras_model_says_which_layers_it_left_out():
+    # Regression (issue 35 item 5): the first layer built, the second not, was initialised in
+    # part, silently.
+    keras = pytest.importorskip("keras")
+    import numpy as np
+
+    import anyinit
+
+    class TwoLayers(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.first = keras.layers.Dense(4, name="first")
+            self.second = keras.layers.Dense(3, name="second")
+
+        def call(self, x):
+            return self.second(self.first(x))
+
+    model = TwoLayers()
+    model.first(np.zeros((1, 5), "float32"))  # only the first layer is built
+    with pytest.warns(UserWarning, match=r"the Keras layers 'second' are not built"):
+        anyinit.initialize(model, "keras", seed=0)
+    assert float(np.abs(keras.ops.convert_to_numpy(model.first.kernel)).max()) > 0

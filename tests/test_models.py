@@ -270,3 +270,11 @@ def test_a_defaultdict_pytree_comes_back_a_defaultdict_with_its_factory(backend)
     assert isinstance(new, collections.defaultdict)
     assert new.default_factory is list
     assert backend.to_numpy(new["fc"]["kernel"]).std() > 0
+
+
+def test_canonical_weights_refuses_two_parameters_renamed_to_one_path(backend):
+    tree = {"a": {"kernel": _array(backend, (4, 4))}, "b": {"kernel": _array(backend, (4, 4))}}
+    with pytest.raises(
+        ValueError, match=r"'a/kernel' and 'b/kernel' both have the path 'x\.kernel'"
+    ):
+        anyinit.canonical_weights(tree, names={"a": "x", "b": "x"})

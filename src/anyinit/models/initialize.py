@@ -580,11 +580,10 @@ def canonical_weights(model: Any, *, names: Mapping[str, str] | None = None) -> 
     """
     from . import walkers
 
-    return {
-        leaf.path: values
-        for slot in walkers.walker_for(model).slots(model, names)
-        for leaf, values in canonical_parts(slot)
-    }
+    slots = walkers.walker_for(model).slots(model, names)
+    # two parameters under one path would leave one of them out of the dict
+    _refuse_colliding_paths([leaf for slot in slots for leaf in slot.info.get("parts", (slot,))])
+    return {leaf.path: values for slot in slots for leaf, values in canonical_parts(slot)}
 
 
 def canonical_parts(slot: Slot) -> list[tuple[Slot, Any]]:

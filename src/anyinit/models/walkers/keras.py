@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -120,6 +121,17 @@ def slots(model: Any, names: Mapping[str, str] | None) -> list[Slot]:
     found: list[Slot] = []
     seen: set[int] = set()
     layers = list(model._flatten_layers(include_self=True, recursive=True))
+    unbuilt = [layer.name for layer in layers if layer is not model and not layer.built]
+    if unbuilt:
+        shown = ", ".join(repr(name) for name in unbuilt[:5])
+        more = f" and {len(unbuilt) - 5} more" if len(unbuilt) > 5 else ""
+        warnings.warn(
+            f"the Keras layers {shown}{more} are not built, so they have no weights yet: "
+            "they are left out, and take Keras's defaults when they build. Build the model "
+            "first (call it on a batch, or give it a keras.Input) to initialize them too.",
+            UserWarning,
+            stacklevel=4,
+        )
     projections = _projections(layers)
     # A wrapper (SpectralNormalization, Bidirectional) tracks its inner layer's variables
     # too: each variable belongs to the innermost layer that holds it, whose law it gets.
