@@ -103,3 +103,23 @@ def test_a_ragged_or_sparse_like_is_refused_clearly(like):
         TypeError, match=r"`like` must be a dense tf.Tensor .* pass like=its \.values"
     ):
         anyinit.GlorotNormal(seed=0)((4, 4), like=like())
+
+
+def test_a_tf_module_reaching_a_submodule_twice_draws_its_variables_once():
+    class Dense(tf.Module):
+        def __init__(self, name=None):
+            super().__init__(name=name)
+            self.kernel = tf.Variable(tf.zeros((8, 4)))
+
+    class Net(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = Dense()
+            self.alias = self.encoder  # the same submodule, twice
+
+    net = Net()
+    _, report = anyinit.initialize(net, "keras", seed=0, return_report=True)
+    assert [row.path for row in report] == ["alias.kernel"] or [row.path for row in report] == [
+        "encoder.kernel"
+    ]
+    assert list(anyinit.canonical_weights(net)) == [report[0].path]

@@ -18,7 +18,11 @@ __all__ = ["slots", "write"]
 def _tree(model: Any) -> dict[str, Any]:
     tree: dict[str, Any] = {}
     found = model._flatten(predicate=lambda v: isinstance(v, tf.Variable), with_path=True)
+    seen: set[int] = set()
     for path, variable in found:
+        if id(variable) in seen:  # a submodule reached twice: its variables are drawn once,
+            continue  # under their first path
+        seen.add(id(variable))
         node = tree
         for step in path[:-1]:
             node = node.setdefault(str(step), {})
