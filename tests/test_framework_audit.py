@@ -21,6 +21,7 @@ transformers = pytest.importorskip("transformers")
 from torch import nn  # noqa: E402
 
 import anyinit  # noqa: E402
+from anyinit.cli import nested  # noqa: E402
 
 
 def _quiet(build, *args, **kwargs):
@@ -240,22 +241,11 @@ def test_audit_reads_every_framework_and_flags_a_rescaled_kernel(framework):
     assert not anyinit.audit(model, {"*kernel": anyinit.RandomNormal(0.0, 0.5)}).ok
     # the canonical weights as a plain pytree read the same; one kernel doubled is flagged
     weights = {path: np.asarray(value) for path, value in anyinit.canonical_weights(model).items()}
-    report = anyinit.audit(_nested(weights), preset)
+    report = anyinit.audit(nested(weights), preset)
     assert all(row.ok for row in report), str(report)
     kernel = next(path for path in weights if path.endswith("kernel"))
-    report = anyinit.audit(_nested({**weights, kernel: weights[kernel] * 2.0}), preset)
+    report = anyinit.audit(nested({**weights, kernel: weights[kernel] * 2.0}), preset)
     assert [row.path for row in report.failed] == [kernel]
-
-
-def _nested(flat):
-    tree = {}
-    for path, value in flat.items():
-        *parents, leaf = path.split(".")
-        node = tree
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return tree
 
 
 # -- the command line ---------------------------------------------------------------------------

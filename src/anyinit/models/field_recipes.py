@@ -46,12 +46,12 @@ from .recipe_base import (
     _check_count,
     _check_knob,
     _config,
-    _count_blocks,
     _hf,
     _knob,
     _layer_name,
     _required,
     block_index,
+    depth,
 )
 from .slots import Slot, kernel_fan_in
 
@@ -130,13 +130,6 @@ def _width(recipe: str, argument: str, given: Any, model: Any, slots: list[Slot]
     return int(_required(recipe, argument, value))
 
 
-def _depth(recipe: Recipe, model: Any, slots: list[Slot]) -> int:
-    value = recipe.arguments["n_layer"] or _config(
-        model, "num_hidden_layers", "n_layer", "n_layers", "num_layers"
-    )
-    return int(_required(recipe.name, "n_layer", value or _count_blocks(slots)))
-
-
 def _truncated(std: float, cutoff: float) -> TruncatedNormal:
     """``trunc_normal_(std=std, a=-cutoff·std, b=cutoff·std)``."""
     return TruncatedNormal(0.0, std, lower=-cutoff, upper=cutoff)
@@ -147,9 +140,9 @@ def _torch_bounded(std: float) -> TruncatedNormal:
     return TruncatedNormal(0.0, std, lower=-2.0 / std, upper=2.0 / std)
 
 
-def _with_laws(slot: Slot, kernel: Any, *, embedding: Any, bias: Any = None) -> Any:
+def _with_laws(slot: Slot, kernel: Any, *, embedding: Any) -> Any:
     """A transformer's other parameters: `kernel` for dense/conv kernels, `embedding` for
-    embeddings, zero biases (or `bias`), norms ones and zeros (HF's base otherwise)."""
+    embeddings, zero biases, norms ones and zeros."""
     if slot.kind == "embedding":
         return embedding
     if slot.kind in ("dense", "conv", "conv_transpose") or (
@@ -157,9 +150,7 @@ def _with_laws(slot: Slot, kernel: Any, *, embedding: Any, bias: Any = None) -> 
     ):
         if slot.role == "kernel":
             return kernel
-        if slot.role == "bias":
-            return Zeros() if bias is None else bias
-        return None
+        return Zeros() if slot.role == "bias" else None
     if slot.kind == "norm":
         return presets.norm_rule(slot)
     return None
@@ -200,7 +191,7 @@ def neox(hidden_size: int | None = None, n_layer: int | None = None) -> Recipe:
 
     def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
         d = _width("neox", "hidden_size", recipe.arguments["hidden_size"], model, slots)
-        layers = _depth(recipe, model, slots)
+        layers = depth(recipe, model, slots)
         small = RandomNormal(0.0, math.sqrt(2 / (5 * d)))
         wang = RandomNormal(0.0, 2 / (layers * math.sqrt(d)))
 
@@ -260,7 +251,7 @@ def megatron(
         base = RandomNormal(0.0, std)
         scaled = base
         if recipe.arguments["use_scaled_init_method"]:
-            scaled = RandomNormal(0.0, std / math.sqrt(2 * _depth(recipe, model, slots)))
+            scaled = RandomNormal(0.0, std / math.sqrt(2 * depth(recipe, model, slots)))
 
         def rule(slot: Slot) -> Any:
             return scaled if is_residual_output(slot) else _with_laws(slot, base, embedding=base)
@@ -347,7 +338,7 @@ def olmo(
         arguments = recipe.arguments
         std = _knob(recipe, model, "init_std", "initializer_range", default=0.02)
         d = _width("olmo", "d_model", arguments["d_model"], model, slots)
-        layers = _depth(recipe, model, slots) if scheme in ("llama", "full_megatron") else 0
+        layers = depth(recipe, model, slots) if scheme in ("llama", "full_megatron") else 0
 
         def law(s: float) -> TruncatedNormal | RandomNormal:
             if arguments["cutoff"] is None:
@@ -438,7 +429,7 @@ def torchtitan(
 
     def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
         width = _width("torchtitan", "dim", recipe.arguments["dim"], model, slots)
-        layers = None if recipe.arguments["depth_init"] else _depth(recipe, model, slots)
+        layers = None if recipe.arguments["depth_init"] else depth(recipe, model, slots)
 
         def rule(slot: Slot) -> Any:
             if is_final_output(slot):
@@ -517,7 +508,7 @@ def mamba(
             rescale = _config(model, "rescale_prenorm_residual")
         if rescale is None:
             rescale = not hf
-        layers = _depth(recipe, model, slots) if rescale else 1
+        layers = depth(recipe, model, slots) if rescale else 1
 
         def knob(name: str, default: Any) -> Any:
             value = _config(model, name)

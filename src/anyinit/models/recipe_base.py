@@ -24,6 +24,7 @@ __all__ = [
     "RecipeFamilyWarning",
     "block_index",
     "check_family",
+    "depth",
     "path_block_index",
 ]
 
@@ -83,6 +84,20 @@ def path_block_index(path: str) -> int | None:
 def _count_blocks(slots: Sequence[Slot]) -> int | None:
     indices = {index for slot in slots if (index := block_index(slot)) is not None}
     return max(indices) + 1 if indices else None
+
+
+def depth(
+    recipe: Recipe,
+    model: Any,
+    slots: Sequence[Slot],
+    *config_names: str,
+) -> int:
+    """The number of blocks a recipe scales by: its ``n_layer`` argument, else the model's
+    config (`config_names`, HF's and the field's spellings by default), else counted from
+    the paths, else an error saying to pass it."""
+    names = config_names or ("num_hidden_layers", "n_layer", "n_layers", "num_layers")
+    value = recipe.arguments["n_layer"] or _config(model, *names)
+    return int(_required(recipe.name, "n_layer", value or _count_blocks(slots)))
 
 
 def _check_count(recipe: str, name: str, value: Any) -> None:

@@ -47,12 +47,12 @@ from .recipe_base import (
     _check_count,
     _check_knob,
     _config,
-    _count_blocks,
     _hf,
     _knob,
     _layer_name,
     _required,
     block_index,
+    depth,
 )
 from .residual_recipes import RESIDUAL_RECIPES
 from .slots import Slot, check_names, kernel_fan_in
@@ -106,8 +106,7 @@ def gpt2(initializer_range: float | None = None, n_layer: int | None = None) -> 
 
     def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
         std = _knob(recipe, model, "initializer_range", default=0.02)
-        layers = recipe.arguments["n_layer"] or _config(model, "n_layer", "num_hidden_layers")
-        layers = _required("gpt2", "n_layer", layers or _count_blocks(slots))
+        layers = depth(recipe, model, slots, "n_layer", "num_hidden_layers")
         residual = std / math.sqrt(2 * layers)
 
         def rule(slot: Slot) -> Any:

@@ -203,12 +203,8 @@ def deepnet(
 
     def make(recipe: Recipe, slots: list[Slot], model: Any) -> Callable[[Slot], Any]:
         n, m = _stack_depths("deepnet", slots, encoder_layers, decoder_layers)
-        if m is None:
-            beta = {
-                "encoder": (8 * n) ** -0.25,
-                "decoder": (8 * n) ** -0.25,
-                None: (8 * n) ** -0.25,
-            }
+        if m is None:  # one stack: every sublayer's β is (8L)^-¼
+            beta = dict.fromkeys(("encoder", "decoder", None), (8 * n) ** -0.25)
         else:
             encoder_beta = 0.87 * (n**4 * m) ** (-1 / 16)
             beta = {"encoder": encoder_beta, "decoder": (12 * m) ** -0.25, None: encoder_beta}
